@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The platform interface: the only way the portable core (lib/, mm/tdp*,
+ * mm/memslot*, the external page-table guard) reaches the machine.
+ *
+ * It is implemented twice: once by the hypervisor (arch/x86) and once by
+ * the Linux test harness (tests/host/platform_host.c).  Core files include
+ * this header and nothing machine-specific; there is no #ifdef for the
+ * hosted build inside the core.
+ */
+#ifndef TIDAL_LIB_PLATFORM_H
+#define TIDAL_LIB_PLATFORM_H
+
+#include "lib/compiler.h"
+
+typedef uint64_t phys_addr_t;
+
+/*
+ * Memory.  Pages are 4 KiB, 4 KiB aligned and zeroed.  Both allocators may
+ * fail and return NULL; callers must handle that.
+ */
+void *platform_page_alloc(void);
+void platform_page_free(void *page);
+phys_addr_t platform_virt_to_phys(const void *va);
+void *platform_phys_to_virt(phys_addr_t pa);
+
+/* Small zeroed objects for core bookkeeping (roots, slot arrays, ...). */
+void *platform_zalloc(size_t size);
+void platform_free(void *p);
+
+/*
+ * CPUs.  In the hypervisor a "CPU" is a physical CPU; in host programs it
+ * is a registered thread.  Ids are dense: 0 <= id < platform_cpu_max().
+ */
+unsigned int platform_cpu_id(void);
+unsigned int platform_cpu_max(void);
+
+/* Spin-wait hint (PAUSE). */
+void platform_relax(void);
+
+/*
+ * Scheduling.  Long walks ask platform_should_yield() between steps; when
+ * it says yes they drop their locks and read-side section and call
+ * platform_yield() before taking them again.
+ */
+bool platform_should_yield(void);
+void platform_yield(void);
+
+/* Local interrupt masking for IRQ-safe locks (a no-op on the host). */
+unsigned long platform_irq_save(void);
+void platform_irq_restore(unsigned long flags);
+
+/* Monotonic time in nanoseconds. */
+uint64_t platform_time_ns(void);
+
+/* Diagnostics. */
+enum log_level {
+	LOG_ERR = 0,
+	LOG_WARN = 1,
+	LOG_INFO = 2,
+	LOG_DEBUG = 3,
+};
+void platform_log(enum log_level level, const char *fmt, ...) __printf(2, 3);
+void platform_panic(const char *file, int line, const char *fmt, ...)
+	__printf(3, 4) __noreturn;
+
+#define panic(...) platform_panic(__FILE__, __LINE__, __VA_ARGS__)
+
+#define BUG_ON(cond)                                                     \
+	do {                                                             \
+		if (unlikely(cond))                                      \
+			panic("BUG_ON(%s)", #cond);                      \
+	} while (0)
+
+/* Warn once per call site; evaluates to the condition. */
+#define WARN_ON(cond)                                                    \
+	({                                                               \
+		bool __c = !!(cond);                                     \
+		static bool __warned;                                    \
+		if (unlikely(__c) && !__atomic_exchange_n(&__warned, true, \
+							  __ATOMIC_RELAXED)) \
+			platform_log(LOG_WARN, "WARN_ON(%s) at %s:%d",   \
+				     #cond, __FILE__, __LINE__);         \
+		__c;                                                     \
+	})
+
+#endif
