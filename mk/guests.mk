@@ -1,0 +1,61 @@
+# Test guests and the demo guest: freestanding ELF32/ELF64 programs that
+# tidal loads as multiboot2 modules.  They have their own build, separate
+# from the hypervisor's flags.
+
+GUEST_DIR := $(BUILD)/guests
+GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
+	-ffreestanding -fno-builtin -nostdlib -fno-pic -fno-pie \
+	-fno-stack-protector -fno-asynchronous-unwind-tables -I. \
+	-Itests/guests
+GUEST_CFLAGS_32 := -m32 -march=i686
+GUEST_CFLAGS_64 := -m64 -mno-red-zone -mgeneral-regs-only -mcmodel=small
+GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none \
+	-Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
+
+# name:bits:source
+GUEST_PROGS := hello32:32:hello hello64:64:hello cpuid:64:cpuid \
+	hltio:32:hltio memtest:64:memtest oob:32:oob \
+	triplefault:64:triplefault spin:64:spin demo:64:demo
+
+GUEST_LIB_SRCS := tests/guests/lib/guest.c
+GUEST_ELFS := $(foreach g,$(GUEST_PROGS),$(GUEST_DIR)/$(word 1,$(subst :, ,$(g))).elf)
+GUEST_BAD_ELF := $(GUEST_DIR)/bad-phdrs.elf
+
+$(GUEST_DIR)/obj32/%.o: tests/guests/%.c
+	@mkdir -p $(@D)
+	$(quiet) GCC32 $<
+	$(Q)$(KCC) $(GUEST_CFLAGS) $(GUEST_CFLAGS_32) -MMD -MP -c $< -o $@
+$(GUEST_DIR)/obj64/%.o: tests/guests/%.c
+	@mkdir -p $(@D)
+	$(quiet) GCC64 $<
+	$(Q)$(KCC) $(GUEST_CFLAGS) $(GUEST_CFLAGS_64) -MMD -MP -c $< -o $@
+$(GUEST_DIR)/obj32/%.o: tests/guests/%.S
+	@mkdir -p $(@D)
+	$(quiet) AS32 $<
+	$(Q)$(KCC) $(GUEST_CFLAGS) $(GUEST_CFLAGS_32) -c $< -o $@
+$(GUEST_DIR)/obj64/%.o: tests/guests/%.S
+	@mkdir -p $(@D)
+	$(quiet) AS64 $<
+	$(Q)$(KCC) $(GUEST_CFLAGS) $(GUEST_CFLAGS_64) -c $< -o $@
+
+define guest_rules
+$(GUEST_DIR)/$(1).elf: $(GUEST_DIR)/obj$(2)/lib/start$(2).o \
+		$(GUEST_DIR)/obj$(2)/lib/guest.o $(GUEST_DIR)/obj$(2)/$(3).o \
+		tests/guests/lib/guest$(2).ld
+	$$(quiet) LD$(2) $$@
+	$(Q)$(KCC) $(GUEST_CFLAGS) $(GUEST_CFLAGS_$(2)) $(GUEST_LDFLAGS) \
+		-T tests/guests/lib/guest$(2).ld -o $$@ \
+		$$(filter %.o,$$^)
+endef
+$(foreach g,$(GUEST_PROGS),$(eval $(call guest_rules,$(word 1,$(subst :, ,$(g))),$(word 2,$(subst :, ,$(g))),$(word 3,$(subst :, ,$(g))))))
+
+$(GUEST_BAD_ELF): $(GUEST_DIR)/hello64.elf tests/guests/mkbadelf.py
+	$(quiet) BADELF $@
+	$(Q)tests/guests/mkbadelf.py $< phdrs-outside-file $@
+
+.PHONY: guests
+## guests           build the test guests and the demo guest (build/guests/)
+guests: $(GUEST_ELFS) $(GUEST_BAD_ELF)
+all: guests
+
+-include $(shell find $(GUEST_DIR) -name '*.d' 2>/dev/null)

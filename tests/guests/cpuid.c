@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+/* cpuid: check what tidal shows a guest through CPUID. */
+#include "lib/guest.h"
+
+static int failures;
+
+static void check(bool cond, const char *what)
+{
+	printf("cpuid: %s: %s\n", what, cond ? "ok" : "FAIL");
+	if (!cond)
+		failures++;
+}
+
+int guest_main(const struct tidal_start_info *si)
+{
+	uint32_t r[4], vendor[4] = { 0 };
+	char sig[13];
+
+	cpuid(0, 0, r);
+	vendor[0] = r[1];
+	vendor[1] = r[3];
+	vendor[2] = r[2];
+	printf("cpuid: vendor \"%s\", max basic leaf %x\n",
+	       (const char *)vendor, r[0]);
+	check(r[0] >= 1, "basic leaf 1 present");
+
+	cpuid(1, 0, r);
+	printf("cpuid: leaf 1 eax %08x ecx %08x edx %08x\n", r[0], r[2], r[3]);
+	check(r[2] & (1u << 31), "hypervisor-present bit set");
+	check(!(r[2] & (1u << 5)), "VMX hidden from the guest");
+
+	cpuid(TIDAL_CPUID_SIGNATURE, 0, r);
+	memcpy(sig, &r[1], 4);
+	memcpy(sig + 4, &r[2], 4);
+	memcpy(sig + 8, &r[3], 4);
+	sig[12] = '\0';
+	printf("cpuid: hypervisor leaf: \"%s\" max %x\n", sig, r[0]);
+	check(!memcmp(sig, "tidal", 6), "hypervisor signature is tidal");
+	check(r[0] >= TIDAL_CPUID_FEATURES, "hypervisor max leaf");
+
+	cpuid(TIDAL_CPUID_FEATURES, 0, r);
+	check(r[0] == TIDAL_ABI_VERSION, "ABI version in leaf 0x40000001");
+
+	/* A second read must agree: tidal answers the same every time. */
+	uint32_t again[4];
+
+	cpuid(TIDAL_CPUID_SIGNATURE, 0, again);
+	check(again[1] == TIDAL_CPUID_SIG_EBX, "signature stable");
+	check(hc_get_counter(TIDAL_CTR_CPUID) >= 6, "CPUID exits counted");
+	printf("cpuid: %d failures\n", failures);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The tidal guest ABI: everything a guest can rely on, shared by the
+ * hypervisor and the guests it runs.  docs/guest-abi.md explains it for
+ * guest writers; keep the two in step.
+ *
+ * This header is freestanding (stdint only) so that 32-bit and 64-bit
+ * guests can include it as they are.
+ */
+#ifndef TIDAL_VMM_GUEST_ABI_H
+#define TIDAL_VMM_GUEST_ABI_H
+
+#include <stdint.h>
+
+#define TIDAL_ABI_VERSION 1
+
+/*
+ * Entry state.  At the entry point EAX holds TIDAL_BOOT_MAGIC and EBX (RBX
+ * for 64-bit guests) the guest-physical address of the start-info block.
+ */
+#define TIDAL_BOOT_MAGIC 0x71da1b07u
+
+/*
+ * GDT that tidal places in guest memory and loads into GDTR; the segment
+ * registers are loaded with these selectors at entry, so a guest may
+ * reload them (e.g. after an IRET) without building its own GDT.
+ */
+#define TIDAL_SEL_CODE64 0x08
+#define TIDAL_SEL_DATA	 0x10
+#define TIDAL_SEL_CODE32 0x18
+
+/* The start-info block: this header, then mmap_count entries, then the
+ * NUL-terminated command line, all inside one guest page. */
+#define TIDAL_START_MAGIC 0x53444c54u /* "TLDS" in memory */
+
+struct tidal_start_info {
+	uint32_t magic;		 /* TIDAL_START_MAGIC */
+	uint32_t version;	 /* TIDAL_ABI_VERSION */
+	uint32_t size;		 /* bytes from the start of this header to
+				  * the end of the command line's NUL */
+	uint32_t flags;		 /* TIDAL_SI_* */
+	uint64_t mem_bytes;	 /* guest RAM: [0, mem_bytes) */
+	uint32_t mmap_offset;	 /* from the start of this header */
+	uint32_t mmap_count;	 /* entries of struct tidal_mem_region */
+	uint32_t cmdline_offset; /* from the start of this header */
+	uint32_t cmdline_len;	 /* bytes, NUL not counted */
+	uint64_t tsc_khz;	 /* TSC frequency, 0 when tidal does not know */
+};
+
+/* Flags of struct tidal_start_info. */
+#define TIDAL_SI_LONG_MODE  (1u << 0) /* started in 64-bit mode */
+#define TIDAL_SI_TIME_LIMIT (1u << 1) /* tidal will stop the VM after a time */
+
+struct tidal_mem_region {
+	uint64_t base;
+	uint64_t size;
+	uint32_t type; /* TIDAL_MEM_* */
+	uint32_t reserved;
+};
+
+/* Region types, sorted by base in the map; together they cover all RAM. */
+#define TIDAL_MEM_USABLE 1 /* free RAM */
+#define TIDAL_MEM_IMAGE	 2 /* the guest's own loaded segments */
+#define TIDAL_MEM_TIDAL	 3 /* start info, GDT, page tables: do not touch */
+
+/*
+ * VMCALL.  Call number in EAX/RAX, arguments in EBX/RBX, ECX/RCX, EDX/RDX,
+ * result in EAX/RAX (negative values are TIDAL_E_* errors).  Other
+ * registers are preserved.  Only CPL 0 may make calls.
+ */
+#define TIDAL_HC_VERSION       0 /* -> TIDAL_ABI_VERSION */
+#define TIDAL_HC_CONSOLE_WRITE 1 /* (gpa, len) -> bytes written */
+#define TIDAL_HC_EXIT	       2 /* (status): does not return */
+#define TIDAL_HC_GET_COUNTER   3 /* (TIDAL_CTR_*) -> value */
+
+#define TIDAL_E_NOSYS (-1) /* unknown call number */
+#define TIDAL_E_INVAL (-2) /* bad argument */
+#define TIDAL_E_FAULT (-3) /* buffer outside guest RAM */
+#define TIDAL_E_PERM  (-4) /* call made from CPL > 0 */
+
+/* Most bytes one console write takes; longer writes are cut there. */
+#define TIDAL_CONSOLE_MAX 4096
+
+/* Counters readable with TIDAL_HC_GET_COUNTER. */
+#define TIDAL_CTR_EXITS		0  /* all VM exits so far */
+#define TIDAL_CTR_EPT_FAULTS	1  /* EPT violations handled */
+#define TIDAL_CTR_MAPPED_4K	2  /* leaf mappings present, by size */
+#define TIDAL_CTR_MAPPED_2M	3
+#define TIDAL_CTR_MAPPED_1G	4
+#define TIDAL_CTR_FLUSH_REQ	5  /* TLB flushes the MMU requested */
+#define TIDAL_CTR_FLUSH_DONE	6  /* TLB flushes performed */
+#define TIDAL_CTR_HLT		7  /* HLT exits */
+#define TIDAL_CTR_IO		8  /* I/O exits */
+#define TIDAL_CTR_CPUID		9  /* CPUID exits */
+#define TIDAL_CTR_VMCALL	10 /* VMCALL exits */
+#define TIDAL_CTR_PREEMPT	11 /* preemption-timer exits */
+#define TIDAL_CTR_COUNT		12
+
+/* CPUID leaves tidal answers itself. */
+#define TIDAL_CPUID_SIGNATURE 0x40000000u /* EAX max leaf, EBX..EDX "tidal" */
+#define TIDAL_CPUID_FEATURES  0x40000001u /* EAX ABI version */
+#define TIDAL_CPUID_SIG_EBX   0x61646974u /* "tida" */
+#define TIDAL_CPUID_SIG_ECX   0x0000006cu /* "l\0\0\0" */
+#define TIDAL_CPUID_SIG_EDX   0x00000000u
+
+/* Devices (I/O ports). */
+#define TIDAL_PORT_COM1	 0x3f8 /* 16550 UART, 8 ports */
+#define TIDAL_PORT_DEBUG 0xe9  /* byte writes go to the console */
+#define TIDAL_PORT_EXIT	 0xf4  /* 32-bit write: exit with that status */
+
+#endif
