@@ -1,0 +1,9 @@
+# vmm/ and arch/x86/vmx: VMs, vCPUs, guest loading, exits, VMX plumbing.
+
+## Host tests of vmm/ and arch/x86/vmx:
+##   test_elf_loader  guest ELF validation and loading (malformed images)
+HOST_TESTS += test_elf_loader
+HOST_SRCS_test_elf_loader := tests/host/test_elf_loader.c vmm/elf_loader.c
+
+# The loader test also reads the built guests.
+TEST_DEPS += guests
