@@ -7,3 +7,8 @@ HOST_SRCS_test_elf_loader := tests/host/test_elf_loader.c vmm/elf_loader.c
 
 # The loader test also reads the built guests.
 TEST_DEPS += guests
+
+##   test_vmx_caps    VMX controls from capability MSRs, exit/error names
+HOST_TESTS += test_vmx_caps
+HOST_SRCS_test_vmx_caps := tests/host/test_vmx_caps.c \
+	arch/x86/vmx/vmx_caps.c arch/x86/vmx/vmx_names.c
