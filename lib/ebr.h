@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Epoch-based reclamation: the RCU of tidal.  API contract; see lib/ebr.c
- * for the implementation and the memory-ordering argument.
+ * Epoch-based reclamation: the RCU of tidal.  See lib/ebr.c for the
+ * implementation and the memory-ordering argument.
  *
  * One global domain.  State is per CPU (platform_cpu_id()); in host
  * programs every thread that uses EBR is a registered "CPU".
@@ -16,7 +16,27 @@
  *  - ebr_synchronize(): wait for a full grace period.  Must not be called
  *    inside a read-side section.
  *  - ebr_barrier(): wait until every callback queued before the call has
- *    run.  Must not be called inside a read-side section.
+ *    run, whichever CPU queued it (also CPUs/threads that have gone).  Must
+ *    not be called inside a read-side section.
+ *
+ * Callbacks run on any CPU, possibly inline in a later ebr_call() of the
+ * CPU that queued them (so with that caller's locks held and inside its
+ * read-side section): they must only release memory, not take locks, and
+ * not call ebr_synchronize() or ebr_barrier().
+ *
+ * Bounded pending memory.  Each CPU counts the callbacks it has queued
+ * that have not run yet.
+ *  - From EBR_PENDING_SOFT on, ebr_call() tries (every EBR_PENDING_STEP
+ *    calls) to advance the epoch without waiting and runs, inline, the
+ *    callbacks whose grace period is over.
+ *  - From EBR_PENDING_HARD on, if the caller is outside any read-side
+ *    section, holds no tidal spinlock/rwlock and is not itself a callback,
+ *    ebr_call() WAITS for a grace period and reclaims inline before it
+ *    returns, so a writer flood cannot grow the backlog past the limit.
+ *    Where waiting is not allowed it never waits: it reclaims what is
+ *    already safe and counts an overflow (struct ebr_stats), and the
+ *    backlog is bounded only by how soon the caller leaves its section or
+ *    drops its locks.  Long walks that free in a loop should yield.
  */
 #ifndef TIDAL_LIB_EBR_H
 #define TIDAL_LIB_EBR_H
@@ -28,6 +48,10 @@ struct ebr_head {
 	void (*fn)(struct ebr_head *head);
 };
 
+#define EBR_PENDING_SOFT 256
+#define EBR_PENDING_STEP 64
+#define EBR_PENDING_HARD 4096
+
 void ebr_init(void);
 
 void ebr_read_lock(void);
@@ -37,5 +61,25 @@ bool ebr_in_read_section(void);
 void ebr_call(struct ebr_head *head, void (*fn)(struct ebr_head *head));
 void ebr_synchronize(void);
 void ebr_barrier(void);
+
+/*
+ * Try once to advance the epoch and run the calling CPU's callbacks whose
+ * grace period is over.  Never waits; fine anywhere ebr_call() is.  For
+ * idle loops and yield points, so a CPU that queued a few callbacks and
+ * went quiet does not keep them forever.
+ */
+void ebr_poll(void);
+
+struct ebr_stats {
+	uint64_t epoch;	      /* current global epoch */
+	uint64_t queued;      /* callbacks queued, all CPUs */
+	uint64_t run;	      /* callbacks run */
+	uint64_t pending;     /* queued - run */
+	uint64_t max_pending; /* largest per-CPU backlog seen */
+	uint64_t advances;    /* successful epoch advances */
+	uint64_t waits;	      /* ebr_call()s that waited (hard limit) */
+	uint64_t overflows;   /* ebr_call()s past the hard limit, no wait */
+};
+void ebr_get_stats(struct ebr_stats *s);
 
 #endif

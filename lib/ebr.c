@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Epoch-based reclamation.
+ *
+ * State
+ * -----
+ * A global epoch G counts up from 0 and never wraps (64 bits).  Each CPU
+ * has a word @state: 0 outside a read-side section, (g << 1) | 1 inside
+ * one, where g is the value of G it read when its outermost section began.
+ * Nesting is a plain per-CPU counter; only the outermost lock and unlock
+ * touch @state.
+ *
+ * G may move from e to e + 1 only after a scan found every CPU either
+ * outside a section or inside one that began in epoch e (ebr_try_advance).
+ * ebr_call() tags a callback with the value e of G it reads after the
+ * caller unlinked the object; the callback runs once G >= e + 2.
+ *
+ * Why a reader never sees freed memory
+ * ------------------------------------
+ * Three kinds of operation below are full barriers: the reader's exchange
+ * that publishes @state, the barrier in ebr_call() between the caller's
+ * unlink and the read of the tag, and the barrier a scanner executes
+ * before it reads the CPUs' states.  (They are sequentially consistent
+ * read-modify-writes: locked instructions on x86, which order every
+ * earlier store before every later load.)  All of them, and every update
+ * of G, fall into one total order.
+ *
+ * Take an object X, unlinked by a writer at U, tagged e, and a reader R
+ * whose section S began by reading G = g, publishing (g << 1) | 1 with its
+ * barrier B_R, then loading pointers.
+ *
+ * 1. If R can reach X, then B_R comes before the writer's barrier B_W in
+ *    the total order.  Otherwise U, which precedes B_W, would be visible
+ *    to every load R makes after B_R, and R would find X unlinked.
+ * 2. Then g <= e: R read G before B_R, the writer read the tag after B_W,
+ *    and G only grows.
+ * 3. X is freed only once G has reached e + 2, so someone advanced G from
+ *    e + 1 to e + 2.  G = e + 1 was written after the tag read, hence after
+ *    B_W and B_R, and that scanner read it before its own barrier B_S; so
+ *    B_R < B_S and the scan sees R's state, or a later one.  If S was still
+ *    open, the scan saw epoch g <= e != e + 1 and would not have advanced.
+ *    So S had closed before that scan, and X is not freed while S is open.
+ *
+ * Happens-before, for the freeing CPU (and for ThreadSanitizer): the
+ * reader closes S with a release store of 0 to @state; the scanner reads
+ * it with an acquire load and then advances G with a sequentially
+ * consistent compare-and-exchange; the CPU that runs callbacks reads G
+ * with acquire.  Everything S did therefore happens before the free.  A
+ * scan that sees R already in a later section gets the same guarantee,
+ * because that later @state value is also published with release
+ * semantics after S closed.
+ *
+ * Callbacks
+ * ---------
+ * Each CPU keeps three batches, indexed by tag modulo 3, plus a list of
+ * callbacks ready to run.  A batch whose tag e satisfies e + 2 <= G moves
+ * to the ready list; tags on one CPU never go backwards, so when a new tag
+ * lands on a slot whose batch has an older tag, that batch is at least
+ * three epochs old and is ready too.  The lists are guarded by a per-CPU
+ * spinlock, because ebr_barrier() also drains the lists of other CPUs (for
+ * example of threads that have exited).  Ready callbacks run with that
+ * lock dropped; @inflight tells ebr_barrier() that a CPU is still running
+ * a batch it has taken off its lists.
+ */
+#include "lib/ebr.h"
+#include "lib/atomic.h"
+#include "lib/lock_cpu.h"
+#include "lib/platform.h"
+#include "lib/spinlock.h"
+
+#define EBR_ACTIVE 1ull
+
+struct ebr_list {
+	struct ebr_head *head, *last;
+	uint64_t count;
+};
+
+struct ebr_batch {
+	struct ebr_list list;
+	uint64_t epoch;
+};
+
+struct ebr_cpu {
+	/* Read side: written by the owner, read by scanners. */
+	uint64_t state;
+	uint32_t nest;
+	bool in_callback;
+	uint64_t fence_word; /* target of the owner's full barriers */
+
+	/* Callbacks, under @lock. */
+	spinlock_t lock __aligned(64);
+	struct ebr_batch batch[3];
+	struct ebr_list ready;
+	uint64_t pending;   /* queued here and not run yet */
+	uint64_t queued;    /* statistics */
+	uint64_t run;
+	uint64_t max_pending;
+	uint32_t inflight;  /* batches taken off the lists, still running */
+	uint64_t next_check; /* owner only: backlog that triggers reclaim */
+} __aligned(128);
+
+static struct ebr_cpu ebr_cpus[SYNC_MAX_CPUS];
+static uint64_t ebr_epoch __aligned(128);
+static struct {
+	uint64_t advances, waits, overflows;
+} ebr_counters __aligned(128);
+
+static inline struct ebr_cpu *this_cpu(void)
+{
+	unsigned int id = platform_cpu_id();
+
+	BUG_ON(id >= SYNC_MAX_CPUS);
+	return &ebr_cpus[id];
+}
+
+static inline unsigned int ebr_ncpus(void)
+{
+	return MIN(platform_cpu_max(), SYNC_MAX_CPUS);
+}
+
+/*
+ * A full barrier: a sequentially consistent read-modify-write of a word
+ * that only this CPU touches (a locked instruction on x86, no cache-line
+ * traffic).  Used instead of a fence because ThreadSanitizer does not
+ * model standalone fences.
+ */
+static inline void ebr_full_barrier(struct ebr_cpu *c)
+{
+	__atomic_fetch_add(&c->fence_word, 0, __ATOMIC_SEQ_CST);
+}
+
+void ebr_init(void)
+{
+	BUG_ON(platform_cpu_max() > SYNC_MAX_CPUS);
+}
+
+void ebr_read_lock(void)
+{
+	struct ebr_cpu *c = this_cpu();
+
+	if (c->nest++ == 0) {
+		uint64_t g = __atomic_load_n(&ebr_epoch, __ATOMIC_ACQUIRE);
+
+		/* Exchange, not store: it is also the reader's barrier. */
+		__atomic_exchange_n(&c->state, (g << 1) | EBR_ACTIVE,
+				    __ATOMIC_SEQ_CST);
+	}
+}
+
+void ebr_read_unlock(void)
+{
+	struct ebr_cpu *c = this_cpu();
+
+#ifdef TIDAL_DEBUG_LOCKS
+	if (c->nest == 0)
+		panic("ebr_read_unlock() outside a read-side section");
+#endif
+	if (--c->nest == 0)
+		__atomic_store_n(&c->state, 0, __ATOMIC_RELEASE);
+}
+
+bool ebr_in_read_section(void)
+{
+	return this_cpu()->nest != 0;
+}
+
+static void assert_may_wait(const char *what)
+{
+#ifdef TIDAL_DEBUG_LOCKS
+	struct ebr_cpu *c = this_cpu();
+
+	if (c->nest)
+		panic("%s() inside an EBR read-side section", what);
+	if (c->in_callback)
+		panic("%s() from an EBR callback", what);
+#endif
+}
+
+/*
+ * One attempt to move G forward.  Returns true if G moved past the value
+ * read at the start (by us or by someone else).
+ */
+static bool ebr_try_advance(struct ebr_cpu *self)
+{
+	uint64_t e = __atomic_load_n(&ebr_epoch, __ATOMIC_ACQUIRE);
+	unsigned int n = ebr_ncpus();
+
+	ebr_full_barrier(self);
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t s = __atomic_load_n(&ebr_cpus[i].state,
+					     __ATOMIC_ACQUIRE);
+
+		if ((s & EBR_ACTIVE) && (s >> 1) != e)
+			return false;
+	}
+	if (__atomic_compare_exchange_n(&ebr_epoch, &e, e + 1, false,
+					__ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE))
+		stat_inc(&ebr_counters.advances);
+	return true;
+}
+
+/* Wait until G >= target, advancing it ourselves. */
+static void ebr_wait_epoch(struct ebr_cpu *self, uint64_t target)
+{
+	unsigned int spins = 0;
+
+	while (__atomic_load_n(&ebr_epoch, __ATOMIC_ACQUIRE) < target) {
+		if (ebr_try_advance(self))
+			continue;
+		if (++spins % 128 == 0)
+			platform_yield();
+		else
+			platform_relax();
+	}
+}
+
+static void list_append(struct ebr_list *l, struct ebr_head *h)
+{
+	h->next = NULL;
+	if (l->count)
+		l->last->next = h;
+	else
+		l->head = h;
+	l->last = h;
+	l->count++;
+}
+
+static void list_splice(struct ebr_list *dst, struct ebr_list *src)
+{
+	if (!src->count)
+		return;
+	if (dst->count)
+		dst->last->next = src->head;
+	else
+		dst->head = src->head;
+	dst->last = src->last;
+	dst->count += src->count;
+	src->head = src->last = NULL;
+	src->count = 0;
+}
+
+/* Move batches whose grace period is over to the ready list.  Lock held. */
+static void collect_ready(struct ebr_cpu *c, uint64_t g)
+{
+	for (int i = 0; i < 3; i++) {
+		struct ebr_batch *b = &c->batch[i];
+
+		if (b->list.count && b->epoch + 2 <= g)
+			list_splice(&c->ready, &b->list);
+	}
+}
+
+/*
+ * Run the ready callbacks of CPU @c (maybe another CPU's) on this CPU.
+ * Returns how many ran.
+ */
+static uint64_t run_ready(struct ebr_cpu *c, struct ebr_cpu *self)
+{
+	struct ebr_list todo = { 0 };
+	struct ebr_head *h, *next;
+	bool was_in_callback;
+
+	spin_lock(&c->lock);
+	collect_ready(c, __atomic_load_n(&ebr_epoch, __ATOMIC_ACQUIRE));
+	list_splice(&todo, &c->ready);
+	if (todo.count)
+		c->inflight++;
+	spin_unlock(&c->lock);
+	if (!todo.count)
+		return 0;
+
+	was_in_callback = self->in_callback;
+	self->in_callback = true;
+	for (h = todo.head; h; h = next) {
+		next = h->next;
+		h->fn(h);
+	}
+	self->in_callback = was_in_callback;
+
+	spin_lock(&c->lock);
+	c->pending -= todo.count;
+	c->run += todo.count;
+	c->inflight--;
+	spin_unlock(&c->lock);
+	return todo.count;
+}
+
+void ebr_call(struct ebr_head *head, void (*fn)(struct ebr_head *head))
+{
+	struct ebr_cpu *c = this_cpu();
+	struct ebr_batch *b;
+	uint64_t e, pending;
+	bool may_wait;
+
+	BUG_ON(!head || !fn);
+	head->fn = fn;
+	/* Order the caller's unlink before the read of the tag. */
+	ebr_full_barrier(c);
+	e = __atomic_load_n(&ebr_epoch, __ATOMIC_ACQUIRE);
+
+	spin_lock(&c->lock);
+	b = &c->batch[e % 3];
+	if (b->list.count && b->epoch != e)
+		list_splice(&c->ready, &b->list); /* at least 3 epochs old */
+	b->epoch = e;
+	list_append(&b->list, head);
+	pending = ++c->pending;
+	c->queued++;
+	if (pending > c->max_pending)
+		c->max_pending = pending;
+	spin_unlock(&c->lock);
+
+	if (pending < MAX(c->next_check, (uint64_t)EBR_PENDING_SOFT))
+		return;
+
+	may_wait = pending >= EBR_PENDING_HARD && !c->nest &&
+		   !c->in_callback && lock_cpu_held() == 0;
+	if (may_wait) {
+		stat_inc(&ebr_counters.waits);
+		ebr_wait_epoch(c, e + 2);
+	} else {
+		ebr_try_advance(c);
+	}
+	run_ready(c, c);
+
+	pending = READ_ONCE(c->pending);
+	if (pending >= EBR_PENDING_HARD && !may_wait)
+		stat_inc(&ebr_counters.overflows);
+	c->next_check = pending + EBR_PENDING_STEP;
+}
+
+void ebr_poll(void)
+{
+	struct ebr_cpu *c = this_cpu();
+
+	ebr_try_advance(c);
+	run_ready(c, c);
+}
+
+void ebr_synchronize(void)
+{
+	struct ebr_cpu *c = this_cpu();
+	uint64_t e;
+
+	assert_may_wait("ebr_synchronize");
+	/* Whatever the caller unlinked is ordered before the epoch read. */
+	ebr_full_barrier(c);
+	e = __atomic_load_n(&ebr_epoch, __ATOMIC_ACQUIRE);
+	ebr_wait_epoch(c, e + 2);
+}
+
+void ebr_barrier(void)
+{
+	struct ebr_cpu *self = this_cpu();
+	unsigned int n = ebr_ncpus();
+
+	assert_may_wait("ebr_barrier");
+	/*
+	 * Every callback queued before this call carries a tag no newer
+	 * than the epoch ebr_synchronize() starts from, so after it they are
+	 * all ready; run them wherever they are queued.
+	 */
+	ebr_synchronize();
+	for (unsigned int i = 0; i < n; i++)
+		run_ready(&ebr_cpus[i], self);
+	/* Wait for batches other CPUs took off their lists before we came. */
+	for (unsigned int i = 0; i < n; i++) {
+		struct ebr_cpu *c = &ebr_cpus[i];
+
+		for (;;) {
+			uint32_t busy;
+
+			spin_lock(&c->lock);
+			busy = c->inflight;
+			spin_unlock(&c->lock);
+			if (!busy)
+				break;
+			platform_yield();
+		}
+	}
+}
+
+void ebr_get_stats(struct ebr_stats *s)
+{
+	unsigned int n = ebr_ncpus();
+
+	*s = (struct ebr_stats){ 0 };
+	s->epoch = __atomic_load_n(&ebr_epoch, __ATOMIC_ACQUIRE);
+	for (unsigned int i = 0; i < n; i++) {
+		struct ebr_cpu *c = &ebr_cpus[i];
+
+		spin_lock(&c->lock);
+		s->queued += c->queued;
+		s->run += c->run;
+		s->pending += c->pending;
+		s->max_pending = MAX(s->max_pending, c->max_pending);
+		spin_unlock(&c->lock);
+	}
+	s->advances = READ_ONCE(ebr_counters.advances);
+	s->waits = READ_ONCE(ebr_counters.waits);
+	s->overflows = READ_ONCE(ebr_counters.overflows);
+}
