@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Console output for the hypervisor: printk() and the log levels.  One
+ * lock serialises whole messages so lines from different CPUs do not
+ * interleave; interrupts are masked while it is held so that an exception
+ * handler printing on the same CPU cannot deadlock against it... except
+ * that an exception raised *inside* printk would, so the lock is
+ * abandoned (not waited for) by a CPU that already owns it.
+ */
+#include "lib/printf.h"
+#include "lib/atomic.h"
+#include "arch/x86/serial.h"
+
+enum log_level console_loglevel = LOG_INFO;
+
+/* Owner CPU + 1, or 0 when free. */
+static unsigned int console_owner;
+
+static bool console_lock(unsigned long *flags)
+{
+	unsigned int me = platform_cpu_id() + 1, free;
+
+	*flags = platform_irq_save();
+	if (READ_ONCE(console_owner) == me)
+		return false; /* re-entered from a fault inside printk */
+	for (;;) {
+		free = 0;
+		if (__atomic_compare_exchange_n(&console_owner, &free, me,
+						false, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return true;
+		platform_relax();
+	}
+}
+
+static void console_unlock(bool taken, unsigned long flags)
+{
+	if (taken)
+		__atomic_store_n(&console_owner, 0, __ATOMIC_RELEASE);
+	platform_irq_restore(flags);
+}
+
+static void console_put(char c, void *arg)
+{
+	(void)arg;
+	if (c == '\n')
+		serial_putc('\r');
+	serial_putc(c);
+}
+
+int vprintk(const char *fmt, va_list ap)
+{
+	unsigned long flags;
+	bool taken = console_lock(&flags);
+	int n = kvformat(console_put, NULL, fmt, ap);
+
+	console_unlock(taken, flags);
+	return n;
+}
+
+int printk(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vprintk(fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+int log_printk(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (level > READ_ONCE(console_loglevel))
+		return 0;
+	va_start(ap, fmt);
+	n = vprintk(fmt, ap);
+	va_end(ap);
+	return n;
+}
