@@ -46,6 +46,22 @@ void platform_relax(void);
 bool platform_should_yield(void);
 void platform_yield(void);
 
+/*
+ * Guest TLBs (used by the TDP MMU).  @owner is the opaque pointer the VM's
+ * MMU was created with.
+ *
+ * platform_flush_guest_tlbs(): when it returns, no vCPU of @owner uses a
+ * translation or a cached page-table page from before the call (INVEPT on
+ * every CPU that may hold them, waiting for completion).
+ *
+ * platform_reload_guest_roots(): when it returns, no vCPU of @owner is
+ * running on a root that was invalid at the time of the call, and each one
+ * reloads its root (with a local flush) before it runs the guest again.
+ * No flush of other roots is implied.
+ */
+void platform_flush_guest_tlbs(void *owner);
+void platform_reload_guest_roots(void *owner);
+
 /* Local interrupt masking for IRQ-safe locks (a no-op on the host). */
 unsigned long platform_irq_save(void);
 void platform_irq_restore(unsigned long flags);

@@ -27,6 +27,25 @@ enum log_level host_log_level = LOG_WARN;
 
 static __thread uint64_t rng_state;
 
+void (*host_flush_hook)(void *owner);
+void (*host_reload_hook)(void *owner);
+__thread uint64_t host_thread_flushes;
+__thread uint64_t host_thread_reloads;
+
+void platform_flush_guest_tlbs(void *owner)
+{
+	host_thread_flushes++;
+	if (host_flush_hook)
+		host_flush_hook(owner);
+}
+
+void platform_reload_guest_roots(void *owner)
+{
+	host_thread_reloads++;
+	if (host_reload_hook)
+		host_reload_hook(owner);
+}
+
 void host_srand(uint64_t seed)
 {
 	rng_state = seed ? seed : 0x9e3779b97f4a7c15ull;

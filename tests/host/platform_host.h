@@ -42,6 +42,17 @@ void host_alloc_fail_rate(unsigned int per_million);
 extern void (*host_page_free_hook)(void *page);
 extern bool (*host_should_yield_hook)(void);
 
+/*
+ * Guest-TLB hooks for MMU tests, NULL by default (then the calls are only
+ * counted): flush_hook implements platform_flush_guest_tlbs(), reload_hook
+ * platform_reload_guest_roots().  The counters count calls by the
+ * calling thread (so a test can bound the flushes of one operation).
+ */
+extern void (*host_flush_hook)(void *owner);
+extern void (*host_reload_hook)(void *owner);
+extern __thread uint64_t host_thread_flushes;
+extern __thread uint64_t host_thread_reloads;
+
 /* Only messages at or below this level are printed (default LOG_WARN). */
 extern enum log_level host_log_level;
 

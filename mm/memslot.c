@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Memslots: validation, copy-on-write slot sets, commit and the flush of
+ * removed slots from the MMU.  See memslot.h and mm/README.md.
+ */
+#include "lib/atomic.h"
+#include "lib/string.h"
+#include "mm/memslot.h"
+#include "mm/tdp/internal.h"
+
+/* ---- sets ---- */
+
+static uint64_t set_bytes(unsigned int count)
+{
+	return sizeof(struct memslot_set) + count * sizeof(struct memslot);
+}
+
+static uint64_t slot_counter_bytes(const struct memslot *s)
+{
+	return (s->huge_blocks[0] + s->huge_blocks[1]) * sizeof(uint32_t);
+}
+
+static struct memslot_set *set_alloc(struct tdp_mmu *mmu, unsigned int count)
+{
+	struct memslot_set *set = platform_zalloc(set_bytes(count));
+
+	if (set) {
+		set->count = count;
+		tdp_stat_add(&mmu->stats.bytes, set_bytes(count));
+	}
+	return set;
+}
+
+static void slot_free_counters(struct tdp_mmu *mmu, struct memslot *s)
+{
+	tdp_stat_add(&mmu->stats.bytes, -(int64_t)slot_counter_bytes(s));
+	platform_free(s->huge_block_restricted[0]);
+	platform_free(s->huge_block_restricted[1]);
+	s->huge_block_restricted[0] = s->huge_block_restricted[1] = NULL;
+}
+
+/* Free @set now (it is unreachable, or was never published). */
+static void set_free_now(struct tdp_mmu *mmu, struct memslot_set *set)
+{
+	unsigned int i;
+
+	for (i = 0; i < set->count; i++)
+		slot_free_counters(mmu, &set->slots[i]);
+	tdp_stat_add(&mmu->stats.bytes, -(int64_t)set_bytes(set->count));
+	platform_free(set);
+}
+
+/*
+ * EBR callback.  It must not touch the VM (which may be gone by then), so
+ * the accounting is done when the set is retired, and this only frees.
+ */
+static void set_free_cb(struct ebr_head *head)
+{
+	struct memslot_set *set = container_of(head, struct memslot_set, ebr);
+	unsigned int i;
+
+	for (i = 0; i < set->count; i++) {
+		platform_free(set->slots[i].huge_block_restricted[0]);
+		platform_free(set->slots[i].huge_block_restricted[1]);
+	}
+	platform_free(set);
+}
+
+static void set_retire(struct tdp_mmu *mmu, struct memslot_set *set)
+{
+	unsigned int i;
+
+	for (i = 0; i < set->count; i++)
+		tdp_stat_add(&mmu->stats.bytes,
+			     -(int64_t)slot_counter_bytes(&set->slots[i]));
+	tdp_stat_add(&mmu->stats.bytes, -(int64_t)set_bytes(set->count));
+	ebr_call(&set->ebr, set_free_cb);
+}
+
+int memslot_init(struct tdp_mmu *mmu)
+{
+	struct memslot_set *set = set_alloc(mmu, 0);
+
+	if (!set)
+		return -ENOMEM;
+	set->generation = 1;
+	mmu->slots = set;
+	return 0;
+}
+
+void memslot_fini(struct tdp_mmu *mmu)
+{
+	set_retire(mmu, mmu->slots);
+	mmu->slots = NULL;
+}
+
+struct memslot_set *memslot_set_current(struct tdp_mmu *mmu)
+{
+	return __atomic_load_n(&mmu->slots, __ATOMIC_ACQUIRE);
+}
+
+const struct memslot *memslot_find(const struct memslot_set *set,
+				   uint64_t gfn)
+{
+	unsigned int lo = 0, hi = set->count, mid;
+	const struct memslot *s;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		s = &set->slots[mid];
+		if (gfn < s->base_gfn)
+			hi = mid;
+		else if (gfn >= s->base_gfn + s->npages)
+			lo = mid + 1;
+		else
+			return s;
+	}
+	return NULL;
+}
+
+/* ---- huge pages ---- */
+
+static uint64_t block_index(const struct memslot *s, uint64_t gfn, int level)
+{
+	return (tdp_level_base(gfn, level) - tdp_level_base(s->base_gfn, level)) /
+	       tdp_pages_per_level(level);
+}
+
+int memslot_max_level(const struct memslot *s, uint64_t gfn, int max_level)
+{
+	uint64_t n, base, host_pfn = s->host_base >> PAGE_SHIFT;
+	int level;
+
+	if (s->flags & MEMSLOT_NO_HUGE)
+		return 1;
+	for (level = MIN(max_level, TDP_MAX_HUGE_LEVEL); level > 1; level--) {
+		n = tdp_pages_per_level(level);
+		base = tdp_level_base(gfn, level);
+		/* The whole block must be in the slot ... */
+		if (base < s->base_gfn || base + n > s->base_gfn + s->npages)
+			continue;
+		/* ... and guest and host frames aligned alike ... */
+		if ((s->base_gfn - host_pfn) & (n - 1))
+			continue;
+		/* ... and nobody restricted it. */
+		if (__atomic_load_n(&s->huge_block_restricted[level - 2]
+					   [block_index(s, gfn, level)],
+				    __ATOMIC_ACQUIRE))
+			continue;
+		return level;
+	}
+	return 1;
+}
+
+/*
+ * Give @s fresh counter arrays: zeroed, or copied from @from (the same
+ * slot at the same place in the previous set).
+ */
+static int slot_alloc_counters(struct tdp_mmu *mmu, struct memslot *s,
+			       const struct memslot *from)
+{
+	uint64_t last = s->base_gfn + s->npages - 1;
+	int i, level;
+
+	for (i = 0; i < 2; i++) {
+		level = i + 2;
+		s->huge_blocks[i] = block_index(s, last, level) + 1;
+		s->huge_block_restricted[i] =
+			platform_zalloc(s->huge_blocks[i] * sizeof(uint32_t));
+		if (!s->huge_block_restricted[i]) {
+			platform_free(s->huge_block_restricted[0]);
+			s->huge_block_restricted[0] = NULL;
+			return -ENOMEM;
+		}
+		if (from)
+			memcpy(s->huge_block_restricted[i],
+			       from->huge_block_restricted[i],
+			       s->huge_blocks[i] * sizeof(uint32_t));
+	}
+	tdp_stat_add(&mmu->stats.bytes, slot_counter_bytes(s));
+	return 0;
+}
+
+static int adjust_restriction(struct tdp_mmu *mmu, uint64_t gfn, int delta)
+{
+	struct memslot *s;
+	uint32_t *c2, *c3;
+
+	rwlock_assert_held_write(&mmu->mmu_lock);
+	/* The set cannot change while we hold the write lock. */
+	s = (struct memslot *)memslot_find(mmu->slots, gfn);
+	if (!s)
+		return -ENOENT;
+	c2 = &s->huge_block_restricted[0][block_index(s, gfn, 2)];
+	c3 = &s->huge_block_restricted[1][block_index(s, gfn, 3)];
+	if (delta < 0 && (!*c2 || !*c3))
+		return -EINVAL;
+	__atomic_store_n(c2, *c2 + delta, __ATOMIC_RELEASE);
+	__atomic_store_n(c3, *c3 + delta, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int tdp_mmu_restrict_huge(struct tdp_mmu *mmu, uint64_t gfn)
+{
+	uint64_t base = tdp_level_base(gfn, 3);
+	struct tdp_root *root;
+	struct tdp_flush fl;
+	int ret;
+
+	tdp_flush_init(&fl, true);
+	rwlock_write_lock(&mmu->mmu_lock);
+	ret = adjust_restriction(mmu, gfn, 1);
+	if (!ret) {
+		/* Huge leaves over @gfn must go; 4 KiB ones may stay. */
+		for_each_valid_root(mmu, root)
+			tdp_zap_leafs(mmu, root, base,
+				      base + tdp_pages_per_level(3), 2, true,
+				      &fl);
+		tdp_flush_commit(mmu, &fl);
+	}
+	rwlock_write_unlock(&mmu->mmu_lock);
+	return ret;
+}
+
+int tdp_mmu_unrestrict_huge(struct tdp_mmu *mmu, uint64_t gfn)
+{
+	int ret;
+
+	rwlock_write_lock(&mmu->mmu_lock);
+	ret = adjust_restriction(mmu, gfn, -1);
+	rwlock_write_unlock(&mmu->mmu_lock);
+	return ret;
+}
+
+/* ---- changes ---- */
+
+enum slot_change {
+	SLOT_CREATE,
+	SLOT_DELETE,
+	SLOT_MOVE,
+	SLOT_FLAGS,
+};
+
+static int find_index(const struct memslot_set *set, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < set->count; i++)
+		if (set->slots[i].id == id)
+			return (int)i;
+	return -1;
+}
+
+static bool overlaps(const struct memslot_set *set, uint64_t gfn,
+		     uint64_t npages, int skip)
+{
+	const struct memslot *s;
+	unsigned int i;
+
+	for (i = 0; i < set->count; i++) {
+		s = &set->slots[i];
+		if ((int)i != skip && gfn < s->base_gfn + s->npages &&
+		    s->base_gfn < gfn + npages)
+			return true;
+	}
+	return false;
+}
+
+static int check_range(uint64_t gpa, uint64_t size)
+{
+	if (!IS_ALIGNED(gpa, PAGE_SIZE) || !IS_ALIGNED(size, PAGE_SIZE))
+		return -EINVAL;
+	if (gpa + size < gpa || gpa + size > (TDP_MAX_GFN << PAGE_SHIFT))
+		return -ERANGE;
+	return 0;
+}
+
+static int check_flags(uint32_t flags)
+{
+	if (flags & MEMSLOT_DIRTY_LOG)
+		return -EOPNOTSUPP;
+	if (flags & ~MEMSLOT_VALID_FLAGS)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Build the next set: @old without slot @skip (-1: none), plus @add if not
+ * NULL, sorted by gfn.  Counters are copied for kept slots; @add gets
+ * counters copied from @add_from or zeroed.
+ */
+static struct memslot_set *build_set(struct tdp_mmu *mmu,
+				      const struct memslot_set *old, int skip,
+				      const struct memslot *add,
+				      const struct memslot *add_from)
+{
+	unsigned int n = old->count - (skip >= 0) + (add != NULL);
+	struct memslot_set *set = set_alloc(mmu, n);
+	const struct memslot *src, *from;
+	unsigned int i, j = 0;
+	bool added = add == NULL;
+
+	if (!set)
+		return NULL;
+	for (i = 0; i <= old->count; i++) {
+		src = i < old->count ? &old->slots[i] : NULL;
+		if (src && (int)i == skip)
+			continue;
+		if (!added && (!src || add->base_gfn < src->base_gfn)) {
+			set->slots[j] = *add;
+			from = add_from;
+			added = true;
+			i--; /* look at src again next round */
+		} else if (src) {
+			set->slots[j] = *src;
+			from = src;
+		} else {
+			break;
+		}
+		if (slot_alloc_counters(mmu, &set->slots[j], from)) {
+			set->count = j;
+			set_free_now(mmu, set);
+			return NULL;
+		}
+		j++;
+	}
+	BUG_ON(j != n);
+	return set;
+}
+
+static void notify_removed(struct tdp_mmu *mmu, const struct memslot *old)
+{
+	struct memslot_observer *o;
+
+	list_for_each_entry(o, &mmu->observers, link)
+		o->slot_removed(o, old);
+}
+
+/*
+ * Publish @new (slots_update held) and take out of the MMU what the change
+ * removed: mappings of @old's range for DELETE and MOVE (policy chosen
+ * once), write access or huge leaves for a flags change.  mmu_lock is
+ * taken for write once for all of it; the TLB flush, if any, happens
+ * before it is dropped.
+ */
+static void commit(struct tdp_mmu *mmu, struct memslot_set *new,
+		   enum slot_change change, const struct memslot *old)
+{
+	bool zap_all = READ_ONCE(mmu->slot_flush_policy) == TDP_SLOT_FLUSH_ALL;
+	struct memslot_set *prev = mmu->slots;
+	int zap_level = 0; /* 0: nothing to zap */
+	struct tdp_root *root;
+	struct tdp_flush fl;
+
+	if (change == SLOT_DELETE || change == SLOT_MOVE) {
+		zap_level = 1;
+	} else if (change == SLOT_FLAGS) {
+		zap_all = false;
+		if (new->slots[find_index(new, old->id)].flags &
+		    ~old->flags & MEMSLOT_READONLY)
+			zap_level = 1;
+		else if (new->slots[find_index(new, old->id)].flags &
+			 ~old->flags & MEMSLOT_NO_HUGE)
+			zap_level = 2;
+	} else {
+		zap_all = false;
+	}
+
+	tdp_flush_init(&fl, true);
+	rwlock_write_lock(&mmu->mmu_lock);
+	new->generation = prev->generation + 1;
+	__atomic_store_n(&mmu->slots, new, __ATOMIC_RELEASE);
+	if (zap_level && zap_all) {
+		tdp_mmu_zap_all_fast_front(mmu);
+	} else if (zap_level) {
+		for_each_valid_root(mmu, root)
+			tdp_zap_leafs(mmu, root, old->base_gfn,
+				      old->base_gfn + old->npages, zap_level,
+				      true, &fl);
+		tdp_flush_commit(mmu, &fl);
+	}
+	rwlock_write_unlock(&mmu->mmu_lock);
+	if (zap_level && zap_all)
+		tdp_mmu_zap_all_fast_back(mmu);
+
+	if (change == SLOT_DELETE || change == SLOT_MOVE)
+		notify_removed(mmu, old);
+	set_retire(mmu, prev);
+}
+
+int memslot_create(struct tdp_mmu *mmu, uint32_t id, uint64_t gpa,
+		   uint64_t size, phys_addr_t host_base, uint32_t flags)
+{
+	struct memslot_set *cur, *new;
+	struct memslot s = { 0 };
+	int ret;
+
+	if (id > MEMSLOT_ID_MAX || !size || !IS_ALIGNED(host_base, PAGE_SIZE))
+		return -EINVAL;
+	ret = check_range(gpa, size);
+	if (!ret)
+		ret = check_flags(flags);
+	if (!ret && (host_base + size < host_base ||
+		     host_base + size > (1ull << 52)))
+		ret = -ERANGE;
+	if (ret)
+		return ret;
+
+	s.id = id;
+	s.flags = flags;
+	s.base_gfn = gpa >> PAGE_SHIFT;
+	s.npages = size >> PAGE_SHIFT;
+	s.host_base = host_base;
+
+	spin_lock(&mmu->slots_update);
+	cur = mmu->slots;
+	if (find_index(cur, id) >= 0 || overlaps(cur, s.base_gfn, s.npages, -1))
+		ret = -EEXIST;
+	else if (cur->count >= MEMSLOT_MAX)
+		ret = -ENOSPC;
+	else if (!(new = build_set(mmu, cur, -1, &s, NULL)))
+		ret = -ENOMEM;
+	else
+		commit(mmu, new, SLOT_CREATE, NULL);
+	spin_unlock(&mmu->slots_update);
+	return ret;
+}
+
+int memslot_delete(struct tdp_mmu *mmu, uint32_t id)
+{
+	struct memslot_set *cur, *new;
+	struct memslot old;
+	int idx, ret = 0;
+
+	spin_lock(&mmu->slots_update);
+	cur = mmu->slots;
+	idx = find_index(cur, id);
+	if (idx < 0) {
+		ret = -ENOENT;
+	} else {
+		old = cur->slots[idx];
+		new = build_set(mmu, cur, idx, NULL, NULL);
+		if (!new)
+			ret = -ENOMEM;
+		else
+			commit(mmu, new, SLOT_DELETE, &old);
+	}
+	spin_unlock(&mmu->slots_update);
+	return ret;
+}
+
+int memslot_move(struct tdp_mmu *mmu, uint32_t id, uint64_t new_gpa)
+{
+	struct memslot_set *cur, *new;
+	struct memslot old, moved;
+	int idx, ret;
+
+	spin_lock(&mmu->slots_update);
+	cur = mmu->slots;
+	idx = find_index(cur, id);
+	if (idx < 0) {
+		ret = -ENOENT;
+		goto out;
+	}
+	old = cur->slots[idx];
+	ret = check_range(new_gpa, old.npages << PAGE_SHIFT);
+	if (ret || new_gpa >> PAGE_SHIFT == old.base_gfn)
+		goto out;
+	if (overlaps(cur, new_gpa >> PAGE_SHIFT, old.npages, idx)) {
+		ret = -EEXIST;
+		goto out;
+	}
+	moved = old;
+	moved.base_gfn = new_gpa >> PAGE_SHIFT;
+	/* A moved slot starts with no restrictions, as a new one would. */
+	new = build_set(mmu, cur, idx, &moved, NULL);
+	if (!new)
+		ret = -ENOMEM;
+	else
+		commit(mmu, new, SLOT_MOVE, &old);
+out:
+	spin_unlock(&mmu->slots_update);
+	return ret;
+}
+
+int memslot_set_flags(struct tdp_mmu *mmu, uint32_t id, uint32_t flags)
+{
+	struct memslot_set *cur, *new;
+	struct memslot old, changed;
+	int idx, ret;
+
+	ret = check_flags(flags);
+	if (ret)
+		return ret;
+	spin_lock(&mmu->slots_update);
+	cur = mmu->slots;
+	idx = find_index(cur, id);
+	if (idx < 0) {
+		ret = -ENOENT;
+	} else if (cur->slots[idx].flags != flags) {
+		old = cur->slots[idx];
+		changed = old;
+		changed.flags = flags;
+		new = build_set(mmu, cur, idx, &changed, &old);
+		if (!new)
+			ret = -ENOMEM;
+		else
+			commit(mmu, new, SLOT_FLAGS, &old);
+	}
+	spin_unlock(&mmu->slots_update);
+	return ret;
+}
+
+void memslot_observer_register(struct tdp_mmu *mmu,
+			       struct memslot_observer *o)
+{
+	spin_lock(&mmu->slots_update);
+	list_add_tail(&o->link, &mmu->observers);
+	spin_unlock(&mmu->slots_update);
+}
+
+void memslot_observer_unregister(struct tdp_mmu *mmu,
+				 struct memslot_observer *o)
+{
+	spin_lock(&mmu->slots_update);
+	list_del_init(&o->link);
+	spin_unlock(&mmu->slots_update);
+}

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared internals of mm/tdp: page-table metadata, the one function that
+ * changes an SPTE atomically, the one bookkeeping function, TLB-flush
+ * batches and root iteration.
+ */
+#ifndef TIDAL_MM_TDP_INTERNAL_H
+#define TIDAL_MM_TDP_INTERNAL_H
+
+#include "lib/atomic.h"
+#include "mm/tdp/iter.h"
+#include "mm/tdp/tdp_mmu.h"
+
+/*
+ * Metadata of a non-root page-table page.  Kept outside the page (all 512
+ * entries are needed) and found by the page's address through a small
+ * hash in the VM, so removing a table needs no allocation.
+ */
+struct tdp_pt {
+	struct tdp_pt *hash_next;
+	spte_t *spt;
+	struct ebr_head ebr;
+};
+
+/* pt.c */
+struct tdp_pt *tdp_pt_alloc(struct tdp_mmu *mmu, int level);
+/* Free a table that was never made reachable: no grace period needed. */
+void tdp_pt_free_unused(struct tdp_mmu *mmu, struct tdp_pt *pt, int level);
+/* Unhash a removed table and free it after a grace period. */
+void tdp_pt_free_deferred(struct tdp_mmu *mmu, spte_t *spt, int level);
+void tdp_pt_hash_init(struct tdp_mmu *mmu);
+
+/*
+ * A batch of changes that may need one TLB flush.  @requests counts the
+ * reachable translations removed or reduced since the last flush.
+ */
+struct tdp_flush {
+	uint64_t requests;
+	bool reachable; /* false while working on an invalid root */
+};
+
+static inline void tdp_flush_init(struct tdp_flush *fl, bool reachable)
+{
+	fl->requests = 0;
+	fl->reachable = reachable;
+}
+
+/* Flush now if the batch asked for it; count it.  Call inside EBR. */
+void tdp_flush_commit(struct tdp_mmu *mmu, struct tdp_flush *fl);
+
+/*
+ * Bookkeeping for one SPTE change from @old to @new at @level (counts,
+ * accessed/dirty propagation, flush requests, removal of a table that
+ * @old pointed to).  @shared: mmu_lock is held for read.
+ */
+void tdp_handle_changed_spte(struct tdp_mmu *mmu, struct tdp_flush *fl,
+			     uint64_t gfn, spte_t old, spte_t new, int level,
+			     bool shared);
+
+/*
+ * Change the entry under @it from it->old_spte to @new with one
+ * compare-and-exchange (mmu_lock held for read or write).  On success the
+ * bookkeeping is done and it->old_spte becomes @new.  On failure
+ * it->old_spte holds the value found and nothing changed: -EBUSY.
+ */
+int __must_check tdp_set_spte_atomic(struct tdp_mmu *mmu,
+				     struct tdp_flush *fl, struct tdp_iter *it,
+				     spte_t new);
+
+/*
+ * Change the entry under @it to @new with mmu_lock held for write: nobody
+ * but the CPU (setting A/D bits) writes SPTEs then, so an exchange is
+ * enough and always succeeds.
+ */
+void tdp_set_spte_locked(struct tdp_mmu *mmu, struct tdp_flush *fl,
+			 struct tdp_iter *it, spte_t new);
+
+/*
+ * Zap the entry under @it with mmu_lock held for read: freeze it, do the
+ * bookkeeping (freeing any table below), flush, then clear it.  -EBUSY if
+ * it changed meanwhile.
+ */
+int __must_check tdp_zap_spte_atomic(struct tdp_mmu *mmu, struct tdp_flush *fl,
+				     struct tdp_iter *it);
+
+/*
+ * Yield point for long walks.  When the platform or a waiter asks, and
+ * the walk has made progress: flush @fl if needed, leave the EBR section,
+ * drop mmu_lock (read if @shared, else write), yield, take both back and
+ * restart the iterator from its root.  The walk ends (it->valid = false)
+ * if its root was invalidated meanwhile and it->stop_on_invalid is set.
+ * Returns true if it yielded.
+ */
+bool tdp_iter_cond_yield(struct tdp_mmu *mmu, struct tdp_iter *it,
+			 struct tdp_flush *fl, bool shared);
+
+/* Root iteration (root.c).  Each returns the next root with a reference
+ * and puts @prev; NULL at the end.  Caller holds mmu_lock. */
+struct tdp_root *tdp_next_valid_root(struct tdp_mmu *mmu,
+				     struct tdp_root *prev);
+
+#define for_each_valid_root(mmu, root)                                      \
+	for (root = tdp_next_valid_root(mmu, NULL); root;                    \
+	     root = tdp_next_valid_root(mmu, root))
+
+/* Zap every leaf in [start, end) of @root at @min_level or above. */
+bool tdp_zap_leafs(struct tdp_mmu *mmu, struct tdp_root *root, uint64_t start,
+		   uint64_t end, int min_level, bool can_yield,
+		   struct tdp_flush *fl);
+/*
+ * Zap the table entry at @level covering @gfn in @root, freeing the table
+ * below it (mmu_lock for write, inside EBR; flush @fl before leaving EBR).
+ * True if there was a table to zap.
+ */
+bool tdp_mmu_zap_pt(struct tdp_mmu *mmu, struct tdp_root *root, uint64_t gfn,
+		    int level, struct tdp_flush *fl);
+/* Zap a whole root (invalid, or being torn down) under the read lock. */
+void tdp_zap_root(struct tdp_mmu *mmu, struct tdp_root *root, bool shared);
+
+/* Free an unreferenced root and whatever tables it still holds. */
+void tdp_root_free(struct tdp_mmu *mmu, struct tdp_root *root);
+
+/* Accounting helpers. */
+static inline void tdp_stat_add(uint64_t *ctr, int64_t delta)
+{
+	__atomic_add_fetch(ctr, (uint64_t)delta, __ATOMIC_RELAXED);
+}
+
+#endif

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The VM-level MMU object: creation, teardown, statistics.
+ */
+#include "mm/tdp/internal.h"
+#include "mm/memslot.h"
+
+struct tdp_mmu *tdp_mmu_create(void *owner)
+{
+	struct tdp_mmu *mmu = platform_zalloc(sizeof(*mmu));
+
+	if (!mmu)
+		return NULL;
+	mmu->pt_hash = platform_zalloc(TDP_PT_HASH_BUCKETS *
+				       sizeof(*mmu->pt_hash));
+	if (!mmu->pt_hash)
+		goto fail;
+	rwlock_init(&mmu->mmu_lock);
+	spin_lock_init(&mmu->roots_lock);
+	spin_lock_init(&mmu->pt_lock);
+	spin_lock_init(&mmu->slots_update);
+	list_init(&mmu->roots);
+	list_init(&mmu->invalid_roots);
+	list_init(&mmu->observers);
+	mmu->slot_flush_policy = TDP_SLOT_FLUSH_TARGETED;
+	mmu->max_huge_level = TDP_MAX_HUGE_LEVEL;
+	mmu->owner = owner;
+	if (memslot_init(mmu))
+		goto fail;
+	return mmu;
+fail:
+	platform_free(mmu->pt_hash);
+	platform_free(mmu);
+	return NULL;
+}
+
+void tdp_mmu_destroy(struct tdp_mmu *mmu)
+{
+	unsigned int i;
+
+	tdp_mmu_zap_all_fast(mmu);
+	/* Roots still referenced would keep tables we are about to lose. */
+	if (__atomic_load_n(&mmu->stats.roots, __ATOMIC_SEQ_CST))
+		panic("tdp_mmu_destroy: %llu roots still referenced",
+		      (unsigned long long)mmu->stats.roots);
+	memslot_fini(mmu);
+	/* Run every deferred free (tables, roots, old slot sets). */
+	ebr_barrier();
+	for (i = 0; i < TDP_PT_HASH_BUCKETS; i++)
+		BUG_ON(mmu->pt_hash[i]);
+	WARN_ON(mmu->stats.bytes != 0);
+	platform_free(mmu->pt_hash);
+	platform_free(mmu);
+}
+
+void tdp_mmu_get_stats(struct tdp_mmu *mmu, struct tdp_mmu_stats *out)
+{
+	const uint64_t *src = (const uint64_t *)&mmu->stats;
+	uint64_t *dst = (uint64_t *)out;
+	size_t i;
+
+	for (i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}

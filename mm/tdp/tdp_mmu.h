@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The TDP MMU: guest-physical to host-physical mappings of one VM, kept in
+ * EPT page tables that vCPUs walk in hardware.  The lock and flush rules
+ * are in mm/README.md; in short:
+ *
+ *  - mmu_lock (rwlock): faults and zapping of invalid roots hold it for
+ *    read and change SPTEs with compare-and-exchange; invalidating roots,
+ *    zapping leaves in a range and memslot commits hold it for write.
+ *  - Every walk of the tables by software runs inside an EBR read-side
+ *    section; page-table pages removed from a tree are freed via ebr_call.
+ *  - TLB flushes are asked for once per batch through
+ *    platform_flush_guest_tlbs(), always before the EBR section that
+ *    removed the translations ends (vCPUs in guest mode are not EBR
+ *    readers: the flush is what makes them stop using a removed table).
+ */
+#ifndef TIDAL_MM_TDP_TDP_MMU_H
+#define TIDAL_MM_TDP_TDP_MMU_H
+
+#include "lib/compiler.h"
+#include "lib/ebr.h"
+#include "lib/list.h"
+#include "lib/platform.h"
+#include "lib/rwlock.h"
+#include "lib/spinlock.h"
+#include "mm/errno.h"
+#include "mm/tdp/spte.h"
+
+struct memslot_set;
+struct tdp_pt;
+
+/*
+ * A root's role: which kind of tree it is.  Today every root is a plain
+ * 4-level EPT root; issue 6 adds mirror roots (TDP_ROLE_MIRROR).
+ */
+#define TDP_ROLE_LEVEL_MASK 0x7u
+#define TDP_ROLE_MIRROR	    BIT(3)
+#define TDP_ROLE_DEFAULT    ((uint32_t)TDP_ROOT_LEVEL)
+
+struct tdp_root {
+	spte_t *spt;		/* the root table */
+	uint32_t role;
+	uint32_t refcount;	/* the VM's root list holds one while valid */
+	bool invalid;		/* never handed out again once set */
+	struct list_head link;	/* on tdp_mmu.roots or .invalid_roots */
+	struct ebr_head ebr;
+};
+
+/* How memslot DELETE/MOVE remove the old slot's mappings. */
+enum tdp_slot_flush_policy {
+	TDP_SLOT_FLUSH_TARGETED = 0, /* zap the slot's range in every root */
+	TDP_SLOT_FLUSH_ALL = 1,	     /* fast-zap every root */
+};
+
+/*
+ * Counters.  Updated atomically; read them with tdp_mmu_get_stats().
+ *
+ * flush_requests counts translations that had to be taken back from the
+ * vCPUs (each reachable leaf zapped or reduced, each reachable table
+ * removed); flushes counts real calls to platform_flush_guest_tlbs();
+ * flushes_avoided counts requests that needed no flush of their own: the
+ * ones folded into a batch's single flush, plus the SPTEs removed from
+ * invalid (unreachable) roots, which need none at all.
+ */
+struct tdp_mmu_stats {
+	uint64_t pt_pages[TDP_MAX_LEVEL + 1]; /* live tables by level */
+	uint64_t leaves[TDP_MAX_LEVEL + 1];   /* present leaves by level */
+	uint64_t roots;			      /* live roots */
+	uint64_t bytes;			      /* accounted memory */
+	uint64_t flush_requests;
+	uint64_t flushes;
+	uint64_t flushes_avoided;
+	uint64_t faults;
+	uint64_t fault_retries;
+	uint64_t dirty_propagated;	/* dirty leaves removed or cleaned */
+	uint64_t accessed_propagated;	/* accessed leaves removed or aged */
+	uint64_t yields;
+};
+
+/* An observer of memslot removal (DELETE, or the old place of a MOVE). */
+struct memslot;
+struct memslot_observer {
+	struct list_head link;
+	void (*slot_removed)(struct memslot_observer *o,
+			     const struct memslot *old);
+};
+
+#define TDP_PT_HASH_BUCKETS 1024
+
+struct tdp_mmu {
+	rwlock_t mmu_lock;
+	/* Root lists; a leaf lock, taken briefly under mmu_lock. */
+	spinlock_t roots_lock;
+	struct list_head roots;		/* valid roots */
+	struct list_head invalid_roots; /* invalid, waiting for the back half */
+	/* Page-table metadata, found by table address (see pt.c). */
+	spinlock_t pt_lock;
+	struct tdp_pt **pt_hash;
+	/* Memslots: read through EBR, replaced whole under slots_update. */
+	struct memslot_set *slots;
+	spinlock_t slots_update;	/* serialises memslot changes */
+	struct list_head observers;	/* under slots_update */
+	enum tdp_slot_flush_policy slot_flush_policy;
+	int max_huge_level;		/* 1, 2 or 3 (default 3: 1 GiB) */
+	void *owner;
+	struct tdp_mmu_stats stats;
+};
+
+/*
+ * VM lifetime.  tdp_mmu_create() returns NULL if memory runs out.
+ * tdp_mmu_destroy() needs every root reference put back; it zaps all
+ * roots, waits for EBR to free every table and frees everything else.
+ * Neither may be called inside an EBR read-side section.
+ */
+struct tdp_mmu *tdp_mmu_create(void *owner);
+void tdp_mmu_destroy(struct tdp_mmu *mmu);
+void tdp_mmu_get_stats(struct tdp_mmu *mmu, struct tdp_mmu_stats *out);
+
+/* ---- roots (root.c) ---- */
+
+/*
+ * Get the valid root with @role, creating it if there is none, with a
+ * reference for the caller.  NULL if memory runs out.  Takes mmu_lock for
+ * read; must not be called with it held.
+ */
+struct tdp_root *tdp_mmu_get_root(struct tdp_mmu *mmu, uint32_t role);
+void tdp_mmu_put_root(struct tdp_mmu *mmu, struct tdp_root *root);
+/* Take another reference on a root the caller already holds one on. */
+void tdp_root_get(struct tdp_root *root);
+
+static inline bool tdp_root_is_valid(struct tdp_root *root)
+{
+	return !__atomic_load_n(&root->invalid, __ATOMIC_ACQUIRE);
+}
+
+static inline uint64_t tdp_root_eptp(struct tdp_root *root)
+{
+	return tdp_make_eptp(platform_virt_to_phys(root->spt));
+}
+
+/* ---- faults (fault.c) ---- */
+
+enum tdp_map_result {
+	TDP_MAP_OK = 0,	      /* mapped (or already mapped): resume guest */
+	TDP_MAP_RETRY = 1,    /* lost a race or stale: reload root, refault */
+	TDP_MAP_NO_SLOT = 2,  /* no memslot: MMIO/emulation for the caller */
+	TDP_MAP_READONLY = 3, /* write to a read-only slot */
+};
+
+/*
+ * A fault in two steps, so a caller (and a test) can do work between the
+ * lock-free memslot lookup and the locked install, exactly where KVM
+ * resolves the host page:
+ *   tdp_fault_begin(): EBR section on, memslot looked up, generation noted;
+ *   tdp_fault_finish(): read lock, stale check, install, everything off.
+ * tdp_map() does both.  Results are enum tdp_map_result or -ENOMEM /
+ * -EINVAL (gpa beyond the guest-physical width).
+ */
+struct tdp_fault {
+	struct tdp_root *root;
+	uint64_t gfn;
+	uint64_t access;	/* TDP_ACC_* wanted by the access */
+	uint64_t slot_gen;	/* memslot generation seen by begin */
+	const struct memslot *slot;
+	int level;		/* level of the leaf that was installed */
+	int result;		/* from begin, if it already decided */
+};
+
+void tdp_fault_begin(struct tdp_mmu *mmu, struct tdp_fault *f,
+		     struct tdp_root *root, uint64_t gpa, uint64_t access);
+int tdp_fault_finish(struct tdp_mmu *mmu, struct tdp_fault *f);
+int tdp_map(struct tdp_mmu *mmu, struct tdp_root *root, uint64_t gpa,
+	    uint64_t access);
+
+/* ---- zapping (zap.c) ---- */
+
+/*
+ * Remove the leaves mapping [start, end) from every valid root, taking
+ * mmu_lock for write, and flush once if anything reachable went away.
+ * Returns whether anything was zapped.
+ */
+bool tdp_mmu_unmap_range(struct tdp_mmu *mmu, uint64_t start, uint64_t end);
+
+/*
+ * Fast zap of everything.  The front half (mmu_lock held for write)
+ * invalidates every root, takes them off the root list and makes the vCPUs
+ * drop them; the back half (mmu_lock NOT held) zaps the invalid roots under
+ * the read lock, with no TLB flush.  tdp_mmu_zap_all_fast() does both.
+ */
+void tdp_mmu_zap_all_fast_front(struct tdp_mmu *mmu);
+void tdp_mmu_zap_all_fast_back(struct tdp_mmu *mmu);
+void tdp_mmu_zap_all_fast(struct tdp_mmu *mmu);
+
+/*
+ * Huge-page recovery: in [start, end), replace each page table that could
+ * now be a huge leaf (memslot alignment, flags and restrictions allow it)
+ * by an empty entry, so the next fault maps a huge page.  Zaps one
+ * page-table page at a time, flushes once per batch.  Returns the number
+ * of tables zapped.
+ */
+unsigned long tdp_mmu_recover_huge_pages(struct tdp_mmu *mmu, uint64_t start,
+					 uint64_t end);
+
+/*
+ * Per-range huge-page restriction (the 2 MiB and 1 GiB blocks that hold
+ * @gfn may not be mapped huge while restricted; nestable).  Restricting
+ * zaps huge leaves over the gfn and flushes.  -ENOENT if no slot holds
+ * @gfn, -EINVAL when unrestricting something not restricted.
+ */
+int tdp_mmu_restrict_huge(struct tdp_mmu *mmu, uint64_t gfn);
+int tdp_mmu_unrestrict_huge(struct tdp_mmu *mmu, uint64_t gfn);
+
+#endif
