@@ -1,0 +1,35 @@
+# mm/tdp and mm/memslot: the TDP MMU (portable core) and its host tests.
+
+CORE_SRCS += mm/tdp/iter.c mm/tdp/pt.c mm/tdp/spte_change.c mm/tdp/root.c \
+	mm/tdp/fault.c mm/tdp/zap.c mm/tdp/mmu.c mm/memslot.c
+
+MMU_CORE_SRCS := mm/tdp/iter.c mm/tdp/pt.c mm/tdp/spte_change.c \
+	mm/tdp/root.c mm/tdp/fault.c mm/tdp/zap.c mm/tdp/mmu.c mm/memslot.c
+# The lock and EBR implementations the MMU runs on.
+MMU_LIB_SRCS := lib/lock_cpu.c lib/spinlock.c lib/rwlock.c lib/ebr.c
+
+## Host tests of the TDP MMU (tests/host/mmu/):
+##   test_mmu_spte     SPTE encoding and the walker
+##   test_mmu_tdp      roots, faults, zap flows, fast zap, flush counts
+##   test_mmu_memslot  memslot validation, changes, observers, huge pages
+##   test_mmu_checker  software-TLB checker, randomized concurrent workloads
+HOST_TESTS += test_mmu_spte test_mmu_tdp test_mmu_memslot
+HOST_SRCS_test_mmu_spte := tests/host/mmu/test_spte.c tests/host/mmu/util.c $(MMU_CORE_SRCS) \
+	$(MMU_LIB_SRCS)
+HOST_SRCS_test_mmu_tdp := tests/host/mmu/test_tdp.c tests/host/mmu/util.c \
+	$(MMU_CORE_SRCS) $(MMU_LIB_SRCS)
+HOST_SRCS_test_mmu_memslot := tests/host/mmu/test_memslot.c \
+	tests/host/mmu/util.c $(MMU_CORE_SRCS) $(MMU_LIB_SRCS)
+HOST_SRCS_test_mmu_checker := tests/host/mmu/test_checker.c \
+	tests/host/mmu/swtlb.c tests/host/mmu/util.c $(MMU_CORE_SRCS) \
+	$(MMU_LIB_SRCS)
+HOST_FLAVOURS_test_mmu_tdp := plain asan tsan
+HOST_FLAVOURS_test_mmu_checker := plain asan tsan
+
+## make soak-mmu     run the software-TLB checker for a long time
+##                   (SOAK_SECONDS=120 by default, SEED=n to replay)
+SOAK_SECONDS ?= 120
+.PHONY: soak-mmu
+soak-mmu: $(BUILD)/host/plain/test_mmu_checker $(BUILD)/host/tsan/test_mmu_checker
+	$(BUILD)/host/plain/test_mmu_checker --seconds $(SOAK_SECONDS) $(if $(SEED),--seed $(SEED))
+	$(BUILD)/host/tsan/test_mmu_checker --seconds $$(( $(SOAK_SECONDS) / 4 )) $(if $(SEED),--seed $(SEED))
