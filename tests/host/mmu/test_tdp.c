@@ -300,13 +300,21 @@ static void test_enomem(void)
 	ret = map(mmu, r, 4 * G + 1, TDP_ACC_READ);
 	host_alloc_fail_after(-1);
 	is_int(ret, -ENOMEM, "allocation failure: -ENOMEM");
-	host_alloc_fail_rate(200000);
-	for (i = 0; i < 400; i++) {
+	host_srand(42);
+	for (i = 0; i < 2000 && (!okays || !noms); i++) {
+		if (i % 8 == 0) {
+			/* fresh tables, so faults must allocate */
+			tdp_mmu_put_root(mmu, r);
+			tdp_mmu_zap_all_fast(mmu);
+			r = tdp_mmu_get_root(mmu, TDP_ROLE_DEFAULT);
+			BUG_ON(!r);
+		}
+		host_alloc_fail_rate(300000);
 		ret = map(mmu, r, 4 * G + (i * 37) % 1024, TDP_ACC_READ);
+		host_alloc_fail_rate(0);
 		okays += ret == TDP_MAP_OK;
 		noms += ret == -ENOMEM;
 	}
-	host_alloc_fail_rate(0);
 	ok(okays > 0 && noms > 0, "random failures: %d ok, %d -ENOMEM", okays,
 	   noms);
 	check_counts(r, "after allocation failures");
@@ -368,12 +376,52 @@ static void test_concurrent_faults(void)
 	tdp_mmu_put_root(mmu, r);
 }
 
+static bool never(void)
+{
+	return false;
+}
+
+static bool always(void)
+{
+	return true;
+}
+
+/* Yielding in the middle of a zap: flush first, resume where it was. */
+static void test_yield(struct tdp_root *r)
+{
+	struct tdp_mmu_stats s0, s1;
+	uint64_t f0, i;
+	struct walk w;
+	bool gone = true;
+
+	for (i = 0; i < 1024; i++)
+		BUG_ON(map(mmu, r, 4 * G + i, TDP_ACC_READ) != TDP_MAP_OK);
+	stats(&s0);
+	f0 = host_thread_flushes;
+	host_should_yield_hook = always;
+	ok(tdp_mmu_unmap_range(mmu, 4 * G, 4 * G + 1024), "zap with yields");
+	host_should_yield_hook = never;
+	stats(&s1);
+	for (i = 0; i < 1024; i++)
+		if (walk_gfn(r, 4 * G + i, &w))
+			gone = false;
+	ok(gone, "every leaf zapped across yields");
+	ok(s1.yields - s0.yields >= 100, "it yielded (%llu times)",
+	   (unsigned long long)(s1.yields - s0.yields));
+	ok(host_thread_flushes - f0 <= 1 + s1.yields - s0.yields,
+	   "flushes <= 1 + yields (%llu)",
+	   (unsigned long long)(host_thread_flushes - f0));
+	is_int(s1.flush_requests - s0.flush_requests, 1024, "1024 requests");
+	check_counts(r, "after yielding zap");
+}
+
 int main(void)
 {
 	int64_t pages0, objs0;
 	struct tdp_root *r;
 
 	mmu_test_init();
+	host_should_yield_hook = never; /* exact flush counts; see test_yield */
 	pages0 = host_pages_live();
 	objs0 = host_objs_live();
 	setup();
@@ -384,6 +432,7 @@ int main(void)
 	test_huge_restrict_recover(r);
 	test_fault_replaces_table(r);
 	test_zap_pt(r);
+	test_yield(r);
 	tdp_mmu_put_root(mmu, r);
 	test_stale_faults();
 	test_fast_zap();
