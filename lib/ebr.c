@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * Epoch-based reclamation.
+ * Epoch-based reclamation.  The read side is inline in lib/ebr.h.
  *
  * State
  * -----
- * A global epoch G counts up from 0 and never wraps (64 bits).  Each CPU
- * has a word @state: 0 outside a read-side section, (g << 1) | 1 inside
- * one, where g is the value of G it read when its outermost section began.
- * Nesting is a plain per-CPU counter; only the outermost lock and unlock
- * touch @state.
+ * A global epoch G counts up from 0 (64 bits; 48 of them are compared,
+ * which takes years of advances to wrap).  Each CPU has a word @state: 0
+ * outside a read-side section, (g << 16) | depth inside one, where g is
+ * the value of G it read when its outermost section began.  Only the
+ * outermost lock and unlock change g or the "inside" property.
  *
  * G may move from e to e + 1 only after a scan found every CPU either
  * outside a section or inside one that began in epoch e (ebr_try_advance).
@@ -17,29 +17,44 @@
  *
  * Why a reader never sees freed memory
  * ------------------------------------
- * Three kinds of operation below are full barriers: the reader's exchange
- * that publishes @state, the barrier in ebr_call() between the caller's
- * unlink and the read of the tag, and the barrier a scanner executes
- * before it reads the CPUs' states.  (They are sequentially consistent
- * read-modify-writes: locked instructions on x86, which order every
- * earlier store before every later load.)  All of them, and every update
- * of G, fall into one total order.
+ * The argument is made for x86-TSO, the only machine tidal runs on (the
+ * host tests run there too): every CPU sees stores in one global order,
+ * loads are not reordered with loads nor stores with stores, but a load
+ * may complete before an earlier store of the same CPU is visible.  A
+ * full barrier (a locked instruction) makes all earlier stores visible
+ * before any later load.
  *
- * Take an object X, unlinked by a writer at U, tagged e, and a reader R
- * whose section S began by reading G = g, publishing (g << 1) | 1 with its
- * barrier B_R, then loading pointers.
+ * Take an object X, unlinked by a writer's store U and then tagged e (the
+ * writer executes a full barrier B_W between U and the read of G, so U is
+ * visible to all before the tag is read), and a reader R whose section S
+ * began by reading G = g and storing (g << 16) | 1 to its @state (store
+ * P), then loading pointers.
  *
- * 1. If R can reach X, then B_R comes before the writer's barrier B_W in
- *    the total order.  Otherwise U, which precedes B_W, would be visible
- *    to every load R makes after B_R, and R would find X unlinked.
- * 2. Then g <= e: R read G before B_R, the writer read the tag after B_W,
- *    and G only grows.
- * 3. X is freed only once G has reached e + 2, so someone advanced G from
- *    e + 1 to e + 2.  G = e + 1 was written after the tag read, hence after
- *    B_W and B_R, and that scanner read it before its own barrier B_S; so
- *    B_R < B_S and the scan sees R's state, or a later one.  If S was still
- *    open, the scan saw epoch g <= e != e + 1 and would not have advanced.
- *    So S had closed before that scan, and X is not freed while S is open.
+ * 1. If R reached X, then g <= e.  R's loads do not pass its load of G;
+ *    had it read g >= e + 1, written after the tag read and so after U
+ *    was visible, its later loads would have seen U and not reached X.
+ *
+ * 2. X is freed only once G >= e + 2, so some scan, run with G = e + 1,
+ *    found no CPU inside a section of another epoch.  That scanner read
+ *    G = e + 1, so U was visible to all before it started.  Before reading
+ *    the states it orders itself against every reader:
+ *     - fenced mode: P is an exchange, a full barrier, and the scanner
+ *       executes one (B_S) too.  Locked instructions are totally ordered.
+ *       If P came before B_S, the scan sees P (or a later state of R).
+ *       If B_S came first, U was visible before P, and so to every load
+ *       of S.
+ *     - asymmetric mode: P is a plain store, but the scanner calls
+ *       platform_membarrier(), which returns only after every CPU has run
+ *       a full barrier M (or was switched out, which is one).  If M came
+ *       after P in R's program order, P is visible to the scan.  If M
+ *       came before P, U was visible before M and so to every load of S.
+ *    In the "U visible" cases S cannot reach X.  In the others the scan
+ *    saw R inside S with epoch g <= e != e + 1, or saw it already out of
+ *    S; it advances only in the latter case.  So S is over before G
+ *    reaches e + 2, and only then can X be freed.
+ *
+ * The mode is chosen by ebr_init() before a second CPU uses EBR, so
+ * readers and scanners always agree on it.
  *
  * Happens-before, for the freeing CPU (and for ThreadSanitizer): the
  * reader closes S with a release store of 0 to @state; the scanner reads
@@ -68,7 +83,8 @@
 #include "lib/platform.h"
 #include "lib/spinlock.h"
 
-#define EBR_ACTIVE 1ull
+/* The bits of an epoch that fit in a reader's @state. */
+#define EBR_EPOCH_MASK ((1ull << (64 - EBR_NEST_BITS)) - 1)
 
 struct ebr_list {
 	struct ebr_head *head, *last;
@@ -81,14 +97,11 @@ struct ebr_batch {
 };
 
 struct ebr_cpu {
-	/* Read side: written by the owner, read by scanners. */
-	uint64_t state;
-	uint32_t nest;
-	bool in_callback;
+	bool in_callback;    /* owner only */
 	uint64_t fence_word; /* target of the owner's full barriers */
 
 	/* Callbacks, under @lock. */
-	spinlock_t lock __aligned(64);
+	spinlock_t lock;
 	struct ebr_batch batch[3];
 	struct ebr_list ready;
 	uint64_t pending;   /* queued here and not run yet */
@@ -99,8 +112,9 @@ struct ebr_cpu {
 	uint64_t next_check; /* owner only: backlog that triggers reclaim */
 } __aligned(128);
 
+struct ebr_reader ebr_readers[SYNC_MAX_CPUS];
+struct ebr_global ebr_global;
 static struct ebr_cpu ebr_cpus[SYNC_MAX_CPUS];
-static uint64_t ebr_epoch __aligned(128);
 static struct {
 	uint64_t advances, waits, overflows;
 } ebr_counters __aligned(128);
@@ -129,39 +143,50 @@ static inline void ebr_full_barrier(struct ebr_cpu *c)
 	__atomic_fetch_add(&c->fence_word, 0, __ATOMIC_SEQ_CST);
 }
 
-void ebr_init(void)
+/*
+ * Platforms without an asymmetric barrier need not provide one (the
+ * hypervisor, for now): these weak fallbacks say "not available".
+ */
+__attribute__((weak)) bool platform_membarrier_init(void)
+{
+	return false;
+}
+
+__attribute__((weak)) void platform_membarrier(void)
+{
+	panic("platform_membarrier() is not available");
+}
+
+void ebr_init_mode(bool allow_asymmetric)
 {
 	BUG_ON(platform_cpu_max() > SYNC_MAX_CPUS);
+	if (allow_asymmetric && !ebr_asymmetric() &&
+	    platform_membarrier_init())
+		__atomic_store_n(&ebr_global.asymmetric, true,
+				 __ATOMIC_SEQ_CST);
 }
 
-void ebr_read_lock(void)
+void ebr_init(void)
 {
-	struct ebr_cpu *c = this_cpu();
-
-	if (c->nest++ == 0) {
-		uint64_t g = __atomic_load_n(&ebr_epoch, __ATOMIC_ACQUIRE);
-
-		/* Exchange, not store: it is also the reader's barrier. */
-		__atomic_exchange_n(&c->state, (g << 1) | EBR_ACTIVE,
-				    __ATOMIC_SEQ_CST);
-	}
+	ebr_init_mode(true);
 }
 
-void ebr_read_unlock(void)
+bool ebr_asymmetric(void)
 {
-	struct ebr_cpu *c = this_cpu();
+	return __atomic_load_n(&ebr_global.asymmetric, __ATOMIC_RELAXED);
+}
 
-#ifdef TIDAL_DEBUG_LOCKS
-	if (c->nest == 0)
-		panic("ebr_read_unlock() outside a read-side section");
-#endif
-	if (--c->nest == 0)
-		__atomic_store_n(&c->state, 0, __ATOMIC_RELEASE);
+void ebr_bad_nesting(void)
+{
+	panic("ebr_read_unlock() outside a read-side section, or sections "
+	      "nested too deep");
 }
 
 bool ebr_in_read_section(void)
 {
-	return this_cpu()->nest != 0;
+	return __atomic_load_n(&ebr_readers[platform_cpu_id()].state,
+			       __ATOMIC_RELAXED) &
+	       EBR_NEST_MASK;
 }
 
 static void assert_may_wait(const char *what)
@@ -169,7 +194,7 @@ static void assert_may_wait(const char *what)
 #ifdef TIDAL_DEBUG_LOCKS
 	struct ebr_cpu *c = this_cpu();
 
-	if (c->nest)
+	if (ebr_in_read_section())
 		panic("%s() inside an EBR read-side section", what);
 	if (c->in_callback)
 		panic("%s() from an EBR callback", what);
@@ -182,18 +207,21 @@ static void assert_may_wait(const char *what)
  */
 static bool ebr_try_advance(struct ebr_cpu *self)
 {
-	uint64_t e = __atomic_load_n(&ebr_epoch, __ATOMIC_ACQUIRE);
+	uint64_t e = __atomic_load_n(&ebr_global.epoch, __ATOMIC_ACQUIRE);
 	unsigned int n = ebr_ncpus();
 
 	ebr_full_barrier(self);
+	if (ebr_asymmetric())
+		platform_membarrier();
 	for (unsigned int i = 0; i < n; i++) {
-		uint64_t s = __atomic_load_n(&ebr_cpus[i].state,
+		uint64_t s = __atomic_load_n(&ebr_readers[i].state,
 					     __ATOMIC_ACQUIRE);
 
-		if ((s & EBR_ACTIVE) && (s >> 1) != e)
+		if ((s & EBR_NEST_MASK) &&
+		    (s >> EBR_NEST_BITS) != (e & EBR_EPOCH_MASK))
 			return false;
 	}
-	if (__atomic_compare_exchange_n(&ebr_epoch, &e, e + 1, false,
+	if (__atomic_compare_exchange_n(&ebr_global.epoch, &e, e + 1, false,
 					__ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE))
 		stat_inc(&ebr_counters.advances);
 	return true;
@@ -204,7 +232,7 @@ static void ebr_wait_epoch(struct ebr_cpu *self, uint64_t target)
 {
 	unsigned int spins = 0;
 
-	while (__atomic_load_n(&ebr_epoch, __ATOMIC_ACQUIRE) < target) {
+	while (__atomic_load_n(&ebr_global.epoch, __ATOMIC_ACQUIRE) < target) {
 		if (ebr_try_advance(self))
 			continue;
 		if (++spins % 128 == 0)
@@ -261,7 +289,7 @@ static uint64_t run_ready(struct ebr_cpu *c, struct ebr_cpu *self)
 	bool was_in_callback;
 
 	spin_lock(&c->lock);
-	collect_ready(c, __atomic_load_n(&ebr_epoch, __ATOMIC_ACQUIRE));
+	collect_ready(c, __atomic_load_n(&ebr_global.epoch, __ATOMIC_ACQUIRE));
 	list_splice(&todo, &c->ready);
 	if (todo.count)
 		c->inflight++;
@@ -296,7 +324,7 @@ void ebr_call(struct ebr_head *head, void (*fn)(struct ebr_head *head))
 	head->fn = fn;
 	/* Order the caller's unlink before the read of the tag. */
 	ebr_full_barrier(c);
-	e = __atomic_load_n(&ebr_epoch, __ATOMIC_ACQUIRE);
+	e = __atomic_load_n(&ebr_global.epoch, __ATOMIC_ACQUIRE);
 
 	spin_lock(&c->lock);
 	b = &c->batch[e % 3];
@@ -313,7 +341,7 @@ void ebr_call(struct ebr_head *head, void (*fn)(struct ebr_head *head))
 	if (pending < MAX(c->next_check, (uint64_t)EBR_PENDING_SOFT))
 		return;
 
-	may_wait = pending >= EBR_PENDING_HARD && !c->nest &&
+	may_wait = pending >= EBR_PENDING_HARD && !ebr_in_read_section() &&
 		   !c->in_callback && lock_cpu_held() == 0;
 	if (may_wait) {
 		stat_inc(&ebr_counters.waits);
@@ -345,7 +373,7 @@ void ebr_synchronize(void)
 	assert_may_wait("ebr_synchronize");
 	/* Whatever the caller unlinked is ordered before the epoch read. */
 	ebr_full_barrier(c);
-	e = __atomic_load_n(&ebr_epoch, __ATOMIC_ACQUIRE);
+	e = __atomic_load_n(&ebr_global.epoch, __ATOMIC_ACQUIRE);
 	ebr_wait_epoch(c, e + 2);
 }
 
@@ -385,7 +413,7 @@ void ebr_get_stats(struct ebr_stats *s)
 	unsigned int n = ebr_ncpus();
 
 	*s = (struct ebr_stats){ 0 };
-	s->epoch = __atomic_load_n(&ebr_epoch, __ATOMIC_ACQUIRE);
+	s->epoch = __atomic_load_n(&ebr_global.epoch, __ATOMIC_ACQUIRE);
 	for (unsigned int i = 0; i < n; i++) {
 		struct ebr_cpu *c = &ebr_cpus[i];
 

@@ -52,10 +52,21 @@ struct ebr_head {
 #define EBR_PENDING_STEP 64
 #define EBR_PENDING_HARD 4096
 
+/*
+ * Call once, before more than one CPU uses EBR.  Picks the read-side mode:
+ * when the platform offers an asymmetric barrier (platform_membarrier),
+ * readers use plain stores and grace-period scans pay for the barrier
+ * instead; otherwise every outermost ebr_read_lock() executes a full
+ * barrier.  Without ebr_init() EBR works in the second mode.
+ * ebr_init_mode(false) forces it (tests of both modes).
+ */
 void ebr_init(void);
+void ebr_init_mode(bool allow_asymmetric);
+/* True if read-side sections run without a barrier of their own. */
+bool ebr_asymmetric(void);
 
-void ebr_read_lock(void);
-void ebr_read_unlock(void);
+static inline void ebr_read_lock(void);
+static inline void ebr_read_unlock(void);
 bool ebr_in_read_section(void);
 
 void ebr_call(struct ebr_head *head, void (*fn)(struct ebr_head *head));
@@ -81,5 +92,80 @@ struct ebr_stats {
 	uint64_t overflows;   /* ebr_call()s past the hard limit, no wait */
 };
 void ebr_get_stats(struct ebr_stats *s);
+
+/*
+ * The read side is inline: what follows is the implementation, not API.
+ */
+#include "lib/lock_cpu.h"
+#include "lib/platform.h"
+
+/*
+ * A CPU's read-side word, on a cache line of its own: the section depth in
+ * the low EBR_NEST_BITS, the epoch its outermost section began in above
+ * them; 0 outside any section.  One word, so that entering and leaving a
+ * section is one load and one store.
+ */
+#define EBR_NEST_BITS 16
+#define EBR_NEST_MASK ((1ull << EBR_NEST_BITS) - 1)
+
+struct ebr_reader {
+	uint64_t state;
+} __aligned(64);
+
+struct ebr_global {
+	uint64_t epoch;	  /* the global epoch G */
+	bool asymmetric;  /* readers rely on platform_membarrier() */
+} __aligned(64);
+
+extern struct ebr_reader ebr_readers[SYNC_MAX_CPUS];
+extern struct ebr_global ebr_global;
+
+void ebr_bad_nesting(void) __noreturn;
+
+static inline void ebr_read_lock(void)
+{
+	struct ebr_reader *r = &ebr_readers[platform_cpu_id()];
+	uint64_t s = __atomic_load_n(&r->state, __ATOMIC_RELAXED);
+
+	if (s & EBR_NEST_MASK) {
+#ifdef TIDAL_DEBUG_LOCKS
+		if (unlikely((s & EBR_NEST_MASK) == EBR_NEST_MASK))
+			ebr_bad_nesting();
+#endif
+		__atomic_store_n(&r->state, s + 1, __ATOMIC_RELAXED);
+		return;
+	}
+	s = __atomic_load_n(&ebr_global.epoch, __ATOMIC_ACQUIRE)
+		    << EBR_NEST_BITS |
+	    1;
+	if (likely(__atomic_load_n(&ebr_global.asymmetric,
+				   __ATOMIC_RELAXED))) {
+		/*
+		 * Scanners run platform_membarrier() before they look at
+		 * this word; only the compiler must keep the section's
+		 * loads after the store.
+		 */
+		__atomic_store_n(&r->state, s, __ATOMIC_RELEASE);
+		__asm__ __volatile__("" ::: "memory");
+	} else {
+		/* A sequentially consistent exchange is a full barrier. */
+		__atomic_exchange_n(&r->state, s, __ATOMIC_SEQ_CST);
+	}
+}
+
+static inline void ebr_read_unlock(void)
+{
+	struct ebr_reader *r = &ebr_readers[platform_cpu_id()];
+	uint64_t s = __atomic_load_n(&r->state, __ATOMIC_RELAXED);
+
+#ifdef TIDAL_DEBUG_LOCKS
+	if (unlikely(!(s & EBR_NEST_MASK)))
+		ebr_bad_nesting();
+#endif
+	if ((s & EBR_NEST_MASK) == 1)
+		__atomic_store_n(&r->state, 0, __ATOMIC_RELEASE);
+	else
+		__atomic_store_n(&r->state, s - 1, __ATOMIC_RELAXED);
+}
 
 #endif

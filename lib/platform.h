@@ -31,8 +31,14 @@ void platform_free(void *p);
 /*
  * CPUs.  In the hypervisor a "CPU" is a physical CPU; in host programs it
  * is a registered thread.  Ids are dense: 0 <= id < platform_cpu_max().
+ *
+ * platform_cpu_id() is declared const: a CPU's id never changes while it
+ * runs tidal code, so the compiler may compute it once per function (the
+ * EBR read side and the locks depend on that to stay cheap).  A host
+ * thread must therefore not use the platform after host_thread_unregister()
+ * in the same function.
  */
-unsigned int platform_cpu_id(void);
+unsigned int platform_cpu_id(void) __attribute__((const));
 unsigned int platform_cpu_max(void);
 
 /* Spin-wait hint (PAUSE). */
@@ -61,6 +67,17 @@ void platform_yield(void);
  */
 void platform_flush_guest_tlbs(void *owner);
 void platform_reload_guest_roots(void *owner);
+
+/*
+ * Asymmetric memory barrier (optional; lib/ebr.c has weak fallbacks that
+ * say "not available").  platform_membarrier_init() returns true if
+ * platform_membarrier() can be used: it returns only after every other
+ * CPU that runs tidal code has executed a full memory barrier (or is
+ * not running tidal code at all), so that fast paths can do without
+ * their own.  Host: Linux membarrier(PRIVATE_EXPEDITED).
+ */
+bool platform_membarrier_init(void);
+void platform_membarrier(void);
 
 /* Local interrupt masking for IRQ-safe locks (a no-op on the host). */
 unsigned long platform_irq_save(void);

@@ -28,3 +28,30 @@ SYNC_STRESS_BINS := $(foreach t,test_ebr_stress test_rwlock_stress,\
 ## soak-sync        run the lock/EBR stress tests for SOAK_SECS (120) s each, every flavour
 soak-sync: $(SYNC_STRESS_BINS)
 	$(Q)TIDAL_STRESS_SECS=$(SOAK_SECS) $(PROVE) --exec '' -v $(SYNC_STRESS_BINS)
+
+# bench-sync: a release build of the primitives (no TIDAL_DEBUG_LOCKS)
+# against liburcu and Concurrency Kit, which only the benchmark links.
+BENCH_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
+	-fno-omit-frame-pointer -I. -pthread
+BENCH_SYNC_SRCS := tests/bench/bench_sync.c tests/bench/bench_tidal.c \
+	tests/bench/bench_urcu.c tests/bench/bench_urcu_inline.c \
+	tests/bench/bench_ck.c tests/bench/bench_pthread.c \
+	tests/host/platform_host.c $(SYNC_SRCS)
+BENCH_SYNC_OBJS := $(patsubst %.c,$(BUILD)/bench/%.o,$(BENCH_SYNC_SRCS))
+BENCH_ARGS ?=
+
+$(BUILD)/bench/%.o: %.c
+	@mkdir -p $(@D)
+	$(quiet) CC.bench $<
+	$(Q)$(HOSTCC) $(BENCH_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/bench/bench_sync: $(BENCH_SYNC_OBJS)
+	$(quiet) LD.bench $@
+	$(Q)$(HOSTCC) $(BENCH_CFLAGS) -o $@ $^ -lurcu-memb -lck
+
+.PHONY: bench-sync
+## bench-sync       tidal EBR/rwlock vs liburcu, ck_epoch, pthread_rwlock (BENCH_ARGS=--json|--quick)
+bench-sync: deps $(BUILD)/bench/bench_sync
+	$(Q)$(BUILD)/bench/bench_sync $(BENCH_ARGS)
+
+-include $(shell find $(BUILD)/bench -name '*.d' 2>/dev/null)

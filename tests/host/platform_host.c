@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 static __thread int cpu_id = -1;
 static uint64_t cpu_used; /* bitmap of ids in use */
@@ -117,6 +120,22 @@ bool platform_should_yield(void)
 void platform_yield(void)
 {
 	sched_yield();
+}
+
+bool platform_membarrier_init(void)
+{
+	long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+
+	if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED))
+		return false;
+	return syscall(SYS_membarrier,
+		       MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+}
+
+void platform_membarrier(void)
+{
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0))
+		panic("membarrier(PRIVATE_EXPEDITED) failed");
 }
 
 unsigned long platform_irq_save(void)

@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bench-sync: tidal's EBR and rwlock against liburcu (urcu-memb),
+ * Concurrency Kit (ck_epoch) and pthread_rwlock, in one run on one machine.
+ *
+ * Metrics (JSON key <contender>.<metric>):
+ *   read_ns          read-side section enter+exit, one thread, best of 5
+ *   sync_us          one grace period (synchronize), no other reader
+ *   sync_busy_us     the same while another thread runs sections non-stop
+ *   free_mops        deferred frees per second (millions) by one writer
+ *                    while another thread runs sections, until all are
+ *                    really freed
+ *   peak_pending_kib peak of memory retired but not yet freed in that flood
+ *   rw_read_ns_1t/2t rwlock read lock+unlock with 1 and 2 threads
+ *   rw_write_ns_1t/2t rwlock write lock+unlock with 1 and 2 threads
+ *
+ * Usage: bench_sync [--json] [--quick]
+ */
+#define _GNU_SOURCE
+#include "tests/bench/bench_sync.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const struct contender *const contenders[] = {
+	&bench_tidal, &bench_urcu, &bench_urcu_inline, &bench_ck,
+	&bench_pthread,
+};
+#define NCONT (sizeof(contenders) / sizeof(contenders[0]))
+
+enum metric {
+	M_READ,
+	M_SYNC,
+	M_SYNC_BUSY,
+	M_FREE,
+	M_PEAK,
+	M_RW_READ_1T,
+	M_RW_READ_2T,
+	M_RW_WRITE_1T,
+	M_RW_WRITE_2T,
+	M_COUNT,
+};
+
+static const struct {
+	const char *key, *label, *fmt;
+} metrics[M_COUNT] = {
+	[M_READ] = { "read_ns", "read section enter+exit (ns)", "%.2f" },
+	[M_SYNC] = { "sync_us", "grace period, idle (us)", "%.2f" },
+	[M_SYNC_BUSY] = { "sync_busy_us", "grace period, busy reader (us)",
+			  "%.2f" },
+	[M_FREE] = { "free_mops", "deferred frees (M/s)", "%.2f" },
+	[M_PEAK] = { "peak_pending_kib", "peak pending (KiB)", "%.0f" },
+	[M_RW_READ_1T] = { "rw_read_ns_1t", "rwlock read, 1 thread (ns)",
+			   "%.2f" },
+	[M_RW_READ_2T] = { "rw_read_ns_2t", "rwlock read, 2 threads (ns)",
+			   "%.2f" },
+	[M_RW_WRITE_1T] = { "rw_write_ns_1t", "rwlock write, 1 thread (ns)",
+			    "%.2f" },
+	[M_RW_WRITE_2T] = { "rw_write_ns_2t", "rwlock write, 2 threads (ns)",
+			    "%.2f" },
+};
+
+static double results[NCONT][M_COUNT];
+static bool have[NCONT][M_COUNT];
+
+static uint64_t read_iters = 5000000, sync_iters = 2000,
+		flood_objs = 1000000, rw_iters = 2000000;
+
+uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Objects retired and not yet freed, and the peak of that count. */
+static int64_t live, peak;
+
+struct bobj *bench_alloc(void)
+{
+	struct bobj *o = malloc(sizeof(*o));
+	int64_t n, p;
+
+	if (!o) {
+		fprintf(stderr, "bench_sync: out of memory\n");
+		exit(1);
+	}
+	memset(o, 0, sizeof(*o));
+	n = __atomic_add_fetch(&live, 1, __ATOMIC_RELAXED);
+	p = __atomic_load_n(&peak, __ATOMIC_RELAXED);
+	while (n > p && !__atomic_compare_exchange_n(&peak, &p, n, false,
+						     __ATOMIC_RELAXED,
+						     __ATOMIC_RELAXED))
+		;
+	return o;
+}
+
+void bench_free(struct bobj *o)
+{
+	__atomic_sub_fetch(&live, 1, __ATOMIC_RELAXED);
+	free(o);
+}
+
+/* A thread that runs read-side sections until told to stop. */
+struct reader_arg {
+	const struct contender *c;
+	int stop, running;
+};
+
+static volatile uint64_t reader_sink;
+
+static void reader_body(void)
+{
+	for (int i = 0; i < 16; i++)
+		reader_sink++;
+}
+
+static void *busy_reader(void *p)
+{
+	struct reader_arg *a = p;
+
+	a->c->online();
+	__atomic_store_n(&a->running, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE))
+		a->c->section(reader_body);
+	a->c->offline();
+	return NULL;
+}
+
+static void start_reader(pthread_t *t, struct reader_arg *a,
+			 const struct contender *c)
+{
+	a->c = c;
+	a->stop = a->running = 0;
+	pthread_create(t, NULL, busy_reader, a);
+	while (!__atomic_load_n(&a->running, __ATOMIC_ACQUIRE))
+		;
+}
+
+static void stop_reader(pthread_t t, struct reader_arg *a)
+{
+	__atomic_store_n(&a->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+}
+
+static void set(unsigned int ci, enum metric m, double v)
+{
+	results[ci][m] = v;
+	have[ci][m] = true;
+}
+
+static void bench_read(unsigned int ci)
+{
+	const struct contender *c = contenders[ci];
+	double best = 1e30;
+
+	c->read_loop(read_iters / 10); /* warm up */
+	for (int rep = 0; rep < 5; rep++) {
+		double ns = c->read_loop(read_iters) / read_iters;
+
+		if (ns < best)
+			best = ns;
+	}
+	set(ci, M_READ, best);
+}
+
+static double time_syncs(const struct contender *c)
+{
+	uint64_t t0 = bench_now_ns();
+
+	for (uint64_t i = 0; i < sync_iters; i++)
+		c->synchronize();
+	return (bench_now_ns() - t0) / 1e3 / sync_iters;
+}
+
+static void bench_sync(unsigned int ci)
+{
+	const struct contender *c = contenders[ci];
+	struct reader_arg a;
+	pthread_t t;
+
+	if (!c->synchronize)
+		return;
+	set(ci, M_SYNC, time_syncs(c));
+	start_reader(&t, &a, c);
+	set(ci, M_SYNC_BUSY, time_syncs(c));
+	stop_reader(t, &a);
+}
+
+static void bench_flood(unsigned int ci)
+{
+	const struct contender *c = contenders[ci];
+	struct reader_arg a;
+	pthread_t t;
+	uint64_t t0, ns;
+
+	c->quiesce();
+	__atomic_store_n(&peak, __atomic_load_n(&live, __ATOMIC_RELAXED),
+			 __ATOMIC_RELAXED);
+	start_reader(&t, &a, c);
+	t0 = bench_now_ns();
+	for (uint64_t i = 0; i < flood_objs; i++)
+		c->retire(bench_alloc());
+	stop_reader(t, &a);
+	c->quiesce();
+	ns = bench_now_ns() - t0;
+	set(ci, M_FREE, flood_objs / (ns / 1e9) / 1e6);
+	set(ci, M_PEAK,
+	    __atomic_load_n(&peak, __ATOMIC_RELAXED) * sizeof(struct bobj) /
+		    1024.0);
+}
+
+/* Two threads run the same rwlock loop at once. */
+struct rw_arg {
+	const struct contender *c;
+	double (*loop)(uint64_t);
+	int *go;
+	double ns;
+};
+
+static void *rw_thread(void *p)
+{
+	struct rw_arg *a = p;
+
+	a->c->online();
+	while (!__atomic_load_n(a->go, __ATOMIC_ACQUIRE))
+		;
+	a->ns = a->loop(rw_iters);
+	a->c->offline();
+	return NULL;
+}
+
+static double rw_two(const struct contender *c, double (*loop)(uint64_t))
+{
+	struct rw_arg a[2];
+	pthread_t t[2];
+	int go = 0;
+
+	for (int i = 0; i < 2; i++) {
+		a[i] = (struct rw_arg){ c, loop, &go, 0 };
+		pthread_create(&t[i], NULL, rw_thread, &a[i]);
+	}
+	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	return (a[0].ns > a[1].ns ? a[0].ns : a[1].ns) / rw_iters;
+}
+
+static double best_of(double (*loop)(uint64_t), int reps)
+{
+	double best = 1e30;
+
+	for (int i = 0; i < reps; i++) {
+		double ns = loop(rw_iters) / rw_iters;
+
+		if (ns < best)
+			best = ns;
+	}
+	return best;
+}
+
+static void bench_rw(unsigned int ci)
+{
+	const struct contender *c = contenders[ci];
+
+	if (!c->rw_read_loop)
+		return;
+	set(ci, M_RW_READ_1T, best_of(c->rw_read_loop, 3));
+	set(ci, M_RW_WRITE_1T, best_of(c->rw_write_loop, 3));
+	set(ci, M_RW_READ_2T, rw_two(c, c->rw_read_loop));
+	set(ci, M_RW_WRITE_2T, rw_two(c, c->rw_write_loop));
+}
+
+static void print_table(void)
+{
+	printf("%-32s", "metric");
+	for (unsigned int ci = 0; ci < NCONT; ci++)
+		printf(" %14s", contenders[ci]->name);
+	printf("\n");
+	for (int m = 0; m < M_COUNT; m++) {
+		printf("%-32s", metrics[m].label);
+		for (unsigned int ci = 0; ci < NCONT; ci++) {
+			char buf[32] = "-";
+
+			if (have[ci][m])
+				snprintf(buf, sizeof(buf), metrics[m].fmt,
+					 results[ci][m]);
+			printf(" %14s", buf);
+		}
+		printf("\n");
+	}
+	printf("\ncontenders:");
+	for (unsigned int ci = 0; ci < NCONT; ci++)
+		printf(" %s = %s%s", contenders[ci]->name,
+		       contenders[ci]->label, ci + 1 < NCONT ? "," : "\n");
+}
+
+static void print_json(void)
+{
+	const char *sep = "";
+
+	printf("{");
+	for (unsigned int ci = 0; ci < NCONT; ci++) {
+		for (int m = 0; m < M_COUNT; m++) {
+			if (!have[ci][m])
+				continue;
+			printf("%s\"%s.%s\": ", sep, contenders[ci]->name,
+			       metrics[m].key);
+			printf(metrics[m].fmt, results[ci][m]);
+			sep = ", ";
+		}
+	}
+	printf("}\n");
+}
+
+int main(int argc, char **argv)
+{
+	bool json = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--quick")) {
+			read_iters /= 10;
+			sync_iters /= 10;
+			flood_objs /= 10;
+			rw_iters /= 10;
+		} else {
+			fprintf(stderr,
+				"usage: %s [--json] [--quick]\n"
+				"  --json   print one JSON object instead of "
+				"a table\n"
+				"  --quick  a tenth of the iterations\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	for (unsigned int ci = 0; ci < NCONT; ci++) {
+		const struct contender *c = contenders[ci];
+
+		c->online();
+		bench_read(ci);
+		bench_sync(ci);
+		bench_flood(ci);
+		bench_rw(ci);
+		c->offline();
+	}
+	if (json)
+		print_json();
+	else
+		print_table();
+	return 0;
+}
