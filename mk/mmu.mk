@@ -13,7 +13,7 @@ MMU_LIB_SRCS := lib/lock_cpu.c lib/spinlock.c lib/rwlock.c lib/ebr.c
 ##   test_mmu_tdp      roots, faults, zap flows, fast zap, flush counts
 ##   test_mmu_memslot  memslot validation, changes, observers, huge pages
 ##   test_mmu_checker  software-TLB checker, randomized concurrent workloads
-HOST_TESTS += test_mmu_spte test_mmu_tdp test_mmu_memslot
+HOST_TESTS += test_mmu_spte test_mmu_tdp test_mmu_memslot test_mmu_checker
 HOST_SRCS_test_mmu_spte := tests/host/mmu/test_spte.c tests/host/mmu/util.c $(MMU_CORE_SRCS) \
 	$(MMU_LIB_SRCS)
 HOST_SRCS_test_mmu_tdp := tests/host/mmu/test_tdp.c tests/host/mmu/util.c \

@@ -117,8 +117,11 @@ bool platform_should_yield(void)
 	return (host_rand() & 1023) == 0;
 }
 
+__thread uint64_t host_thread_yields;
+
 void platform_yield(void)
 {
+	host_thread_yields++;
 	sched_yield();
 }
 

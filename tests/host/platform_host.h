@@ -52,6 +52,8 @@ extern void (*host_flush_hook)(void *owner);
 extern void (*host_reload_hook)(void *owner);
 extern __thread uint64_t host_thread_flushes;
 extern __thread uint64_t host_thread_reloads;
+/* Calls of platform_yield() by the calling thread. */
+extern __thread uint64_t host_thread_yields;
 
 /* Only messages at or below this level are printed (default LOG_WARN). */
 extern enum log_level host_log_level;

@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The software-TLB checker: randomized concurrent workloads against the
+ * TDP MMU, with simulated vCPUs (swtlb.c) that cache what they use.
+ *
+ * Each round builds a VM, runs vCPU threads (guest accesses), an
+ * operations thread (zaps, fast zaps, huge-page restriction and recovery,
+ * memslot create/delete/move/flags under both flush policies) and a
+ * checker thread, then tears the VM down.  It checks:
+ *   1. after each MMU operation (and continuously, whenever no change is in
+ *      flight) no vCPU caches a translation that the tables or the memslots
+ *      do not back;
+ *   2. no page-table page is freed while a vCPU may still hold it;
+ *   3. flush counts per operation stay within their bounds;
+ * plus: teardown returns every page and object.
+ *
+ *   test_mmu_checker [--seconds S] [--seed N]
+ * A failure prints the seed; --seed N replays from it.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/atomic.h"
+#include "tests/host/mmu/swtlb.h"
+#include "tests/host/tap.h"
+
+#define NPLACES	  12
+#define NSLOT_IDS 8
+#define G	  (GiB >> PAGE_SHIFT)
+
+struct round {
+	struct swtlb_vm vm;
+	struct tdp_mmu *mmu;
+	uint64_t seed;
+	int stop;
+	uint64_t ops, slot_ops, fast_zaps;
+	int restricted[64];
+	uint64_t restricted_gfn[64];
+};
+
+static uint64_t place_gfn(int place)
+{
+	return (uint64_t)place * G;
+}
+
+static int nvcpus = 3;
+
+/* ---- property 3 helpers ---- */
+
+struct fl_mark {
+	uint64_t flushes, yields;
+};
+
+static void mark(struct fl_mark *m)
+{
+	m->flushes = host_thread_flushes;
+	m->yields = host_thread_yields;
+}
+
+static void bound(const struct fl_mark *m, uint64_t extra, const char *op,
+		  bool zero)
+{
+	uint64_t f = host_thread_flushes - m->flushes;
+	uint64_t y = host_thread_yields - m->yields;
+
+	if (zero && f)
+		swtlb_fail("%s: %llu flushes, want none",
+			   op, (unsigned long long)f);
+	else if (f > extra + y)
+		swtlb_fail("%s: %llu flushes > %llu + %llu yields", op,
+			   (unsigned long long)f, (unsigned long long)extra,
+			   (unsigned long long)y);
+}
+
+/* ---- memslot operations ---- */
+
+static const uint64_t sizes[] = { 16 * KiB, 2 * MiB, 4 * MiB + 8 * KiB,
+				  8 * MiB, 1 * GiB };
+static const uint64_t host_offs[] = { 0, 2 * MiB, 4 * KiB };
+
+static bool place_free(struct tdp_mmu *mmu, int place, uint64_t npages)
+{
+	const struct memslot *s;
+	bool free = true;
+	uint64_t g;
+
+	ebr_read_lock();
+	for (g = place_gfn(place); g < place_gfn(place) + npages && free;
+	     g += 512)
+		if ((s = memslot_find(memslot_set_current(mmu), g)))
+			free = false;
+	ebr_read_unlock();
+	return free;
+}
+
+static bool slot_copy(struct tdp_mmu *mmu, uint32_t id, struct memslot *out)
+{
+	struct memslot_set *set;
+	unsigned int i;
+	bool found = false;
+
+	ebr_read_lock();
+	set = memslot_set_current(mmu);
+	for (i = 0; i < set->count; i++)
+		if (set->slots[i].id == id) {
+			*out = set->slots[i];
+			found = true;
+		}
+	ebr_read_unlock();
+	return found;
+}
+
+static void op_slot(struct round *r)
+{
+	struct tdp_mmu *mmu = r->mmu;
+	uint32_t id = host_rand() % NSLOT_IDS;
+	int place = 1 + host_rand() % NPLACES, pend, ret = 0;
+	bool zap_all = mmu->slot_flush_policy == TDP_SLOT_FLUSH_ALL;
+	struct fl_mark m;
+	struct memslot old;
+	uint64_t size;
+
+	mark(&m);
+	if (!slot_copy(mmu, id, &old)) {
+		size = sizes[host_rand() % (ARRAY_SIZE(sizes) -
+					    (host_rand() % 4 != 0))];
+		if (!place_free(mmu, place, size >> PAGE_SHIFT))
+			return;
+		ret = memslot_create(mmu, id, place_gfn(place) << PAGE_SHIFT,
+				     size,
+				     FAKE_HOST_BASE + id * 8 * GiB +
+					     host_offs[host_rand() % 3],
+				     host_rand() % 4 == 0 ? MEMSLOT_READONLY
+							  : 0);
+		if (ret && ret != -EEXIST)
+			swtlb_fail("memslot_create: %d", ret);
+		bound(&m, 0, "memslot_create", true);
+		return;
+	}
+	pend = swtlb_pending_add(&r->vm, &old);
+	switch (host_rand() % 3) {
+	case 0:
+		ret = memslot_delete(mmu, id);
+		bound(&m, 1, "memslot_delete", zap_all);
+		break;
+	case 1:
+		if (!place_free(mmu, place, old.npages))
+			break;
+		ret = memslot_move(mmu, id, place_gfn(place) << PAGE_SHIFT);
+		bound(&m, 1, "memslot_move", zap_all);
+		break;
+	default:
+		ret = memslot_set_flags(mmu, id,
+					(host_rand() & 1 ? MEMSLOT_READONLY : 0) |
+						(host_rand() & 1 ?
+							 MEMSLOT_NO_HUGE :
+							 0));
+		bound(&m, 1, "memslot_set_flags", false);
+		break;
+	}
+	if (ret && ret != -EEXIST)
+		swtlb_fail("memslot op on %u: %d", id, ret);
+	swtlb_pending_done(&r->vm, pend);
+	r->slot_ops++;
+}
+
+/* Mostly inside a current slot (biased to its start), sometimes anywhere. */
+static uint64_t slot_gfn(struct tdp_mmu *mmu)
+{
+	struct memslot_set *set;
+	const struct memslot *s;
+	uint64_t g = 0;
+
+	ebr_read_lock();
+	set = memslot_set_current(mmu);
+	if (set->count) {
+		s = &set->slots[host_rand() % set->count];
+		g = s->base_gfn + (host_rand() % 4 ? host_rand() % MIN(s->npages, 2048)
+						   : host_rand() % s->npages);
+	}
+	ebr_read_unlock();
+	return g;
+}
+
+static uint64_t random_gfn(void)
+{
+	int place = 1 + host_rand() % (NPLACES + 1);
+	uint64_t off = host_rand() % 8 ? host_rand() % 2048 : host_rand() % G;
+
+	return place_gfn(place) + off;
+}
+
+static void op_one(struct round *r)
+{
+	struct tdp_mmu *mmu = r->mmu;
+	struct fl_mark m;
+	uint64_t g = random_gfn(), n;
+	int k, ret;
+	bool z;
+
+	mark(&m);
+	switch (host_rand() % 10) {
+	case 0:
+	case 1:
+		n = host_rand() % 8 ? 1 + host_rand() % 1024 : G;
+		z = tdp_mmu_unmap_range(mmu, g, g + n);
+		bound(&m, 1, "unmap_range", !z);
+		break;
+	case 2:
+		tdp_mmu_zap_all_fast(mmu);
+		bound(&m, 0, "zap_all_fast", true);
+		r->fast_zaps++;
+		break;
+	case 3:
+		rwlock_write_lock(&mmu->mmu_lock);
+		tdp_mmu_zap_all_fast_front(mmu);
+		rwlock_write_unlock(&mmu->mmu_lock);
+		bound(&m, 0, "fast zap front half", true);
+		mark(&m);
+		tdp_mmu_zap_all_fast_back(mmu);
+		bound(&m, 0, "fast zap back half", true);
+		r->fast_zaps++;
+		break;
+	case 4:
+		k = host_rand() % 64;
+		if (r->restricted[k]) {
+			ret = tdp_mmu_unrestrict_huge(mmu, r->restricted_gfn[k]);
+			/* The slot may have moved or gone meanwhile. */
+			if (ret && ret != -EINVAL && ret != -ENOENT)
+				swtlb_fail("unrestrict: %d", ret);
+			r->restricted[k] = 0;
+			bound(&m, 0, "unrestrict", true);
+		} else {
+			ret = tdp_mmu_restrict_huge(mmu, g);
+			if (!ret) {
+				r->restricted[k] = 1;
+				r->restricted_gfn[k] = g;
+			}
+			bound(&m, 1, "restrict", ret != 0);
+		}
+		break;
+	case 5:
+		tdp_mmu_recover_huge_pages(mmu, tdp_level_base(g, 3),
+					   tdp_level_base(g, 3) + G);
+		bound(&m, 1, "recover_huge_pages", false);
+		break;
+	case 6:
+		WRITE_ONCE(mmu->slot_flush_policy,
+			   host_rand() & 1 ? TDP_SLOT_FLUSH_ALL
+					   : TDP_SLOT_FLUSH_TARGETED);
+		break;
+	default:
+		op_slot(r);
+		break;
+	}
+	r->ops++;
+}
+
+/* ---- threads ---- */
+
+struct vcpu_arg {
+	struct round *r;
+	int idx;
+};
+
+static void *vcpu_thread(void *p)
+{
+	struct vcpu_arg *a = p;
+	struct swtlb_vcpu *v = &a->r->vm.vcpus[a->idx];
+	static const uint64_t acc[] = { TDP_ACC_READ, TDP_ACC_READ,
+					TDP_ACC_WRITE, TDP_ACC_EXEC };
+	enum swtlb_result res;
+
+	host_thread_register();
+	host_srand(a->r->seed * 7919 + a->idx + 1);
+	while (!__atomic_load_n(&a->r->stop, __ATOMIC_ACQUIRE) &&
+	       !swtlb_failed) {
+		res = swtlb_access(v,
+				   host_rand() % 8 ? slot_gfn(a->r->mmu)
+						   : random_gfn(),
+				   acc[host_rand() % 4]);
+		if (res == SWTLB_NOMEM)
+			swtlb_fail("vCPU %d: out of memory", a->idx);
+	}
+	host_thread_unregister();
+	return NULL;
+}
+
+static void *ops_thread(void *p)
+{
+	struct round *r = p;
+
+	host_thread_register();
+	host_srand(r->seed * 104729 + 17);
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE) && !swtlb_failed) {
+		op_one(r);
+		/* Property 1 right after the operation returned. */
+		if (r->ops % 4 == 0)
+			swtlb_check(&r->vm);
+	}
+	host_thread_unregister();
+	return NULL;
+}
+
+static void *check_thread(void *p)
+{
+	struct round *r = p;
+
+	host_thread_register();
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE) && !swtlb_failed) {
+		swtlb_check(&r->vm);
+		usleep(100);
+	}
+	host_thread_unregister();
+	return NULL;
+}
+
+static bool run_round(uint64_t seed, unsigned int ms, struct round *r)
+{
+	struct vcpu_arg va[SWTLB_VCPUS];
+	pthread_t tv[SWTLB_VCPUS], to, tc;
+	int64_t pages0 = host_pages_live(), objs0 = host_objs_live();
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	r->seed = seed;
+	swtlb_seed = seed;
+	host_srand(seed);
+	r->mmu = tdp_mmu_create(&r->vm);
+	BUG_ON(!r->mmu);
+	swtlb_vm_init(&r->vm, r->mmu, nvcpus);
+	swtlb_attach(&r->vm);
+	/* A starting layout: two small slots and a 1 GiB one. */
+	BUG_ON(memslot_create(r->mmu, 0, place_gfn(1) << PAGE_SHIFT, 8 * MiB,
+			      FAKE_HOST_BASE, 0));
+	BUG_ON(memslot_create(r->mmu, 1, place_gfn(2) << PAGE_SHIFT, 4 * MiB,
+			      FAKE_HOST_BASE + 8 * GiB + 4 * KiB, 0));
+	BUG_ON(memslot_create(r->mmu, 2, place_gfn(3) << PAGE_SHIFT, 1 * GiB,
+			      FAKE_HOST_BASE + 16 * GiB, 0));
+
+	for (i = 0; i < nvcpus; i++) {
+		va[i] = (struct vcpu_arg){ r, i };
+		pthread_create(&tv[i], NULL, vcpu_thread, &va[i]);
+	}
+	pthread_create(&to, NULL, ops_thread, r);
+	pthread_create(&tc, NULL, check_thread, r);
+	usleep(ms * 1000);
+	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < nvcpus; i++)
+		pthread_join(tv[i], NULL);
+	pthread_join(to, NULL);
+	pthread_join(tc, NULL);
+
+	swtlb_check(&r->vm);
+	swtlb_vm_fini(&r->vm);
+	tdp_mmu_destroy(r->mmu);
+	swtlb_attach(NULL);
+	swtlb_vm_release(&r->vm);
+	if (host_pages_live() != pages0 || host_objs_live() != objs0)
+		swtlb_fail("teardown leaked %lld pages, %lld objects",
+			   (long long)(host_pages_live() - pages0),
+			   (long long)(host_objs_live() - objs0));
+	return !swtlb_failed;
+}
+
+/* A deliberately broken flush must be caught (the checker can fail). */
+static void self_test(void)
+{
+	struct round r;
+	struct swtlb_vcpu *v;
+	struct memslot_set *set;
+	bool caught;
+
+	memset(&r, 0, sizeof(r));
+	swtlb_quiet = true;
+	r.mmu = tdp_mmu_create(&r.vm);
+	swtlb_vm_init(&r.vm, r.mmu, 1);
+	v = &r.vm.vcpus[0];
+	BUG_ON(memslot_create(r.mmu, 0, 0, 4 * MiB, FAKE_HOST_BASE + 4 * KiB,
+			      0));
+	/* Hooks not attached: flushes do not reach the vCPU. */
+	BUG_ON(swtlb_access(v, 5, TDP_ACC_WRITE) != SWTLB_OK);
+	tdp_mmu_unmap_range(r.mmu, 0, 1024);
+	caught = !swtlb_check(&r.vm);
+	ok(caught, "checker catches a missing flush");
+	__atomic_store_n(&swtlb_failed, 0, __ATOMIC_SEQ_CST);
+
+	swtlb_attach(&r.vm);
+	platform_flush_guest_tlbs(&r.vm); /* drop the stale entry */
+	BUG_ON(swtlb_access(v, 5, TDP_ACC_WRITE) != SWTLB_OK);
+	tdp_mmu_unmap_range(r.mmu, 0, 1024);
+	ok(swtlb_check(&r.vm), "with the flush hook: clean");
+	BUG_ON(swtlb_access(v, 5, TDP_ACC_WRITE) != SWTLB_OK);
+	/* Pretend the slot vanished without a zap: ownership must fail. */
+	rwlock_write_lock(&r.mmu->mmu_lock);
+	set = r.mmu->slots;
+	set->slots[0].flags |= MEMSLOT_READONLY;
+	rwlock_write_unlock(&r.mmu->mmu_lock);
+	caught = !swtlb_check(&r.vm);
+	ok(caught, "checker catches a writable translation of RO memory");
+	__atomic_store_n(&swtlb_failed, 0, __ATOMIC_SEQ_CST);
+	set->slots[0].flags &= ~MEMSLOT_READONLY;
+	/* A page freed while cached must be caught by the free hook. */
+	host_page_free_hook(v->pwc[0]);
+	ok(swtlb_failed, "checker catches a cached table being freed");
+	__atomic_store_n(&swtlb_failed, 0, __ATOMIC_SEQ_CST);
+	swtlb_vm_fini(&r.vm);
+	tdp_mmu_destroy(r.mmu);
+	swtlb_attach(NULL);
+	swtlb_vm_release(&r.vm);
+	swtlb_failure[0] = 0;
+	swtlb_quiet = false;
+}
+
+int main(int argc, char **argv)
+{
+	double seconds = 2.0;
+	uint64_t seed = 0, t_end, rounds = 0, checks = 0, entries = 0,
+		 ops = 0, slot_ops = 0, accesses = 0, faults = 0, noslot = 0;
+	const char *env = getenv("TIDAL_STRESS_SECS");
+	struct round *r = calloc(1, sizeof(*r));
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
+			seconds = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+			seed = strtoull(argv[++i], NULL, 0);
+	}
+	if (env && atof(env) > 0)
+		seconds = atof(env);
+	if (!seed)
+		seed = platform_time_ns() % 1000000007ull;
+	host_thread_register();
+	ebr_init();
+	self_test();
+	diag("seed %llu, %.1f s", (unsigned long long)seed, seconds);
+
+	t_end = platform_time_ns() + (uint64_t)(seconds * 1e9);
+	do {
+		bool good = run_round(seed + rounds, 250, r);
+
+		rounds++;
+		checks += r->vm.checks;
+		entries += r->vm.entries_checked;
+		ops += r->ops;
+		slot_ops += r->slot_ops;
+		for (i = 0; i < nvcpus; i++) {
+			accesses += r->vm.vcpus[i].accesses;
+			faults += r->vm.vcpus[i].faults;
+			noslot += r->vm.vcpus[i].noslot;
+		}
+		if (!good) {
+			ok(false, "round with seed %llu: %s",
+			   (unsigned long long)(seed + rounds - 1),
+			   swtlb_failure);
+			diag("replay: %s --seed %llu --seconds 0", argv[0],
+			     (unsigned long long)(seed + rounds - 1));
+			break;
+		}
+	} while (platform_time_ns() < t_end);
+	ok(!swtlb_failed, "%llu rounds from seed %llu: no violation",
+	   (unsigned long long)rounds, (unsigned long long)seed);
+	diag("%llu checks of %llu cached entries; %llu ops (%llu memslot); "
+	     "%llu accesses, %llu faults (%llu outside slots)",
+	     (unsigned long long)checks, (unsigned long long)entries,
+	     (unsigned long long)ops, (unsigned long long)slot_ops,
+	     (unsigned long long)accesses, (unsigned long long)faults,
+	     (unsigned long long)noslot);
+	ok(checks > rounds && accesses > 0 && ops > 0,
+	   "the workload did real work");
+	free(r);
+	return tap_done();
+}
