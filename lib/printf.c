@@ -8,6 +8,7 @@
 
 struct spec {
 	bool left, zero, plus, space, alt;
+	bool ptr; /* %p: always a 0x prefix */
 	int width;	/* -1: none */
 	int prec;	/* -1: none */
 	int length;	/* 'H' hh, 'h', 'l', 'L' ll, 'z', 't', 'j', 0 */
@@ -88,6 +89,8 @@ static void emit_num(struct out *o, const struct spec *s, uint64_t v, bool neg,
 		sign = ' ';
 	if (s->alt && base == 16 && n && !(n == 1 && buf[0] == '0'))
 		prefix = upper ? "0X" : "0x";
+	if (s->ptr)
+		prefix = "0x";
 	if (s->alt && base == 8 && (n == 0 || buf[n - 1] != '0'))
 		zeros = 1;
 	if (s->prec > n)
@@ -246,11 +249,8 @@ static void convert(struct out *o, char conv, struct spec *s, va_list *ap)
 	case 'p':
 		/* Fixed form, so logs line up and tools can parse them. */
 		s->alt = false;
+		s->ptr = true;
 		s->prec = 16;
-		emit(o, '0');
-		emit(o, 'x');
-		if (s->width >= 2)
-			s->width -= 2;
 		emit_num(o, s, (uintptr_t)va_arg(*ap, void *), false, 16, false);
 		break;
 	case 'c':
