@@ -79,11 +79,12 @@ _start:
 	cpuid
 	testl	$(1 << 29), %edx
 	jz	no_long_mode
-	movl	%edx, %ebx		/* keep: bit 20 is NX */
+	pushl	%edx			/* keep: bit 20 is NX */
 
 	call	check_memory32
 
 	call	build_boot_page_tables
+	popl	%ebx
 
 	movl	%cr4, %eax
 	orl	$CR4_PAE, %eax

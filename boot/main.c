@@ -40,6 +40,8 @@ static void fault_at(uintptr_t addr)
  * boot tests can check the exception path and the symbolizer.  noinline:
  * the backtrace must show this function by name.
  */
+void tidal_main(uint32_t magic, uint32_t mbi_phys);
+
 static __attribute__((noinline)) void tidal_test_hook(const char *cmdline)
 {
 	char what[16];
@@ -51,6 +53,10 @@ static __attribute__((noinline)) void tidal_test_hook(const char *cmdline)
 		__asm__ __volatile__("ud2");
 	else if (!strcmp(what, "pf"))
 		fault_at(0x18); /* the low half is unmapped */
+	else if (!strcmp(what, "wp"))
+		fault_at((uintptr_t)tidal_main); /* text is read-only */
+	else if (!strcmp(what, "nx"))
+		((void (*)(void))(uintptr_t)&boot_info)(); /* data is NX */
 	else if (!strcmp(what, "panic"))
 		panic("test hook asked for a panic");
 	else

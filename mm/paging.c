@@ -108,9 +108,19 @@ void paging_init(const struct boot_info *bi)
 
 	if (cpu_has_nx() && (rdmsr(MSR_EFER) & EFER_NXE))
 		nx_bit = PTE_NX;
-	/* All RAM and firmware ranges, and the low 4 GiB for MMIO. */
-	for (unsigned int i = 0; i < bi->mmap_count; i++)
-		end = MAX(end, bi->mmap[i].base + bi->mmap[i].len);
+	/*
+	 * All RAM (including ACPI tables) and the low 4 GiB, where the MMIO
+	 * of interest lives.  Reserved ranges high up (e.g. QEMU's 1 TiB
+	 * HyperTransport hole) would only inflate the tables.
+	 */
+	for (unsigned int i = 0; i < bi->mmap_count; i++) {
+		const struct boot_mem_range *m = &bi->mmap[i];
+
+		if (m->type == BOOT_MEM_USABLE ||
+		    m->type == BOOT_MEM_ACPI_RECLAIM ||
+		    m->type == BOOT_MEM_ACPI_NVS)
+			end = MAX(end, m->base + m->len);
+	}
 	end = ALIGN_UP(end, GiB);
 	/* One PML4 slot per 512 GiB; the direct map owns the lower half of the upper half. */
 	if (end > 64ull * 1024 * GiB) {

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Boot under QEMU TCG + SeaBIOS, with a module and loglevel=debug.
+. "$(dirname "$0")/lib.sh"
+
+log=$TMP/serial.log
+start=$(date +%s)
+tools/run-qemu --timeout 60 --log "$log" "$BT/module.iso"
+is $? 0 "QEMU exits through isa-debug-exit with success (33)"
+echo "# boot took $(( $(date +%s) - start ))s"
+common_boot_checks "$log"
+size=$(stat -c %s "$BT/dummy.elf")
+has "$log" "^tidal: module: dummy one two $size bytes\$" \
+	"module line with command line and size"
+has "$log" '^tidal: cmdline: loglevel=debug$' "command line reported"
+has "$log" '^tidal: mmap: ' "loglevel=debug shows debug lines"
+has "$log" '^tidal: paging: direct map .* NX on' "paging set up with NX"
+has "$log" 'vmx=no' "QEMU TCG has no VMX"
+has "$log" '^tidal: VMX is not available on this CPU.*not an error' \
+	"one clear line about VMX missing"
+show_log "$log"
+done_testing
