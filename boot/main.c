@@ -5,6 +5,7 @@
  * DIRECT_MAP_BASE) and interrupts masked.
  */
 #include "boot/bootinfo.h"
+#include "boot/selftest.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpu_caps.h"
 #include "arch/x86/desc.h"
@@ -156,6 +157,8 @@ void tidal_main(uint32_t magic, uint32_t mbi_phys)
 	tsc_init();
 	tidal_boot_stage = 2;
 
+	if (cmdline_has(bi->cmdline, "selftest") && selftest_run())
+		power_off(1);
 	report_modules(bi);
 	tidal_test_hook(bi->cmdline);
 

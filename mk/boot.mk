@@ -37,7 +37,7 @@ $(BT)/plain.iso: $(BT_ISO_DEPS)
 
 $(BT)/module.iso: $(BT_ISO_DEPS) $(BT)/dummy.elf
 	$(quiet) ISO $@
-	$(Q)tools/mkiso -o $@ -k $(BT_ELF) -a "loglevel=debug" \
+	$(Q)tools/mkiso -o $@ -k $(BT_ELF) -a "loglevel=debug selftest" \
 		-g $(BT)/dummy.elf -A "one two"
 
 $(BT)/mb1.iso: $(BT_ISO_DEPS)

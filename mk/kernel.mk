@@ -7,6 +7,7 @@
 CORE_SRCS += lib/printf.c lib/cmdline.c boot/mb2.c mm/frame.c
 
 KERNEL_SRCS += boot/header.S boot/entry.S boot/main.c boot/vmm_default.c \
+	boot/selftest.c \
 	lib/string.c lib/console.c \
 	arch/x86/serial.c arch/x86/cpu.c arch/x86/cpu_caps.c arch/x86/power.c \
 	arch/x86/acpi.c \
@@ -26,4 +27,6 @@ KERNEL_SRCS += boot/header.S boot/entry.S boot/main.c boot/vmm_default.c \
 ## make run-kvm       boot the ISO under QEMU + KVM -cpu host (needs VMX)
 ## make debug         QEMU halted with its gdb stub + gdb with symbols,
 ##                      breakpoint on tidal_main
+## make test          build and run every test (host + boot) through prove
+## make clean         remove build/
 ## make V=1 ...       show full commands

@@ -11,7 +11,10 @@ common_boot_checks "$log"
 size=$(stat -c %s "$BT/dummy.elf")
 has "$log" "^tidal: module: dummy one two $size bytes\$" \
 	"module line with command line and size"
-has "$log" '^tidal: cmdline: loglevel=debug$' "command line reported"
+has "$log" '^tidal: cmdline: loglevel=debug selftest$' "command line reported"
+has "$log" '^tidal: selftest: [0-9]+ passed, 0 failed' "in-hypervisor self-tests pass"
+has "$log" '^tidal: selftest: ok - heap: objects do not overlap' \
+	"self-tests did run (debug lines)"
 has "$log" '^tidal: mmap: ' "loglevel=debug shows debug lines"
 has "$log" '^tidal: paging: direct map .* NX on' "paging set up with NX"
 has "$log" 'vmx=no' "QEMU TCG has no VMX"

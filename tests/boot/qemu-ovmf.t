@@ -11,5 +11,6 @@ common_boot_checks "$log"
 size=$(stat -c %s "$BT/dummy.elf")
 has "$log" "^tidal: module: dummy one two $size bytes\$" "module line"
 has "$log" '^tidal: VMX is not available' "VMX absence reported"
+has "$log" '^tidal: selftest: [0-9]+ passed, 0 failed' "self-tests pass under UEFI too"
 show_log "$log"
 done_testing
