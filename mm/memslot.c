@@ -99,8 +99,7 @@ struct memslot_set *memslot_set_current(struct tdp_mmu *mmu)
 	return __atomic_load_n(&mmu->slots, __ATOMIC_ACQUIRE);
 }
 
-const struct memslot *memslot_find(const struct memslot_set *set,
-				   uint64_t gfn)
+const struct memslot *memslot_find(const struct memslot_set *set, uint64_t gfn)
 {
 	unsigned int lo = 0, hi = set->count, mid;
 	const struct memslot *s;
@@ -122,8 +121,17 @@ const struct memslot *memslot_find(const struct memslot_set *set,
 
 static uint64_t block_index(const struct memslot *s, uint64_t gfn, int level)
 {
-	return (tdp_level_base(gfn, level) - tdp_level_base(s->base_gfn, level)) /
+	return (tdp_level_base(gfn, level) -
+		tdp_level_base(s->base_gfn, level)) /
 	       tdp_pages_per_level(level);
+}
+
+static bool block_restricted(const struct memslot *s, uint64_t gfn, int level)
+{
+	const uint32_t *counts = s->huge_block_restricted[level - 2];
+
+	return __atomic_load_n(&counts[block_index(s, gfn, level)],
+			       __ATOMIC_ACQUIRE) != 0;
 }
 
 int memslot_max_level(const struct memslot *s, uint64_t gfn, int max_level)
@@ -143,9 +151,7 @@ int memslot_max_level(const struct memslot *s, uint64_t gfn, int max_level)
 		if ((s->base_gfn - host_pfn) & (n - 1))
 			continue;
 		/* ... and nobody restricted it. */
-		if (__atomic_load_n(&s->huge_block_restricted[level - 2]
-					   [block_index(s, gfn, level)],
-				    __ATOMIC_ACQUIRE))
+		if (block_restricted(s, gfn, level))
 			continue;
 		return level;
 	}
@@ -212,7 +218,7 @@ int tdp_mmu_restrict_huge(struct tdp_mmu *mmu, uint64_t gfn)
 	ret = adjust_restriction(mmu, gfn, 1);
 	if (!ret) {
 		/* Huge leaves over @gfn must go; 4 KiB ones may stay. */
-		for_each_valid_root(mmu, root)
+		for_each_valid_root (mmu, root)
 			tdp_zap_leafs(mmu, root, base,
 				      base + tdp_pages_per_level(3), 2, true,
 				      &fl);
@@ -290,9 +296,9 @@ static int check_flags(uint32_t flags)
  * counters copied from @add_from or zeroed.
  */
 static struct memslot_set *build_set(struct tdp_mmu *mmu,
-				      const struct memslot_set *old, int skip,
-				      const struct memslot *add,
-				      const struct memslot *add_from)
+				     const struct memslot_set *old, int skip,
+				     const struct memslot *add,
+				     const struct memslot *add_from)
 {
 	unsigned int n = old->count - (skip >= 0) + (add != NULL);
 	struct memslot_set *set = set_alloc(mmu, n);
@@ -332,7 +338,7 @@ static void notify_removed(struct tdp_mmu *mmu, const struct memslot *old)
 {
 	struct memslot_observer *o;
 
-	list_for_each_entry(o, &mmu->observers, link)
+	list_for_each_entry (o, &mmu->observers, link)
 		o->slot_removed(o, old);
 }
 
@@ -356,8 +362,8 @@ static void commit(struct tdp_mmu *mmu, struct memslot_set *new,
 		zap_level = 1;
 	} else if (change == SLOT_FLAGS) {
 		zap_all = false;
-		if (new->slots[find_index(new, old->id)].flags &
-		    ~old->flags & MEMSLOT_READONLY)
+		if (new->slots[find_index(new, old->id)].flags & ~old->flags &
+		    MEMSLOT_READONLY)
 			zap_level = 1;
 		else if (new->slots[find_index(new, old->id)].flags &
 			 ~old->flags & MEMSLOT_NO_HUGE)
@@ -373,7 +379,7 @@ static void commit(struct tdp_mmu *mmu, struct memslot_set *new,
 	if (zap_level && zap_all) {
 		tdp_mmu_zap_all_fast_front(mmu);
 	} else if (zap_level) {
-		for_each_valid_root(mmu, root)
+		for_each_valid_root (mmu, root)
 			tdp_zap_leafs(mmu, root, old->base_gfn,
 				      old->base_gfn + old->npages, zap_level,
 				      true, &fl);
@@ -392,7 +398,7 @@ int memslot_create(struct tdp_mmu *mmu, uint32_t id, uint64_t gpa,
 		   uint64_t size, phys_addr_t host_base, uint32_t flags)
 {
 	struct memslot_set *cur, *new;
-	struct memslot s = { 0 };
+	struct memslot s = {0};
 	int ret;
 
 	if (id > MEMSLOT_ID_MAX || !size || !IS_ALIGNED(host_base, PAGE_SIZE))
@@ -400,8 +406,8 @@ int memslot_create(struct tdp_mmu *mmu, uint32_t id, uint64_t gpa,
 	ret = check_range(gpa, size);
 	if (!ret)
 		ret = check_flags(flags);
-	if (!ret && (host_base + size < host_base ||
-		     host_base + size > (1ull << 52)))
+	if (!ret &&
+	    (host_base + size < host_base || host_base + size > (1ull << 52)))
 		ret = -ERANGE;
 	if (ret)
 		return ret;
@@ -511,8 +517,7 @@ int memslot_set_flags(struct tdp_mmu *mmu, uint32_t id, uint32_t flags)
 	return ret;
 }
 
-void memslot_observer_register(struct tdp_mmu *mmu,
-			       struct memslot_observer *o)
+void memslot_observer_register(struct tdp_mmu *mmu, struct memslot_observer *o)
 {
 	spin_lock(&mmu->slots_update);
 	list_add_tail(&o->link, &mmu->observers);

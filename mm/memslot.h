@@ -61,8 +61,7 @@ int memslot_move(struct tdp_mmu *mmu, uint32_t id, uint64_t new_gpa);
 int memslot_set_flags(struct tdp_mmu *mmu, uint32_t id, uint32_t flags);
 
 /* Observers are called once per DELETE/MOVE, after the commit. */
-void memslot_observer_register(struct tdp_mmu *mmu,
-			       struct memslot_observer *o);
+void memslot_observer_register(struct tdp_mmu *mmu, struct memslot_observer *o);
 void memslot_observer_unregister(struct tdp_mmu *mmu,
 				 struct memslot_observer *o);
 
@@ -71,8 +70,7 @@ void memslot_observer_unregister(struct tdp_mmu *mmu,
  * for as long as it uses the returned set or slot.
  */
 struct memslot_set *memslot_set_current(struct tdp_mmu *mmu);
-const struct memslot *memslot_find(const struct memslot_set *set,
-				   uint64_t gfn);
+const struct memslot *memslot_find(const struct memslot_set *set, uint64_t gfn);
 
 /* Host frame backing @gfn, which must lie in @slot. */
 static inline uint64_t memslot_gfn_to_pfn(const struct memslot *slot,

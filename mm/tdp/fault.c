@@ -82,8 +82,9 @@ static int link_table(struct tdp_mmu *mmu, struct tdp_flush *fl,
 
 	if (!pt)
 		return -ENOMEM;
-	if (tdp_set_spte_atomic(mmu, fl, it,
-				spte_make_table(platform_virt_to_phys(pt->spt)))) {
+	if (tdp_set_spte_atomic(
+		    mmu, fl, it,
+		    spte_make_table(platform_virt_to_phys(pt->spt)))) {
 		tdp_pt_free_unused(mmu, pt, it->level - 1);
 		return TDP_MAP_RETRY;
 	}
@@ -102,7 +103,7 @@ static int map_locked(struct tdp_mmu *mmu, struct tdp_fault *f)
 	int ret = TDP_MAP_RETRY;
 
 	tdp_flush_init(&fl, true);
-	for_each_tdp_spte(&it, f->root, level, f->gfn, f->gfn + 1) {
+	for_each_tdp_spte (&it, f->root, level, f->gfn, f->gfn + 1) {
 		if (spte_is_frozen(it.old_spte))
 			break; /* someone else is changing it: retry */
 		if (it.level == level) {

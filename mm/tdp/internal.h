@@ -63,9 +63,8 @@ void tdp_handle_changed_spte(struct tdp_mmu *mmu, struct tdp_flush *fl,
  * bookkeeping is done and it->old_spte becomes @new.  On failure
  * it->old_spte holds the value found and nothing changed: -EBUSY.
  */
-int __must_check tdp_set_spte_atomic(struct tdp_mmu *mmu,
-				     struct tdp_flush *fl, struct tdp_iter *it,
-				     spte_t new);
+int __must_check tdp_set_spte_atomic(struct tdp_mmu *mmu, struct tdp_flush *fl,
+				     struct tdp_iter *it, spte_t new);
 
 /*
  * Change the entry under @it to @new with mmu_lock held for write: nobody
@@ -99,8 +98,8 @@ bool tdp_iter_cond_yield(struct tdp_mmu *mmu, struct tdp_iter *it,
 struct tdp_root *tdp_next_valid_root(struct tdp_mmu *mmu,
 				     struct tdp_root *prev);
 
-#define for_each_valid_root(mmu, root)                                      \
-	for (root = tdp_next_valid_root(mmu, NULL); root;                    \
+#define for_each_valid_root(mmu, root)                    \
+	for (root = tdp_next_valid_root(mmu, NULL); root; \
 	     root = tdp_next_valid_root(mmu, root))
 
 /* Zap every leaf in [start, end) of @root at @min_level or above. */

@@ -23,17 +23,17 @@ struct tdp_iter {
 	struct tdp_root *root;
 	/* table being walked at each level (index level - 1) */
 	spte_t *tables[TDP_MAX_LEVEL];
-	spte_t *sptep;	    /* entry being visited */
-	spte_t old_spte;    /* its value when read */
-	uint64_t gfn;	    /* first gfn the entry covers */
-	uint64_t next_gfn;  /* where to resume after a restart */
+	spte_t *sptep;	      /* entry being visited */
+	spte_t old_spte;      /* its value when read */
+	uint64_t gfn;	      /* first gfn the entry covers */
+	uint64_t next_gfn;    /* where to resume after a restart */
 	uint64_t yielded_gfn; /* next_gfn when the walk last yielded */
 	uint64_t start, end;  /* the range, end exclusive */
 	int level;
 	int root_level;
 	int min_level;
-	bool valid;	    /* false once the walk is over */
-	bool yielded;	    /* restarted: revisit the current entry */
+	bool valid;	      /* false once the walk is over */
+	bool yielded;	      /* restarted: revisit the current entry */
 	bool stop_on_invalid; /* end the walk if the root becomes invalid */
 };
 
@@ -48,7 +48,7 @@ static inline spte_t tdp_read_spte(spte_t *sptep)
 	return __atomic_load_n(sptep, __ATOMIC_ACQUIRE);
 }
 
-#define for_each_tdp_spte(it, root, min_level, start, end)              \
+#define for_each_tdp_spte(it, root, min_level, start, end)                 \
 	for (tdp_iter_start(it, root, min_level, start, end); (it)->valid; \
 	     tdp_iter_next(it))
 

@@ -11,8 +11,8 @@ struct tdp_mmu *tdp_mmu_create(void *owner)
 
 	if (!mmu)
 		return NULL;
-	mmu->pt_hash = platform_zalloc(TDP_PT_HASH_BUCKETS *
-				       sizeof(*mmu->pt_hash));
+	mmu->pt_hash =
+		platform_zalloc(TDP_PT_HASH_BUCKETS * sizeof(*mmu->pt_hash));
 	if (!mmu->pt_hash)
 		goto fail;
 	rwlock_init(&mmu->mmu_lock);

@@ -42,7 +42,7 @@ static struct tdp_root *find_valid_root(struct tdp_mmu *mmu, uint32_t role)
 {
 	struct tdp_root *root;
 
-	list_for_each_entry(root, &mmu->roots, link) {
+	list_for_each_entry (root, &mmu->roots, link) {
 		if (root->role == role) {
 			atomic_inc(&root->refcount);
 			return root;
@@ -128,17 +128,15 @@ void tdp_root_free(struct tdp_mmu *mmu, struct tdp_root *root)
 	tdp_flush_init(&fl, false);
 	for (i = 0; i < SPTE_PER_PAGE; i++) {
 		old = xchg(&root->spt[i], SPTE_NONPRESENT);
-		tdp_handle_changed_spte(mmu, &fl,
-					i * tdp_pages_per_level(TDP_ROOT_LEVEL),
-					old, SPTE_NONPRESENT, TDP_ROOT_LEVEL,
-					false);
+		tdp_handle_changed_spte(
+			mmu, &fl, i * tdp_pages_per_level(TDP_ROOT_LEVEL), old,
+			SPTE_NONPRESENT, TDP_ROOT_LEVEL, false);
 	}
 	account_root(mmu, -1);
 	ebr_call(&root->ebr, root_free_cb);
 }
 
-struct tdp_root *tdp_next_valid_root(struct tdp_mmu *mmu,
-				     struct tdp_root *prev)
+struct tdp_root *tdp_next_valid_root(struct tdp_mmu *mmu, struct tdp_root *prev)
 {
 	struct list_head *pos;
 	struct tdp_root *next = NULL;
@@ -170,7 +168,7 @@ void tdp_mmu_zap_all_fast_front(struct tdp_mmu *mmu)
 
 	rwlock_assert_held_write(&mmu->mmu_lock);
 	spin_lock(&mmu->roots_lock);
-	list_for_each_entry_safe(root, tmp, &mmu->roots, link) {
+	list_for_each_entry_safe (root, tmp, &mmu->roots, link) {
 		__atomic_store_n(&root->invalid, true, __ATOMIC_RELEASE);
 		list_del_init(&root->link);
 		/* The list's reference now belongs to the back half. */

@@ -30,27 +30,27 @@
 
 typedef uint64_t spte_t;
 
-#define TDP_ROOT_LEVEL	  4
-#define TDP_MAX_LEVEL	  4
+#define TDP_ROOT_LEVEL	   4
+#define TDP_MAX_LEVEL	   4
 #define TDP_MAX_HUGE_LEVEL 3
-#define SPTE_PER_PAGE	  512
-#define SPTE_INDEX_BITS	  9
-#define TDP_GPA_BITS	  48
-#define TDP_MAX_GFN	  (1ull << (TDP_GPA_BITS - PAGE_SHIFT))
+#define SPTE_PER_PAGE	   512
+#define SPTE_INDEX_BITS	   9
+#define TDP_GPA_BITS	   48
+#define TDP_MAX_GFN	   (1ull << (TDP_GPA_BITS - PAGE_SHIFT))
 
-#define SPTE_R		  BIT(0)
-#define SPTE_W		  BIT(1)
-#define SPTE_X		  BIT(2)
-#define SPTE_RWX	  (SPTE_R | SPTE_W | SPTE_X)
-#define SPTE_MT_SHIFT	  3
-#define SPTE_MT_MASK	  (7ull << SPTE_MT_SHIFT)
-#define SPTE_MT_WB	  (6ull << SPTE_MT_SHIFT)
-#define SPTE_IGNORE_PAT	  BIT(6)
-#define SPTE_LARGE	  BIT(7)
-#define SPTE_ACCESSED	  BIT(8)
-#define SPTE_DIRTY	  BIT(9)
-#define SPTE_SW_PRESENT	  BIT(11)
-#define SPTE_PFN_MASK	  (((1ull << 52) - 1) & ~((1ull << PAGE_SHIFT) - 1))
+#define SPTE_R		BIT(0)
+#define SPTE_W		BIT(1)
+#define SPTE_X		BIT(2)
+#define SPTE_RWX	(SPTE_R | SPTE_W | SPTE_X)
+#define SPTE_MT_SHIFT	3
+#define SPTE_MT_MASK	(7ull << SPTE_MT_SHIFT)
+#define SPTE_MT_WB	(6ull << SPTE_MT_SHIFT)
+#define SPTE_IGNORE_PAT BIT(6)
+#define SPTE_LARGE	BIT(7)
+#define SPTE_ACCESSED	BIT(8)
+#define SPTE_DIRTY	BIT(9)
+#define SPTE_SW_PRESENT BIT(11)
+#define SPTE_PFN_MASK	(((1ull << 52) - 1) & ~((1ull << PAGE_SHIFT) - 1))
 
 /*
  * FROZEN: an entry that one thread is in the middle of changing.  It has no
@@ -59,20 +59,20 @@ typedef uint64_t spte_t;
  * mapping.  Whoever sees it backs off and retries; only the thread that
  * wrote it may write over it.
  */
-#define SPTE_FROZEN	  (BIT(62) | BIT(52))
+#define SPTE_FROZEN (BIT(62) | BIT(52))
 
 /* The value of an empty entry. */
-#define SPTE_NONPRESENT	  0ull
+#define SPTE_NONPRESENT 0ull
 
 /* Access bits a fault can ask for, in SPTE positions. */
-#define TDP_ACC_READ	  SPTE_R
-#define TDP_ACC_WRITE	  SPTE_W
-#define TDP_ACC_EXEC	  SPTE_X
+#define TDP_ACC_READ  SPTE_R
+#define TDP_ACC_WRITE SPTE_W
+#define TDP_ACC_EXEC  SPTE_X
 
 /* EPTP: write-back walks, 4-level, accessed/dirty flags enabled. */
-#define EPTP_MT_WB	  6ull
-#define EPTP_WALK_4	  (3ull << 3)
-#define EPTP_AD_ENABLE	  BIT(6)
+#define EPTP_MT_WB     6ull
+#define EPTP_WALK_4    (3ull << 3)
+#define EPTP_AD_ENABLE BIT(6)
 
 static inline uint64_t tdp_pages_per_level(int level)
 {

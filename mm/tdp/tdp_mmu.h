@@ -38,11 +38,11 @@ struct tdp_pt;
 #define TDP_ROLE_DEFAULT    ((uint32_t)TDP_ROOT_LEVEL)
 
 struct tdp_root {
-	spte_t *spt;		/* the root table */
+	spte_t *spt; /* the root table */
 	uint32_t role;
-	uint32_t refcount;	/* the VM's root list holds one while valid */
-	bool invalid;		/* never handed out again once set */
-	struct list_head link;	/* on tdp_mmu.roots or .invalid_roots */
+	uint32_t refcount;     /* the VM's root list holds one while valid */
+	bool invalid;	       /* never handed out again once set */
+	struct list_head link; /* on tdp_mmu.roots or .invalid_roots */
 	struct ebr_head ebr;
 };
 
@@ -72,8 +72,8 @@ struct tdp_mmu_stats {
 	uint64_t flushes_avoided;
 	uint64_t faults;
 	uint64_t fault_retries;
-	uint64_t dirty_propagated;	/* dirty leaves removed or cleaned */
-	uint64_t accessed_propagated;	/* accessed leaves removed or aged */
+	uint64_t dirty_propagated;    /* dirty leaves removed or cleaned */
+	uint64_t accessed_propagated; /* accessed leaves removed or aged */
 	uint64_t yields;
 };
 
@@ -98,10 +98,10 @@ struct tdp_mmu {
 	struct tdp_pt **pt_hash;
 	/* Memslots: read through EBR, replaced whole under slots_update. */
 	struct memslot_set *slots;
-	spinlock_t slots_update;	/* serialises memslot changes */
-	struct list_head observers;	/* under slots_update */
+	spinlock_t slots_update;    /* serialises memslot changes */
+	struct list_head observers; /* under slots_update */
 	enum tdp_slot_flush_policy slot_flush_policy;
-	int max_huge_level;		/* 1, 2 or 3 (default 3: 1 GiB) */
+	int max_huge_level; /* 1, 2 or 3 (default 3: 1 GiB) */
 	void *owner;
 	struct tdp_mmu_stats stats;
 };
@@ -159,11 +159,11 @@ enum tdp_map_result {
 struct tdp_fault {
 	struct tdp_root *root;
 	uint64_t gfn;
-	uint64_t access;	/* TDP_ACC_* wanted by the access */
-	uint64_t slot_gen;	/* memslot generation seen by begin */
+	uint64_t access;   /* TDP_ACC_* wanted by the access */
+	uint64_t slot_gen; /* memslot generation seen by begin */
 	const struct memslot *slot;
-	int level;		/* level of the leaf that was installed */
-	int result;		/* from begin, if it already decided */
+	int level;  /* level of the leaf that was installed */
+	int result; /* from begin, if it already decided */
 };
 
 void tdp_fault_begin(struct tdp_mmu *mmu, struct tdp_fault *f,

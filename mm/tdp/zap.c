@@ -47,7 +47,7 @@ bool tdp_mmu_unmap_range(struct tdp_mmu *mmu, uint64_t start, uint64_t end)
 
 	tdp_flush_init(&fl, true);
 	rwlock_write_lock(&mmu->mmu_lock);
-	for_each_valid_root(mmu, root)
+	for_each_valid_root (mmu, root)
 		zapped |= tdp_zap_leafs(mmu, root, start, end, 1, true, &fl);
 	tdp_flush_commit(mmu, &fl);
 	rwlock_write_unlock(&mmu->mmu_lock);
@@ -69,11 +69,11 @@ void tdp_zap_root(struct tdp_mmu *mmu, struct tdp_root *root, bool shared)
 	tdp_flush_init(&fl, false);
 	ebr_read_lock();
 	for (pass = TDP_ROOT_LEVEL - 1; pass <= TDP_ROOT_LEVEL; pass++) {
-		for_each_tdp_spte(&it, root, pass, 0, TDP_MAX_GFN) {
+		for_each_tdp_spte (&it, root, pass, 0, TDP_MAX_GFN) {
 			if (tdp_iter_cond_yield(mmu, &it, &fl, shared))
 				continue;
-			if (it.level != pass && !spte_is_leaf(it.old_spte,
-							      it.level))
+			if (it.level != pass &&
+			    !spte_is_leaf(it.old_spte, it.level))
 				continue;
 			while (!spte_is_frozen(it.old_spte) &&
 			       spte_is_present(it.old_spte) &&
@@ -93,7 +93,7 @@ void tdp_zap_root(struct tdp_mmu *mmu, struct tdp_root *root, bool shared)
 static bool find_table_entry(struct tdp_iter *it, struct tdp_root *root,
 			     uint64_t gfn, int level)
 {
-	for_each_tdp_spte(it, root, level, gfn, gfn + 1) {
+	for_each_tdp_spte (it, root, level, gfn, gfn + 1) {
 		if (it->level == level)
 			return spte_is_table(it->old_spte, level);
 	}
@@ -121,8 +121,8 @@ static bool huge_allowed(struct tdp_mmu *mmu, uint64_t gfn, int level)
 	const struct memslot *slot;
 
 	slot = memslot_find(mmu->slots, gfn);
-	return slot && memslot_max_level(slot, gfn, mmu->max_huge_level) >=
-			       level;
+	return slot &&
+	       memslot_max_level(slot, gfn, mmu->max_huge_level) >= level;
 }
 
 unsigned long tdp_mmu_recover_huge_pages(struct tdp_mmu *mmu, uint64_t start,
@@ -135,7 +135,7 @@ unsigned long tdp_mmu_recover_huge_pages(struct tdp_mmu *mmu, uint64_t start,
 
 	tdp_flush_init(&fl, true);
 	rwlock_write_lock(&mmu->mmu_lock);
-	for_each_valid_root(mmu, root) {
+	for_each_valid_root (mmu, root) {
 		ebr_read_lock();
 		tdp_iter_start(&it, root, 2, start, end);
 		it.stop_on_invalid = true;

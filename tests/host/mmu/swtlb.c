@@ -26,7 +26,7 @@ void swtlb_fail(const char *fmt, ...)
 	va_end(ap);
 	if (!swtlb_quiet)
 		fprintf(stderr, "swtlb: FAILURE (seed %llu): %s\n",
-		(unsigned long long)swtlb_seed, swtlb_failure);
+			(unsigned long long)swtlb_seed, swtlb_failure);
 }
 
 /* Drop everything cached; the vCPU's lock is held. */
@@ -222,16 +222,14 @@ static void set_ad(spte_t *sptep, spte_t seen, uint64_t access)
 
 	if (want != seen)
 		__atomic_compare_exchange_n(sptep, &seen, want, false,
-					    __ATOMIC_SEQ_CST,
-					    __ATOMIC_SEQ_CST);
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
 /*
  * In guest mode (lock held): translate from the TLB or by a walk.  Returns
  * true if the access can complete, false for an EPT violation.
  */
-static bool vcpu_translate(struct swtlb_vcpu *v, uint64_t gfn,
-			   uint64_t access)
+static bool vcpu_translate(struct swtlb_vcpu *v, uint64_t gfn, uint64_t access)
 {
 	struct swtlb_entry *e = tlb_find(v, gfn);
 	spte_t *table, s;
@@ -284,10 +282,10 @@ enum swtlb_result swtlb_access(struct swtlb_vcpu *v, uint64_t gfn,
 		ret = tdp_map(v->vm->mmu, v->root, gfn << PAGE_SHIFT, access);
 		/* Property 3: a fault flushes at most once. */
 		if (host_thread_flushes - f0 > 1)
-			swtlb_fail("fault at gfn %#llx flushed %llu times",
-				   (unsigned long long)gfn,
-				   (unsigned long long)(host_thread_flushes -
-							f0));
+			swtlb_fail(
+				"fault at gfn %#llx flushed %llu times",
+				(unsigned long long)gfn,
+				(unsigned long long)(host_thread_flushes - f0));
 		if (ret == TDP_MAP_NO_SLOT) {
 			v->noslot++;
 			return SWTLB_NO_SLOT;
@@ -405,8 +403,8 @@ bool swtlb_check(struct swtlb_vm *vm)
 					   "invalid root",
 					   i, (unsigned long long)e->gfn);
 				good = false;
-			} else if (!tables_back(v->root->spt, TDP_ROOT_LEVEL,
-						0, e)) {
+			} else if (!tables_back(v->root->spt, TDP_ROOT_LEVEL, 0,
+						e)) {
 				swtlb_fail("vCPU %d: cached gfn %#llx level %d "
 					   "perms %#llx not backed by tables",
 					   i, (unsigned long long)e->gfn,

@@ -23,17 +23,17 @@
 #define SWTLB_PENDING 4
 
 struct swtlb_entry {
-	uint64_t gfn;  /* first gfn covered (aligned to level) */
-	uint64_t pfn;  /* its frame */
+	uint64_t gfn; /* first gfn covered (aligned to level) */
+	uint64_t pfn; /* its frame */
 	uint64_t perms;
-	int level;     /* 0: empty */
+	int level; /* 0: empty */
 };
 
 struct swtlb_vcpu {
 	pthread_mutex_t lock; /* held while "in guest mode" */
 	struct swtlb_vm *vm;
 	struct tdp_root *root;
-	bool reload;	      /* set by the reload kick */
+	bool reload; /* set by the reload kick */
 	struct swtlb_entry tlb[SWTLB_ENTRIES];
 	void *pwc[SWTLB_PWC]; /* read lock-free by the page-free hook */
 	unsigned int pwc_next;

@@ -67,8 +67,8 @@ static void bound(const struct fl_mark *m, uint64_t extra, const char *op,
 	uint64_t y = host_thread_yields - m->yields;
 
 	if (zero && f)
-		swtlb_fail("%s: %llu flushes, want none",
-			   op, (unsigned long long)f);
+		swtlb_fail("%s: %llu flushes, want none", op,
+			   (unsigned long long)f);
 	else if (f > extra + y)
 		swtlb_fail("%s: %llu flushes > %llu + %llu yields", op,
 			   (unsigned long long)f, (unsigned long long)extra,
@@ -77,9 +77,9 @@ static void bound(const struct fl_mark *m, uint64_t extra, const char *op,
 
 /* ---- memslot operations ---- */
 
-static const uint64_t sizes[] = { 16 * KiB, 2 * MiB, 4 * MiB + 8 * KiB,
-				  8 * MiB, 1 * GiB };
-static const uint64_t host_offs[] = { 0, 2 * MiB, 4 * KiB };
+static const uint64_t sizes[] = {16 * KiB, 2 * MiB, 4 * MiB + 8 * KiB, 8 * MiB,
+				 1 * GiB};
+static const uint64_t host_offs[] = {0, 2 * MiB, 4 * KiB};
 
 static bool place_free(struct tdp_mmu *mmu, int place, uint64_t npages)
 {
@@ -125,16 +125,15 @@ static void op_slot(struct round *r)
 
 	mark(&m);
 	if (!slot_copy(mmu, id, &old)) {
-		size = sizes[host_rand() % (ARRAY_SIZE(sizes) -
-					    (host_rand() % 4 != 0))];
+		size = sizes[host_rand() %
+			     (ARRAY_SIZE(sizes) - (host_rand() % 4 != 0))];
 		if (!place_free(mmu, place, size >> PAGE_SHIFT))
 			return;
-		ret = memslot_create(mmu, id, place_gfn(place) << PAGE_SHIFT,
-				     size,
-				     FAKE_HOST_BASE + id * 8 * GiB +
-					     host_offs[host_rand() % 3],
-				     host_rand() % 4 == 0 ? MEMSLOT_READONLY
-							  : 0);
+		ret = memslot_create(
+			mmu, id, place_gfn(place) << PAGE_SHIFT, size,
+			FAKE_HOST_BASE + id * 8 * GiB +
+				host_offs[host_rand() % 3],
+			host_rand() % 4 == 0 ? MEMSLOT_READONLY : 0);
 		if (ret && ret != -EEXIST)
 			swtlb_fail("memslot_create: %d", ret);
 		bound(&m, 0, "memslot_create", true);
@@ -153,11 +152,10 @@ static void op_slot(struct round *r)
 		bound(&m, 1, "memslot_move", zap_all);
 		break;
 	default:
-		ret = memslot_set_flags(mmu, id,
-					(host_rand() & 1 ? MEMSLOT_READONLY : 0) |
-						(host_rand() & 1 ?
-							 MEMSLOT_NO_HUGE :
-							 0));
+		ret = memslot_set_flags(
+			mmu, id,
+			(host_rand() & 1 ? MEMSLOT_READONLY : 0) |
+				(host_rand() & 1 ? MEMSLOT_NO_HUGE : 0));
 		bound(&m, 1, "memslot_set_flags", false);
 		break;
 	}
@@ -178,8 +176,9 @@ static uint64_t slot_gfn(struct tdp_mmu *mmu)
 	set = memslot_set_current(mmu);
 	if (set->count) {
 		s = &set->slots[host_rand() % set->count];
-		g = s->base_gfn + (host_rand() % 4 ? host_rand() % MIN(s->npages, 2048)
-						   : host_rand() % s->npages);
+		g = s->base_gfn + (host_rand() % 4
+					   ? host_rand() % MIN(s->npages, 2048)
+					   : host_rand() % s->npages);
 	}
 	ebr_read_unlock();
 	return g;
@@ -227,7 +226,8 @@ static void op_one(struct round *r)
 	case 4:
 		k = host_rand() % 64;
 		if (r->restricted[k]) {
-			ret = tdp_mmu_unrestrict_huge(mmu, r->restricted_gfn[k]);
+			ret = tdp_mmu_unrestrict_huge(mmu,
+						      r->restricted_gfn[k]);
 			/* The slot may have moved or gone meanwhile. */
 			if (ret && ret != -EINVAL && ret != -ENOENT)
 				swtlb_fail("unrestrict: %d", ret);
@@ -270,18 +270,17 @@ static void *vcpu_thread(void *p)
 {
 	struct vcpu_arg *a = p;
 	struct swtlb_vcpu *v = &a->r->vm.vcpus[a->idx];
-	static const uint64_t acc[] = { TDP_ACC_READ, TDP_ACC_READ,
-					TDP_ACC_WRITE, TDP_ACC_EXEC };
+	static const uint64_t acc[] = {TDP_ACC_READ, TDP_ACC_READ,
+				       TDP_ACC_WRITE, TDP_ACC_EXEC};
 	enum swtlb_result res;
 
 	host_thread_register();
 	host_srand(a->r->seed * 7919 + a->idx + 1);
 	while (!__atomic_load_n(&a->r->stop, __ATOMIC_ACQUIRE) &&
 	       !swtlb_failed) {
-		res = swtlb_access(v,
-				   host_rand() % 8 ? slot_gfn(a->r->mmu)
-						   : random_gfn(),
-				   acc[host_rand() % 4]);
+		res = swtlb_access(
+			v, host_rand() % 8 ? slot_gfn(a->r->mmu) : random_gfn(),
+			acc[host_rand() % 4]);
 		if (res == SWTLB_NOMEM)
 			swtlb_fail("vCPU %d: out of memory", a->idx);
 	}
@@ -342,7 +341,7 @@ static bool run_round(uint64_t seed, unsigned int ms, struct round *r)
 			      FAKE_HOST_BASE + 16 * GiB, 0));
 
 	for (i = 0; i < nvcpus; i++) {
-		va[i] = (struct vcpu_arg){ r, i };
+		va[i] = (struct vcpu_arg){r, i};
 		pthread_create(&tv[i], NULL, vcpu_thread, &va[i]);
 	}
 	pthread_create(&to, NULL, ops_thread, r);
@@ -418,8 +417,8 @@ static void self_test(void)
 int main(int argc, char **argv)
 {
 	double seconds = 2.0;
-	uint64_t seed = 0, t_end, rounds = 0, checks = 0, entries = 0,
-		 ops = 0, slot_ops = 0, accesses = 0, faults = 0, noslot = 0;
+	uint64_t seed = 0, t_end, rounds = 0, checks = 0, entries = 0, ops = 0,
+		 slot_ops = 0, accesses = 0, faults = 0, noslot = 0;
 	const char *env = getenv("TIDAL_STRESS_SECS");
 	struct round *r = calloc(1, sizeof(*r));
 	int i;

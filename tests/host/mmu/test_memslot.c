@@ -52,8 +52,8 @@ static void test_validation(struct tdp_mmu *mmu)
 	is_int(memslot_create(mmu, 0, 0, 4096, FAKE_HOST_BASE,
 			      MEMSLOT_DIRTY_LOG),
 	       -EOPNOTSUPP, "dirty log not yet: -EOPNOTSUPP");
-	is_int(memslot_create(mmu, 0, (1ull << 48) - 4096, 8192,
-			      FAKE_HOST_BASE, 0),
+	is_int(memslot_create(mmu, 0, (1ull << 48) - 4096, 8192, FAKE_HOST_BASE,
+			      0),
 	       -ERANGE, "beyond 48-bit GPA: -ERANGE");
 	is_int(memslot_create(mmu, 0, ~0ull & ~0xfffull, 8192, FAKE_HOST_BASE,
 			      0),
@@ -116,7 +116,7 @@ static void test_lookup(struct tdp_mmu *mmu)
 static void test_changes(struct tdp_mmu *mmu, enum tdp_slot_flush_policy p)
 {
 	struct tdp_root *r = tdp_mmu_get_root(mmu, TDP_ROLE_DEFAULT), *r2;
-	struct obs b = { .o.slot_removed = on_removed };
+	struct obs b = {.o.slot_removed = on_removed};
 	const char *pn = p == TDP_SLOT_FLUSH_ALL ? "zap-all" : "targeted";
 	uint64_t f0, k0;
 	struct walk w;
@@ -139,8 +139,8 @@ static void test_changes(struct tdp_mmu *mmu, enum tdp_slot_flush_policy p)
 	is_int(map(mmu, r, 5, TDP_ACC_WRITE), TDP_MAP_READONLY,
 	       "%s: write now refused", pn);
 	BUG_ON(memslot_set_flags(mmu, 0, 0));
-	is_int(map(mmu, r, 5, TDP_ACC_WRITE), TDP_MAP_OK,
-	       "%s: writable again", pn);
+	is_int(map(mmu, r, 5, TDP_ACC_WRITE), TDP_MAP_OK, "%s: writable again",
+	       pn);
 
 	/* MOVE slot 5 */
 	f0 = host_thread_flushes;

@@ -78,7 +78,7 @@ static void test_walker(void)
 	uint64_t last_gfn = 0;
 
 	build(&t);
-	for_each_tdp_spte(&it, &t.root, 1, 0, TDP_MAX_GFN) {
+	for_each_tdp_spte (&it, &t.root, 1, 0, TDP_MAX_GFN) {
 		n++;
 		if (spte_is_present(it.old_spte))
 			present++;
@@ -98,21 +98,21 @@ static void test_walker(void)
 	ok(order_ok, "pre-order");
 
 	n = 0;
-	for_each_tdp_spte(&it, &t.root, 1, base + 1, base + 512) {
+	for_each_tdp_spte (&it, &t.root, 1, base + 1, base + 512) {
 		if (it.level == 1)
 			n++;
 	}
 	is_int(n, 511, "range walk visits exactly the range at level 1");
 
 	n = 0;
-	for_each_tdp_spte(&it, &t.root, 2, 0, TDP_MAX_GFN) {
+	for_each_tdp_spte (&it, &t.root, 2, 0, TDP_MAX_GFN) {
 		if (it.level == 1)
 			n++;
 	}
 	is_int(n, 0, "min_level 2 never reaches level 1");
 
 	/* restart in the middle, as a yield would */
-	for_each_tdp_spte(&it, &t.root, 1, base, base + 512) {
+	for_each_tdp_spte (&it, &t.root, 1, base, base + 512) {
 		if (it.level == 1 && it.gfn == base + 100)
 			break;
 	}

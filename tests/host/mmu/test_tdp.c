@@ -11,7 +11,7 @@
 #include "tests/host/mmu/util.h"
 #include "tests/host/tap.h"
 
-#define G (GiB >> PAGE_SHIFT) /* pages per GiB */
+#define G  (GiB >> PAGE_SHIFT) /* pages per GiB */
 #define M2 (2 * MiB >> PAGE_SHIFT)
 
 static int owner;
@@ -99,8 +99,7 @@ static void test_fault_levels(struct tdp_root *r)
 	   "misaligned host: 4K leaf");
 	is_int(w.pfn, host_pfn(FAKE_HOST_BASE + 4 * GiB + 4 * KiB) + 3,
 	       "right frame");
-	is_int(map(mmu, r, 8 * G + M2 + 9, TDP_ACC_EXEC), TDP_MAP_OK,
-	       "slot 2");
+	is_int(map(mmu, r, 8 * G + M2 + 9, TDP_ACC_EXEC), TDP_MAP_OK, "slot 2");
 	ok(walk_gfn(r, 8 * G + M2 + 9, &w) && w.level == 2,
 	   "2M-aligned host: 2M leaf");
 	is_int(w.pfn, host_pfn(FAKE_HOST_BASE + 10 * GiB + 2 * MiB) + M2 + 9,
@@ -174,7 +173,8 @@ static void test_unmap_range(struct tdp_root *r)
 	f0 = host_thread_flushes;
 	ok(!tdp_mmu_unmap_range(mmu, 4 * G + 10, 4 * G + 50),
 	   "second unmap finds nothing");
-	is_int(host_thread_flushes - f0, 0, "nothing reachable changed: 0 flushes");
+	is_int(host_thread_flushes - f0, 0,
+	       "nothing reachable changed: 0 flushes");
 	check_counts(r, "after unmap");
 }
 
@@ -359,7 +359,7 @@ static void test_concurrent_faults(void)
 	int i, bad = 0, wrong = 0;
 
 	for (i = 0; i < 4; i++) {
-		a[i] = (struct fault_arg){ .seed = 1000 + i, .root = r };
+		a[i] = (struct fault_arg){.seed = 1000 + i, .root = r};
 		pthread_create(&t[i], NULL, fault_thread, &a[i]);
 	}
 	for (i = 0; i < 4; i++) {

@@ -25,8 +25,8 @@ void count_leaves(struct tdp_root *root, uint64_t counts[TDP_MAX_LEVEL + 1]);
 /* Thread setup for tests using EBR and locks. */
 void mmu_test_init(void);
 
-static inline int map(struct tdp_mmu *mmu, struct tdp_root *root,
-		      uint64_t gfn, uint64_t access)
+static inline int map(struct tdp_mmu *mmu, struct tdp_root *root, uint64_t gfn,
+		      uint64_t access)
 {
 	return tdp_map(mmu, root, gfn << PAGE_SHIFT, access);
 }
