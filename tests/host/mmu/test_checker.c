@@ -36,6 +36,7 @@ struct round {
 	struct tdp_mmu *mmu;
 	uint64_t seed;
 	int stop;
+	bool nomem; /* allocations fail at random this round */
 	uint64_t ops, slot_ops, fast_zaps;
 	int restricted[64];
 	uint64_t restricted_gfn[64];
@@ -134,7 +135,7 @@ static void op_slot(struct round *r)
 			FAKE_HOST_BASE + id * 8 * GiB +
 				host_offs[host_rand() % 3],
 			host_rand() % 4 == 0 ? MEMSLOT_READONLY : 0);
-		if (ret && ret != -EEXIST)
+		if (ret && ret != -EEXIST && !(ret == -ENOMEM && r->nomem))
 			swtlb_fail("memslot_create: %d", ret);
 		bound(&m, 0, "memslot_create", true);
 		return;
@@ -159,7 +160,7 @@ static void op_slot(struct round *r)
 		bound(&m, 1, "memslot_set_flags", false);
 		break;
 	}
-	if (ret && ret != -EEXIST)
+	if (ret && ret != -EEXIST && !(ret == -ENOMEM && r->nomem))
 		swtlb_fail("memslot op on %u: %d", id, ret);
 	swtlb_pending_done(&r->vm, pend);
 	r->slot_ops++;
@@ -281,7 +282,7 @@ static void *vcpu_thread(void *p)
 		res = swtlb_access(
 			v, host_rand() % 8 ? slot_gfn(a->r->mmu) : random_gfn(),
 			acc[host_rand() % 4]);
-		if (res == SWTLB_NOMEM)
+		if (res == SWTLB_NOMEM && !a->r->nomem)
 			swtlb_fail("vCPU %d: out of memory", a->idx);
 	}
 	host_thread_unregister();
@@ -340,6 +341,10 @@ static bool run_round(uint64_t seed, unsigned int ms, struct round *r)
 	BUG_ON(memslot_create(r->mmu, 2, place_gfn(3) << PAGE_SHIFT, 1 * GiB,
 			      FAKE_HOST_BASE + 16 * GiB, 0));
 
+	/* Every fourth round: rare allocation failures everywhere. */
+	r->nomem = seed % 4 == 3;
+	if (r->nomem)
+		host_alloc_fail_rate(3000);
 	for (i = 0; i < nvcpus; i++) {
 		va[i] = (struct vcpu_arg){r, i};
 		pthread_create(&tv[i], NULL, vcpu_thread, &va[i]);
@@ -352,6 +357,7 @@ static bool run_round(uint64_t seed, unsigned int ms, struct round *r)
 		pthread_join(tv[i], NULL);
 	pthread_join(to, NULL);
 	pthread_join(tc, NULL);
+	host_alloc_fail_rate(0);
 
 	swtlb_check(&r->vm);
 	swtlb_vm_fini(&r->vm);
