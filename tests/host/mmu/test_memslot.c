@@ -5,6 +5,7 @@
  * leave in the MMU, and teardown.
  */
 #include "tests/host/mmu/util.h"
+#include "tests/host/sync_test_util.h"
 #include "tests/host/tap.h"
 
 #define G (GiB >> PAGE_SHIFT)
@@ -185,6 +186,46 @@ static bool never(void)
 	return false;
 }
 
+/* A move by less than the slot's size: old and new ranges overlap. */
+static void test_overlapping_move(struct tdp_mmu *mmu)
+{
+	struct tdp_root *r = tdp_mmu_get_root(mmu, TDP_ROLE_DEFAULT);
+	struct obs b = {.o.slot_removed = on_removed};
+	uint64_t base = 40 * G, hpfn = (FAKE_HOST_BASE >> PAGE_SHIFT), i;
+	struct walk w;
+	bool right = true;
+
+	memslot_observer_register(mmu, &b.o);
+	memslot_observer_unregister(mmu, &b.o);
+	BUG_ON(memslot_create(mmu, 20, base << PAGE_SHIFT, 64 * KiB,
+			      FAKE_HOST_BASE, 0));
+	for (i = 0; i < 16; i++)
+		BUG_ON(map(mmu, r, base + i, TDP_ACC_WRITE) != TDP_MAP_OK);
+	is_int(memslot_move(mmu, 20, (base + 4) << PAGE_SHIFT), 0,
+	       "move onto part of itself");
+	ok(!walk_gfn(r, base + 4, &w), "overlap zapped too");
+	for (i = 4; i < 20; i++) {
+		if (map(mmu, r, base + i, TDP_ACC_READ) != TDP_MAP_OK ||
+		    !walk_gfn(r, base + i, &w) || w.pfn != hpfn + i - 4)
+			right = false;
+	}
+	ok(right, "every gfn of the new place maps its new frame");
+	is_int(map(mmu, r, base + 1, TDP_ACC_READ), TDP_MAP_NO_SLOT,
+	       "the uncovered head is gone");
+	is_int(b.calls, 0, "an unregistered observer is not called");
+	BUG_ON(memslot_delete(mmu, 20));
+	tdp_mmu_put_root(mmu, r);
+}
+
+static struct tdp_mmu *leaky;
+
+static void destroy_with_root(void)
+{
+	leaky = tdp_mmu_create(&owner);
+	(void)tdp_mmu_get_root(leaky, TDP_ROLE_DEFAULT);
+	tdp_mmu_destroy(leaky);
+}
+
 int main(void)
 {
 	int64_t pages0, objs0;
@@ -201,6 +242,8 @@ int main(void)
 	test_lookup(mmu);
 	test_changes(mmu, TDP_SLOT_FLUSH_TARGETED);
 	test_changes(mmu, TDP_SLOT_FLUSH_ALL);
+	mmu->slot_flush_policy = TDP_SLOT_FLUSH_TARGETED;
+	test_overlapping_move(mmu);
 	tdp_mmu_get_stats(mmu, &s);
 	ok(s.bytes > 0, "memory is accounted (%llu bytes)",
 	   (unsigned long long)s.bytes);
@@ -212,5 +255,7 @@ int main(void)
 	tdp_mmu_destroy(mmu);
 	is_int(host_pages_live(), pages0, "teardown: every page back");
 	is_int(host_objs_live(), objs0, "teardown: every object back");
+	ok(dies_with_panic(destroy_with_root),
+	   "destroying a VM whose root is still held panics");
 	return tap_done();
 }
