@@ -33,3 +33,16 @@ SOAK_SECONDS ?= 120
 soak-mmu: $(BUILD)/host/plain/test_mmu_checker $(BUILD)/host/tsan/test_mmu_checker
 	$(BUILD)/host/plain/test_mmu_checker --seconds $(SOAK_SECONDS) $(if $(SEED),--seed $(SEED))
 	$(BUILD)/host/tsan/test_mmu_checker --seconds $$(( $(SOAK_SECONDS) / 4 )) $(if $(SEED),--seed $(SEED))
+
+# bench-mmu: built like the plain host tests (lock debugging on).
+BENCH_MMU_SRCS := tests/bench/bench_mmu.c tests/host/mmu/util.c \
+	$(MMU_CORE_SRCS) $(MMU_LIB_SRCS) tests/host/platform_host.c \
+	tests/host/tap.c
+$(BUILD)/host/plain/bench_mmu: $(patsubst %.c,$(BUILD)/host/plain/%.o,$(BENCH_MMU_SRCS))
+	$(quiet) LD.plain $@
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(HOST_FLAV_CFLAGS_plain) -o $@ $^
+
+.PHONY: bench-mmu
+## bench-mmu         TDP MMU figures: faults, unmap, fast zap, memslots (BENCH_ARGS=--quick)
+bench-mmu: $(BUILD)/host/plain/bench_mmu
+	$(Q)$(BUILD)/host/plain/bench_mmu $(BENCH_ARGS)
