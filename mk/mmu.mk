@@ -26,8 +26,8 @@ HOST_SRCS_test_mmu_checker := tests/host/mmu/test_checker.c \
 HOST_FLAVOURS_test_mmu_tdp := plain asan tsan
 HOST_FLAVOURS_test_mmu_checker := plain asan tsan
 
-## make soak-mmu     run the software-TLB checker for a long time
-##                   (SOAK_SECONDS=120 by default, SEED=n to replay)
+## soak-mmu          run the software-TLB checker for a long time
+##                   (SOAK_SECONDS=120 by default, SEED=n to start from)
 SOAK_SECONDS ?= 120
 .PHONY: soak-mmu
 soak-mmu: $(BUILD)/host/plain/test_mmu_checker $(BUILD)/host/tsan/test_mmu_checker
