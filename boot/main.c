@@ -58,6 +58,12 @@ static __attribute__((noinline)) void tidal_test_hook(const char *cmdline)
 		fault_at((uintptr_t)tidal_main); /* text is read-only */
 	else if (!strcmp(what, "nx"))
 		((void (*)(void))(uintptr_t)&boot_info)(); /* data is NX */
+	else if (!strcmp(what, "df"))
+		/*
+		 * A fault with an unusable stack: delivering #UD faults on
+		 * the stack, which becomes #DF, handled on its own IST stack.
+		 */
+		__asm__ __volatile__("movq $0x1000, %%rsp; ud2" ::: "memory");
 	else if (!strcmp(what, "panic"))
 		panic("test hook asked for a panic");
 	else

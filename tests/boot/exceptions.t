@@ -26,8 +26,9 @@ has "$TMP/ud2.log" '^tidal: EXCEPTION #UD invalid opcode \(vector 6\) error 0 ' 
 report_checks ud2
 has "$TMP/ud2.sym" '^  #0 0x[0-9a-f]{16} tidal_test_hook at boot/main.c:[0-9]+' \
 	"ud2: symbolized frame #0 is the hook"
-has "$TMP/ud2.sym" '^  #1 0x[0-9a-f]{16} tidal_main at boot/main.c:[0-9]+' \
-	"ud2: symbolized frame #1 is tidal_main"
+# (addr2line may name a function inlined into tidal_main first: "a <- tidal_main")
+has "$TMP/ud2.sym" '^  #1 0x[0-9a-f]{16} (.* <- )?tidal_main at boot/main.c:[0-9]+' \
+	"ud2: symbolized frame #1 is in tidal_main"
 has "$TMP/ud2.sym" 'RIP 0x.*\[tidal_test_hook at boot/main.c' \
 	"ud2: RIP symbolized"
 
@@ -46,6 +47,12 @@ has "$TMP/wp.log" '^tidal: EXCEPTION #PF .* error 0x3 ' \
 run nx
 has "$TMP/nx.log" '^tidal: EXCEPTION #PF .* error 0x11 ' \
 	"nx: executing data is an instruction-fetch fault (NX)"
+
+run df
+has "$TMP/df.log" '^tidal: EXCEPTION #DF double fault \(vector 8\) error 0 ' \
+	"df: a fault on a broken stack ends as #DF, reported from its IST stack"
+has "$TMP/df.log" '^  RSP 0x0000000000001000 ' "df: the broken stack pointer is shown"
+has "$TMP/df.log" '^  CR2 0x0000000000000ff8 ' "df: CR2 is the failed push below it"
 
 run panic
 has "$TMP/panic.log" '^tidal: PANIC on cpu 0 at boot/main.c:[0-9]+: test hook asked for a panic' \

@@ -20,5 +20,14 @@ has "$log" '^tidal: paging: direct map .* NX on' "paging set up with NX"
 has "$log" 'vmx=no' "QEMU TCG has no VMX"
 has "$log" '^tidal: VMX is not available on this CPU.*not an error' \
 	"one clear line about VMX missing"
+
+# Without isa-debug-exit tidal must power off through ACPI (QEMU then
+# quits by itself); a halt instead would hit the timeout.
+alog=$TMP/acpi.log
+tools/run-qemu --no-exit-device --timeout 60 --log "$alog" "$BT/plain.iso"
+is $? 0 "without isa-debug-exit, ACPI S5 powers the VM off"
+has "$alog" '^tidal: power off: status 0' "... after the power-off line"
+! grep -q 'could not power off' "$alog"
+ok $? "... and not by halting"
 show_log "$log"
 done_testing
