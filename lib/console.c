@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * Console output for the hypervisor: printk() and the log levels.  One
- * lock serialises whole messages so lines from different CPUs do not
- * interleave; interrupts are masked while it is held so that an exception
- * handler printing on the same CPU cannot deadlock against it... except
- * that an exception raised *inside* printk would, so the lock is
- * abandoned (not waited for) by a CPU that already owns it.
+ * Console output for the hypervisor: printk() and the log levels.
+ *
+ * One lock serialises whole messages so that lines from different CPUs do
+ * not interleave.  Interrupts are masked while it is held.  A CPU that
+ * finds the lock already held by itself (an exception or panic raised
+ * while it was printing) prints anyway instead of deadlocking: a garbled
+ * line is better than a silent hang when things have gone wrong.
  */
 #include "lib/printf.h"
 #include "lib/atomic.h"
