@@ -98,6 +98,7 @@ struct ebr_batch {
 
 struct ebr_cpu {
 	bool in_callback;    /* owner only */
+	uint64_t membarrier_epoch; /* owner only: G + 1 at our last membarrier */
 	uint64_t fence_word; /* target of the owner's full barriers */
 
 	/* Callbacks, under @lock. */
@@ -211,8 +212,16 @@ static bool ebr_try_advance(struct ebr_cpu *self)
 	unsigned int n = ebr_ncpus();
 
 	ebr_full_barrier(self);
-	if (ebr_asymmetric())
+	/*
+	 * One platform_membarrier() after reading a given value of G
+	 * serves every later scan against that value (see the argument
+	 * above: what matters is that it ran after G reached e), so a CPU
+	 * waiting for a reader does not issue one per retry.
+	 */
+	if (ebr_asymmetric() && self->membarrier_epoch != e + 1) {
 		platform_membarrier();
+		self->membarrier_epoch = e + 1;
+	}
 	for (unsigned int i = 0; i < n; i++) {
 		uint64_t s = __atomic_load_n(&ebr_readers[i].state,
 					     __ATOMIC_ACQUIRE);
@@ -227,15 +236,24 @@ static bool ebr_try_advance(struct ebr_cpu *self)
 	return true;
 }
 
-/* Wait until G >= target, advancing it ourselves. */
+/*
+ * Wait until G >= target, advancing it ourselves.  A reader normally
+ * leaves within a few scans; one that does not may be waiting for the CPU
+ * we spin on (host threads outnumber cores), so after a short spin we
+ * yield at every retry.
+ */
+#define EBR_WAIT_SPINS 32
+
 static void ebr_wait_epoch(struct ebr_cpu *self, uint64_t target)
 {
 	unsigned int spins = 0;
 
 	while (__atomic_load_n(&ebr_global.epoch, __ATOMIC_ACQUIRE) < target) {
-		if (ebr_try_advance(self))
+		if (ebr_try_advance(self)) {
+			spins = 0;
 			continue;
-		if (++spins % 128 == 0)
+		}
+		if (++spins > EBR_WAIT_SPINS)
 			platform_yield();
 		else
 			platform_relax();

@@ -5,7 +5,8 @@
  *
  * Metrics (JSON key <contender>.<metric>):
  *   read_ns          read-side section enter+exit, one thread, best of 5
- *   sync_us          one grace period (synchronize), no other reader
+ *   sync_us          one grace period (synchronize), no other reader;
+ *                    median of sync_iters calls
  *   sync_busy_us     the same while another thread runs sections non-stop
  *   free_mops        deferred frees per second (millions) by one writer
  *                    while another thread runs sections, until all are
@@ -168,13 +169,36 @@ static void bench_read(unsigned int ci)
 	set(ci, M_READ, best);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Median latency of one synchronize, in us.  The median, because on a
+ * shared machine a few calls wait for a descheduled reader thread, which
+ * says more about the scheduler than about the contender.
+ */
 static double time_syncs(const struct contender *c)
 {
-	uint64_t t0 = bench_now_ns();
+	uint64_t *lat = calloc(sync_iters, sizeof(*lat)), med;
 
-	for (uint64_t i = 0; i < sync_iters; i++)
+	if (!lat) {
+		fprintf(stderr, "bench_sync: out of memory\n");
+		exit(1);
+	}
+	for (uint64_t i = 0; i < sync_iters; i++) {
+		uint64_t t0 = bench_now_ns();
+
 		c->synchronize();
-	return (bench_now_ns() - t0) / 1e3 / sync_iters;
+		lat[i] = bench_now_ns() - t0;
+	}
+	qsort(lat, sync_iters, sizeof(*lat), cmp_u64);
+	med = lat[sync_iters / 2];
+	free(lat);
+	return med / 1e3;
 }
 
 static void bench_sync(unsigned int ci)
