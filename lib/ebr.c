@@ -26,7 +26,8 @@
  *
  * Take an object X, unlinked by a writer's store U and then tagged e (the
  * writer executes a full barrier B_W between U and the read of G, so U is
- * visible to all before the tag is read), and a reader R whose section S
+ * visible to all before the tag is read: in ebr_call() that is taking the
+ * per-CPU list lock, see lib/spinlock.h), and a reader R whose section S
  * began by reading G = g and storing (g << 16) | 1 to its @state (store
  * P), then loading pointers.
  *
@@ -340,11 +341,12 @@ void ebr_call(struct ebr_head *head, void (*fn)(struct ebr_head *head))
 
 	BUG_ON(!head || !fn);
 	head->fn = fn;
-	/* Order the caller's unlink before the read of the tag. */
-	ebr_full_barrier(c);
-	e = __atomic_load_n(&ebr_global.epoch, __ATOMIC_ACQUIRE);
-
+	/*
+	 * spin_lock() is a full barrier: it is B_W, which orders the
+	 * caller's unlink before the read of the tag.
+	 */
 	spin_lock(&c->lock);
+	e = __atomic_load_n(&ebr_global.epoch, __ATOMIC_ACQUIRE);
 	b = &c->batch[e % 3];
 	if (b->list.count && b->epoch != e)
 		list_splice(&c->ready, &b->list); /* at least 3 epochs old */

@@ -68,7 +68,8 @@ void spin_lock(spinlock_t *l)
 	uint32_t ticket;
 
 	debug_check_not_mine(l, c);
-	ticket = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
+	/* Sequentially consistent: spin_lock() is a full barrier (header). */
+	ticket = __atomic_fetch_add(&l->next, 1, __ATOMIC_SEQ_CST);
 	while (load_acquire(&l->owner) != ticket)
 		platform_relax();
 	c->held++;

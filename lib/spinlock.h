@@ -2,8 +2,11 @@
 /*
  * Fair (ticket) spinlock.  See lib/spinlock.c.
  *
- * Waiters are served in the order they arrived.  The lock is not
- * recursive: debug builds (TIDAL_DEBUG_LOCKS) panic when a CPU takes a
+ * Waiters are served in the order they arrived.  spin_lock() is also a
+ * full memory barrier: it takes its ticket with a sequentially consistent
+ * read-modify-write (a locked instruction on x86), which orders every
+ * earlier store before every later load; EBR relies on that.  The lock is
+ * not recursive: debug builds (TIDAL_DEBUG_LOCKS) panic when a CPU takes a
  * lock it already holds, or releases one it does not hold.
  */
 #ifndef TIDAL_LIB_SPINLOCK_H
