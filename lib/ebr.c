@@ -74,8 +74,9 @@
  * lands on a slot whose batch has an older tag, that batch is at least
  * three epochs old and is ready too.  The lists are guarded by a per-CPU
  * spinlock, because ebr_barrier() also drains the lists of other CPUs (for
- * example of threads that have exited).  Ready callbacks run with that
- * lock dropped; @inflight tells ebr_barrier() that a CPU is still running
+ * example of threads that have exited); it is taken with interrupts
+ * masked, so an interrupt handler may queue callbacks too.  Ready
+ * callbacks run with that lock dropped; @inflight tells ebr_barrier() that a CPU is still running
  * a batch it has taken off its lists.
  */
 #include "lib/ebr.h"
@@ -306,13 +307,14 @@ static uint64_t run_ready(struct ebr_cpu *c, struct ebr_cpu *self)
 	struct ebr_list todo = { 0 };
 	struct ebr_head *h, *next;
 	bool was_in_callback;
+	unsigned long flags;
 
-	spin_lock(&c->lock);
+	flags = spin_lock_irqsave(&c->lock);
 	collect_ready(c, __atomic_load_n(&ebr_global.epoch, __ATOMIC_ACQUIRE));
 	list_splice(&todo, &c->ready);
 	if (todo.count)
 		c->inflight++;
-	spin_unlock(&c->lock);
+	spin_unlock_irqrestore(&c->lock, flags);
 	if (!todo.count)
 		return 0;
 
@@ -324,11 +326,11 @@ static uint64_t run_ready(struct ebr_cpu *c, struct ebr_cpu *self)
 	}
 	self->in_callback = was_in_callback;
 
-	spin_lock(&c->lock);
+	flags = spin_lock_irqsave(&c->lock);
 	c->pending -= todo.count;
 	c->run += todo.count;
 	c->inflight--;
-	spin_unlock(&c->lock);
+	spin_unlock_irqrestore(&c->lock, flags);
 	return todo.count;
 }
 
@@ -337,15 +339,16 @@ void ebr_call(struct ebr_head *head, void (*fn)(struct ebr_head *head))
 	struct ebr_cpu *c = this_cpu();
 	struct ebr_batch *b;
 	uint64_t e, pending;
+	unsigned long flags;
 	bool may_wait;
 
 	BUG_ON(!head || !fn);
 	head->fn = fn;
 	/*
-	 * spin_lock() is a full barrier: it is B_W, which orders the
+	 * Taking the lock is a full barrier: it is B_W, which orders the
 	 * caller's unlink before the read of the tag.
 	 */
-	spin_lock(&c->lock);
+	flags = spin_lock_irqsave(&c->lock);
 	e = __atomic_load_n(&ebr_global.epoch, __ATOMIC_ACQUIRE);
 	b = &c->batch[e % 3];
 	if (b->list.count && b->epoch != e)
@@ -356,7 +359,7 @@ void ebr_call(struct ebr_head *head, void (*fn)(struct ebr_head *head))
 	c->queued++;
 	if (pending > c->max_pending)
 		c->max_pending = pending;
-	spin_unlock(&c->lock);
+	spin_unlock_irqrestore(&c->lock, flags);
 
 	if (pending < MAX(c->next_check, (uint64_t)EBR_PENDING_SOFT))
 		return;
@@ -416,11 +419,12 @@ void ebr_barrier(void)
 		struct ebr_cpu *c = &ebr_cpus[i];
 
 		for (;;) {
+			unsigned long flags;
 			uint32_t busy;
 
-			spin_lock(&c->lock);
+			flags = spin_lock_irqsave(&c->lock);
 			busy = c->inflight;
-			spin_unlock(&c->lock);
+			spin_unlock_irqrestore(&c->lock, flags);
 			if (!busy)
 				break;
 			platform_yield();
@@ -436,13 +440,14 @@ void ebr_get_stats(struct ebr_stats *s)
 	s->epoch = __atomic_load_n(&ebr_global.epoch, __ATOMIC_ACQUIRE);
 	for (unsigned int i = 0; i < n; i++) {
 		struct ebr_cpu *c = &ebr_cpus[i];
+		unsigned long flags;
 
-		spin_lock(&c->lock);
+		flags = spin_lock_irqsave(&c->lock);
 		s->queued += c->queued;
 		s->run += c->run;
 		s->pending += c->pending;
 		s->max_pending = MAX(s->max_pending, c->max_pending);
-		spin_unlock(&c->lock);
+		spin_unlock_irqrestore(&c->lock, flags);
 	}
 	s->advances = READ_ONCE(ebr_counters.advances);
 	s->waits = READ_ONCE(ebr_counters.waits);
