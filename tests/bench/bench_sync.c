@@ -4,7 +4,8 @@
  * Concurrency Kit (ck_epoch) and pthread_rwlock, in one run on one machine.
  *
  * Metrics (JSON key <contender>.<metric>):
- *   read_ns          read-side section enter+exit, one thread, best of 5
+ *   read_ns          read-side section enter+exit, one thread, best of
+ *                    15 rounds run round-robin across contenders
  *   sync_us          one grace period (synchronize), no other reader;
  *                    median of sync_iters calls
  *   sync_busy_us     the same while another thread runs sections non-stop
@@ -12,7 +13,8 @@
  *                    while another thread runs sections, until all are
  *                    really freed
  *   peak_pending_kib peak of memory retired but not yet freed in that flood
- *   rw_read_ns_1t/2t rwlock read lock+unlock with 1 and 2 threads
+ *   rw_read_ns_1t/2t rwlock read lock+unlock with 1 (best round, as
+ *                    read_ns) and 2 threads (best of 3)
  *   rw_write_ns_1t/2t rwlock write lock+unlock with 1 and 2 threads
  *
  * Usage: bench_sync [--json] [--quick]
@@ -67,8 +69,8 @@ static const struct {
 static double results[NCONT][M_COUNT];
 static bool have[NCONT][M_COUNT];
 
-static uint64_t read_iters = 5000000, sync_iters = 2000,
-		flood_objs = 1000000, rw_iters = 2000000;
+static uint64_t read_iters = 1000000, sync_iters = 2000,
+		flood_objs = 1000000, rw_iters = 500000;
 
 uint64_t bench_now_ns(void)
 {
@@ -154,19 +156,37 @@ static void set(unsigned int ci, enum metric m, double v)
 	have[ci][m] = true;
 }
 
-static void bench_read(unsigned int ci)
+/*
+ * Single-thread costs, measured round-robin: every round times each
+ * contender once, and each keeps its best round.  Interleaving gives all
+ * contenders the same chances on a machine whose load changes over time.
+ */
+#define ROUNDS 15
+
+static void keep_best(unsigned int ci, enum metric m, double v)
 {
-	const struct contender *c = contenders[ci];
-	double best = 1e30;
+	if (!have[ci][m] || v < results[ci][m])
+		set(ci, m, v);
+}
 
-	c->read_loop(read_iters / 10); /* warm up */
-	for (int rep = 0; rep < 5; rep++) {
-		double ns = c->read_loop(read_iters) / read_iters;
+static void bench_single_thread(void)
+{
+	for (unsigned int ci = 0; ci < NCONT; ci++)
+		contenders[ci]->read_loop(read_iters / 10); /* warm up */
+	for (int round = 0; round < ROUNDS; round++) {
+		for (unsigned int ci = 0; ci < NCONT; ci++) {
+			const struct contender *c = contenders[ci];
 
-		if (ns < best)
-			best = ns;
+			keep_best(ci, M_READ,
+				  c->read_loop(read_iters) / read_iters);
+			if (!c->rw_read_loop)
+				continue;
+			keep_best(ci, M_RW_READ_1T,
+				  c->rw_read_loop(rw_iters) / rw_iters);
+			keep_best(ci, M_RW_WRITE_1T,
+				  c->rw_write_loop(rw_iters) / rw_iters);
+		}
 	}
-	set(ci, M_READ, best);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -274,29 +294,16 @@ static double rw_two(const struct contender *c, double (*loop)(uint64_t))
 	return (a[0].ns > a[1].ns ? a[0].ns : a[1].ns) / rw_iters;
 }
 
-static double best_of(double (*loop)(uint64_t), int reps)
-{
-	double best = 1e30;
-
-	for (int i = 0; i < reps; i++) {
-		double ns = loop(rw_iters) / rw_iters;
-
-		if (ns < best)
-			best = ns;
-	}
-	return best;
-}
-
 static void bench_rw(unsigned int ci)
 {
 	const struct contender *c = contenders[ci];
 
 	if (!c->rw_read_loop)
 		return;
-	set(ci, M_RW_READ_1T, best_of(c->rw_read_loop, 3));
-	set(ci, M_RW_WRITE_1T, best_of(c->rw_write_loop, 3));
-	set(ci, M_RW_READ_2T, rw_two(c, c->rw_read_loop));
-	set(ci, M_RW_WRITE_2T, rw_two(c, c->rw_write_loop));
+	for (int rep = 0; rep < 3; rep++) {
+		keep_best(ci, M_RW_READ_2T, rw_two(c, c->rw_read_loop));
+		keep_best(ci, M_RW_WRITE_2T, rw_two(c, c->rw_write_loop));
+	}
 }
 
 static void print_table(void)
@@ -363,16 +370,16 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	for (unsigned int ci = 0; ci < NCONT; ci++)
+		contenders[ci]->online();
+	bench_single_thread();
 	for (unsigned int ci = 0; ci < NCONT; ci++) {
-		const struct contender *c = contenders[ci];
-
-		c->online();
-		bench_read(ci);
 		bench_sync(ci);
 		bench_flood(ci);
 		bench_rw(ci);
-		c->offline();
 	}
+	for (unsigned int ci = 0; ci < NCONT; ci++)
+		contenders[ci]->offline();
 	if (json)
 		print_json();
 	else

@@ -8,6 +8,7 @@
 #define URCU_CONTENDER bench_urcu
 #define URCU_NAME      "urcu"
 #define URCU_LABEL     "liburcu memb"
+#define URCU_OWNS_SHARED
 #endif
 #include <urcu/urcu-memb.h>
 
@@ -16,14 +17,26 @@
 _Static_assert(sizeof(struct rcu_head) <= sizeof(((struct bobj *)0)->hdr),
 	       "rcu_head fits the object header");
 
+/*
+ * Both urcu contenders drive the same library, whose registration is per
+ * thread: count them, so that a thread registers once.
+ */
+#ifdef URCU_OWNS_SHARED
+__thread int bench_urcu_users;
+#else
+extern __thread int bench_urcu_users;
+#endif
+
 static void online(void)
 {
-	urcu_memb_register_thread();
+	if (bench_urcu_users++ == 0)
+		urcu_memb_register_thread();
 }
 
 static void offline(void)
 {
-	urcu_memb_unregister_thread();
+	if (--bench_urcu_users == 0)
+		urcu_memb_unregister_thread();
 }
 
 static double read_loop(uint64_t iters)
