@@ -439,6 +439,60 @@ static void test_error_buffer(void)
 	   "error message truncated to the buffer");
 }
 
+/*
+ * Random damage to a good block: flipped bytes, changed sizes, cut ends.
+ * Each result must be a clean success or a clean error with a message;
+ * ASan (asan flavour) catches any read outside the exact-size buffer.
+ */
+static void test_mutations(void)
+{
+	struct blk good, k;
+	uint64_t rng = 0x1234567887654321ull;
+	int ok_count = 0, err_count = 0, bad_msg = 0;
+
+	good_block(&good);
+	for (int iter = 0; iter < 50000; iter++) {
+		uint32_t avail;
+		int flips;
+
+		k = good;
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		flips = 1 + (int)(rng % 4);
+		for (int f = 0; f < flips; f++) {
+			uint32_t pos = (uint32_t)((rng >> (8 * f)) % k.len);
+
+			/* Bias towards size fields, the interesting part. */
+			if (f & 1)
+				pos = (pos & ~7u) + 4;
+			if (pos < k.len)
+				k.b[pos] ^= (uint8_t)(rng >> (16 + 8 * f));
+		}
+		avail = k.len - (uint32_t)((rng >> 40) % 3 == 0 ?
+						   (rng >> 44) % k.len : 0);
+		if (parse_n(&k, avail, &bi, err) == 0) {
+			ok_count++;
+			/* What was accepted must be self-consistent. */
+			for (unsigned int i = 0; i < bi.module_count; i++) {
+				if (bi.modules[i].end < bi.modules[i].start)
+					bad_msg++;
+			}
+			if (bi.mmap_count > BOOT_MAX_MMAP)
+				bad_msg++;
+		} else {
+			err_count++;
+			if (!err[0])
+				bad_msg++;
+		}
+	}
+	diag("mutations: %d accepted, %d rejected", ok_count, err_count);
+	ok(ok_count + err_count == 50000, "50000 damaged blocks parsed");
+	is_int(bad_msg, 0, "every rejection has a message, every acceptance "
+			   "is consistent");
+	ok(ok_count > 0 && err_count > 0, "both outcomes were exercised");
+}
+
 int main(void)
 {
 	test_good();
@@ -449,5 +503,6 @@ int main(void)
 	test_bad_tags();
 	test_many_mmap_entries();
 	test_error_buffer();
+	test_mutations();
 	return tap_done();
 }
