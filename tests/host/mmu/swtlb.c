@@ -253,6 +253,8 @@ static bool vcpu_translate(struct swtlb_vcpu *v, uint64_t gfn, uint64_t access)
 			tlb_insert(v, gfn, s, level);
 			return true;
 		}
+		/* With EPT A/D on, the CPU marks tables it walks, too. */
+		set_ad(&table[tdp_spte_index(gfn, level)], s, TDP_ACC_READ);
 		table = platform_phys_to_virt(spte_phys(s));
 	}
 	return false;
