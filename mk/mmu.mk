@@ -24,6 +24,8 @@ HOST_SRCS_test_mmu_checker := tests/host/mmu/test_checker.c \
 	tests/host/mmu/swtlb.c tests/host/mmu/util.c $(MMU_CORE_SRCS) \
 	$(MMU_LIB_SRCS)
 HOST_FLAVOURS_test_mmu_tdp := plain asan tsan
+##   tests/host/mmu/freestanding.sh  MMU files build with no libc headers
+BOOT_TESTS += tests/host/mmu/freestanding.sh
 HOST_FLAVOURS_test_mmu_checker := plain asan tsan
 
 ## soak-mmu          run the software-TLB checker for a long time
