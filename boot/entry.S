@@ -339,13 +339,16 @@ boot_mbi_phys:
 
 	.section .bss
 	.balign 4096
-	.globl boot_stack_bottom, boot_stack_top
+	.globl boot_stack_guard, boot_stack_bottom, boot_stack_top
 boot_pml4:
 	.skip	4096
 boot_pdpt:
 	.skip	4096
 boot_pd:
 	.skip	4 * 4096
+/* Left unmapped by mm/paging.c: a stack overflow faults (and ends as #DF). */
+boot_stack_guard:
+	.skip	4096
 boot_stack_bottom:
 	.skip	BOOT_STACK_SIZE
 boot_stack_top:

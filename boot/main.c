@@ -37,6 +37,23 @@ static void fault_at(uintptr_t addr)
 }
 
 /*
+ * Unbounded recursion for test=stack (the stop value is never reached; it
+ * is volatile so the compiler cannot prove that).  Using the result
+ * defeats tail calls.
+ */
+static volatile int recurse_stop = -1;
+
+static __attribute__((noinline)) int recurse(int depth)
+{
+	volatile char pad[256];
+
+	if (depth == recurse_stop)
+		return 0;
+	pad[0] = (char)depth;
+	return recurse(depth + 1) + pad[0];
+}
+
+/*
  * "test=NAME" on the command line triggers a fault on purpose so that
  * boot tests can check the exception path and the symbolizer.  noinline:
  * the backtrace must show this function by name.
@@ -64,6 +81,8 @@ static __attribute__((noinline)) void tidal_test_hook(const char *cmdline)
 		 * the stack, which becomes #DF, handled on its own IST stack.
 		 */
 		__asm__ __volatile__("movq $0x1000, %%rsp; ud2" ::: "memory");
+	else if (!strcmp(what, "stack"))
+		recurse(0); /* runs into the boot stack's guard page */
 	else if (!strcmp(what, "panic"))
 		panic("test hook asked for a panic");
 	else

@@ -14,7 +14,7 @@ HOST_FLAVOURS_test_frame := plain asan tsan
 BT := $(BUILD)/boottest
 BOOT_TEST_ISOS := $(BT)/plain.iso $(BT)/module.iso $(BT)/mb1.iso \
 	$(BT)/ud2.iso $(BT)/pf.iso $(BT)/wp.iso $(BT)/nx.iso $(BT)/panic.iso \
-	$(BT)/df.iso
+	$(BT)/df.iso $(BT)/stack.iso
 
 ## Boot tests (make test-boot): tests/boot/qemu-bios.t, qemu-ovmf.t,
 ##   bochs.t, exceptions.t (test= hooks + symbolizer), refusals.t (no long
@@ -47,7 +47,7 @@ $(BT)/mb1.iso: $(BT_ISO_DEPS)
 	$(Q)tools/mkiso -o $@ -k $(BT_ELF) -L multiboot
 
 $(BT)/ud2.iso $(BT)/pf.iso $(BT)/wp.iso $(BT)/nx.iso $(BT)/panic.iso \
-		$(BT)/df.iso: \
+		$(BT)/df.iso $(BT)/stack.iso: \
 		$(BT)/%.iso: $(BT_ISO_DEPS)
 	$(quiet) ISO $@
 	$(Q)tools/mkiso -o $@ -k $(BT_ELF) -a "test=$*"

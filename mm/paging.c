@@ -19,6 +19,7 @@
 #define PTE_NX	 BIT(63)
 #define PTE_ADDR 0x000ffffffffff000ull
 
+extern char boot_stack_guard[];
 extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[],
 	__data_start[], __data_end[];
 
@@ -131,7 +132,11 @@ void paging_init(const struct boot_info *bi)
 	pml4 = new_table();
 	map_image_range(__text_start, __text_end, PTE_P);
 	map_image_range(__rodata_start, __rodata_end, PTE_P | nx_bit);
-	map_image_range(__data_start, __data_end, PTE_P | PTE_W | nx_bit);
+	/* Data and bss, with a hole under the boot stack as its guard page. */
+	map_image_range(__data_start, boot_stack_guard,
+			PTE_P | PTE_W | nx_bit);
+	map_image_range(boot_stack_guard + PAGE_SIZE, __data_end,
+			PTE_P | PTE_W | nx_bit);
 	map_direct(end, gib);
 
 	write_cr3(virt_to_phys(pml4));

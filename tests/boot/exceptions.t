@@ -54,6 +54,14 @@ has "$TMP/df.log" '^tidal: EXCEPTION #DF double fault \(vector 8\) error 0 ' \
 has "$TMP/df.log" '^  RSP 0x0000000000001000 ' "df: the broken stack pointer is shown"
 has "$TMP/df.log" '^  CR2 0x0000000000000ff8 ' "df: CR2 is the failed push below it"
 
+run stack
+has "$TMP/stack.log" '^tidal: EXCEPTION #DF double fault \(vector 8\)' \
+	"stack: overflowing the boot stack hits the guard page and ends as #DF"
+guard=$(nm "$ELF" | sed -n 's/^\([0-9a-f]*\) . boot_stack_guard$/\1/p')
+has "$TMP/stack.log" "^  CR2 0x${guard:0:13}" "stack: CR2 is inside the guard page"
+has "$TMP/stack.sym" '^  #0 0x[0-9a-f]{16} recurse at boot/main.c' \
+	"stack: the report points at the recursing function"
+
 run panic
 has "$TMP/panic.log" '^tidal: PANIC on cpu 0 at boot/main.c:[0-9]+: test hook asked for a panic' \
 	"panic: message with file and line"
