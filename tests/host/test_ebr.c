@@ -285,13 +285,27 @@ static void child_sync_in_callback(void)
 	ebr_barrier();
 }
 
-int main(void)
+static void all_tests(void)
 {
-	ebr_init();
 	test_basic();
 	test_stuck_reader();
 	test_exited_threads();
 	test_flood();
+}
+
+static void fenced_run(void)
+{
+	ebr_init_mode(false);
+	all_tests();
+}
+
+int main(void)
+{
+	ok_in_child(fenced_run, "every test below also passes in fenced mode");
+	ebr_init();
+	diag("read-side mode: %s",
+	     ebr_asymmetric() ? "asymmetric (membarrier)" : "fenced");
+	all_tests();
 	ok(dies_with_panic(child_sync_in_section),
 	   "ebr_synchronize inside a section panics");
 	ok(dies_with_panic(child_barrier_in_section),

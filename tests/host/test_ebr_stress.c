@@ -249,39 +249,18 @@ static int run(double secs)
  * Both read-side modes: the fenced one in a child process (the mode is
  * chosen once per process), the asymmetric one here.
  */
+static void fenced_run(void)
+{
+	ebr_init_mode(false);
+	run(stress_seconds(2.0) / 2);
+}
+
 int main(void)
 {
-	double secs = stress_seconds(2.0) / 2;
-	pid_t pid;
-	int status = 0;
-
-	FILE *log = tmpfile();
-	char line[256];
-
-	BUG_ON(!log);
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		/* The child's TAP goes to @log: one test here sums it up. */
-		dup2(fileno(log), 1);
-		ebr_init_mode(false);
-		_exit(run(secs) ? 1 : 0);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		status = -1;
-	if (!ok(status == 0, "fenced mode: the whole stress passes (status %#x)",
-		status)) {
-		rewind(log);
-		while (fgets(line, sizeof(line), log)) {
-			line[strcspn(line, "\n")] = 0;
-			diag("  %s", line);
-		}
-	}
-	fclose(log);
-
+	ok_in_child(fenced_run, "fenced mode: the whole stress passes");
 	ebr_init();
 	if (!ebr_asymmetric())
 		diag("no platform_membarrier(): second run is fenced too");
-	run(secs);
+	run(stress_seconds(2.0) / 2);
 	return tap_done();
 }
