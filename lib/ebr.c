@@ -76,8 +76,8 @@
  * spinlock, because ebr_barrier() also drains the lists of other CPUs (for
  * example of threads that have exited); it is taken with interrupts
  * masked, so an interrupt handler may queue callbacks too.  Ready
- * callbacks run with that lock dropped; @inflight tells ebr_barrier() that a CPU is still running
- * a batch it has taken off its lists.
+ * callbacks run with that lock dropped; @inflight tells ebr_barrier() that a
+ * CPU is still running a batch it has taken off its lists.
  */
 #include "lib/ebr.h"
 #include "lib/atomic.h"
@@ -99,19 +99,19 @@ struct ebr_batch {
 };
 
 struct ebr_cpu {
-	bool in_callback;    /* owner only */
-	uint64_t membarrier_epoch; /* owner only: G + 1 at our last membarrier */
-	uint64_t fence_word; /* target of the owner's full barriers */
+	bool in_callback;	   /* owner only */
+	uint64_t membarrier_epoch; /* owner: G + 1 at last membarrier */
+	uint64_t fence_word;	   /* target of the owner's full barriers */
 
 	/* Callbacks, under @lock. */
 	spinlock_t lock;
 	struct ebr_batch batch[3];
 	struct ebr_list ready;
-	uint64_t pending;   /* queued here and not run yet */
-	uint64_t queued;    /* statistics */
+	uint64_t pending; /* queued here and not run yet */
+	uint64_t queued;  /* statistics */
 	uint64_t run;
 	uint64_t max_pending;
-	uint32_t inflight;  /* batches taken off the lists, still running */
+	uint32_t inflight;   /* batches taken off the lists, still running */
 	uint64_t next_check; /* owner only: backlog that triggers reclaim */
 } __aligned(128);
 
@@ -163,8 +163,7 @@ __attribute__((weak)) void platform_membarrier(void)
 void ebr_init_mode(bool allow_asymmetric)
 {
 	BUG_ON(platform_cpu_max() > SYNC_MAX_CPUS);
-	if (allow_asymmetric && !ebr_asymmetric() &&
-	    platform_membarrier_init())
+	if (allow_asymmetric && !ebr_asymmetric() && platform_membarrier_init())
 		__atomic_store_n(&ebr_global.asymmetric, true,
 				 __ATOMIC_SEQ_CST);
 }
@@ -304,7 +303,7 @@ static void collect_ready(struct ebr_cpu *c, uint64_t g)
  */
 static uint64_t run_ready(struct ebr_cpu *c, struct ebr_cpu *self)
 {
-	struct ebr_list todo = { 0 };
+	struct ebr_list todo = {0};
 	struct ebr_head *h, *next;
 	bool was_in_callback;
 	unsigned long flags;
@@ -436,7 +435,7 @@ void ebr_get_stats(struct ebr_stats *s)
 {
 	unsigned int n = ebr_ncpus();
 
-	*s = (struct ebr_stats){ 0 };
+	*s = (struct ebr_stats){0};
 	s->epoch = __atomic_load_n(&ebr_global.epoch, __ATOMIC_ACQUIRE);
 	for (unsigned int i = 0; i < n; i++) {
 		struct ebr_cpu *c = &ebr_cpus[i];

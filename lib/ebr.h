@@ -113,8 +113,8 @@ struct ebr_reader {
 } __aligned(64);
 
 struct ebr_global {
-	uint64_t epoch;	  /* the global epoch G */
-	bool asymmetric;  /* readers rely on platform_membarrier() */
+	uint64_t epoch;	 /* the global epoch G */
+	bool asymmetric; /* readers rely on platform_membarrier() */
 } __aligned(64);
 
 extern struct ebr_reader ebr_readers[SYNC_MAX_CPUS];
@@ -138,8 +138,7 @@ static inline void ebr_read_lock(void)
 	s = __atomic_load_n(&ebr_global.epoch, __ATOMIC_ACQUIRE)
 		    << EBR_NEST_BITS |
 	    1;
-	if (likely(__atomic_load_n(&ebr_global.asymmetric,
-				   __ATOMIC_RELAXED))) {
+	if (likely(__atomic_load_n(&ebr_global.asymmetric, __ATOMIC_RELAXED))) {
 		/*
 		 * Scanners run platform_membarrier() before they look at
 		 * this word; only the compiler must keep the section's

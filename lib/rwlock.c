@@ -60,8 +60,8 @@ static void debug_check_free_for_me(rwlock_t *l, struct lock_cpu *c)
 		panic("rwlock %p: CPU %u already holds it for read", (void *)l,
 		      this_cpu_tag(c) - 1);
 	if (READ_ONCE(l->debug_owner) == this_cpu_tag(c))
-		panic("rwlock %p: CPU %u already holds it for write",
-		      (void *)l, this_cpu_tag(c) - 1);
+		panic("rwlock %p: CPU %u already holds it for write", (void *)l,
+		      this_cpu_tag(c) - 1);
 }
 
 static void debug_read_acquired(rwlock_t *l, struct lock_cpu *c)
@@ -164,10 +164,9 @@ bool rwlock_read_trylock(rwlock_t *l)
 
 	debug_check_free_for_me(l, c);
 	while (!(cnts & RW_WMASK)) {
-		if (__atomic_compare_exchange_n(&l->cnts, &cnts,
-						cnts + RW_READER, false,
-						__ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED)) {
+		if (__atomic_compare_exchange_n(
+			    &l->cnts, &cnts, cnts + RW_READER, false,
+			    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 			c->held++;
 			debug_read_acquired(l, c);
 			return true;
@@ -200,10 +199,9 @@ static void write_lock_slow(rwlock_t *l)
 			cnts = READ_ONCE(l->cnts);
 			continue;
 		}
-		if (__atomic_compare_exchange_n(&l->cnts, &cnts,
-						cnts | RW_WAITING, false,
-						__ATOMIC_RELAXED,
-						__ATOMIC_RELAXED))
+		if (__atomic_compare_exchange_n(
+			    &l->cnts, &cnts, cnts | RW_WAITING, false,
+			    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 			break;
 	}
 	/* New readers now queue behind us; wait for the ones inside. */

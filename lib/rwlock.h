@@ -23,13 +23,16 @@
 #include "lib/spinlock.h"
 
 typedef struct rwlock {
-	uint32_t cnts;	     /* readers << RW_READER_SHIFT | writer bits */
-	uint32_t waiters;    /* CPUs in the slow path (queued or queueing) */
-	spinlock_t queue;    /* orders slow-path lockers, readers and writers */
+	uint32_t cnts;	  /* readers << RW_READER_SHIFT | writer bits */
+	uint32_t waiters; /* CPUs in the slow path (queued or queueing) */
+	spinlock_t queue; /* orders slow-path lockers, readers and writers */
 	uint32_t debug_owner; /* writer's CPU id + 1 (debug builds) */
 } rwlock_t;
 
-#define RWLOCK_INIT { 0, 0, SPINLOCK_INIT, 0 }
+#define RWLOCK_INIT                    \
+	{                              \
+		0, 0, SPINLOCK_INIT, 0 \
+	}
 
 void rwlock_init(rwlock_t *l);
 

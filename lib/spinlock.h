@@ -15,12 +15,15 @@
 #include "lib/compiler.h"
 
 typedef struct spinlock {
-	uint32_t next;	/* next ticket to hand out */
-	uint32_t owner; /* ticket now being served */
+	uint32_t next;	      /* next ticket to hand out */
+	uint32_t owner;	      /* ticket now being served */
 	uint32_t debug_owner; /* holder's CPU id + 1, 0 if free (debug) */
 } spinlock_t;
 
-#define SPINLOCK_INIT { 0, 0, 0 }
+#define SPINLOCK_INIT   \
+	{               \
+		0, 0, 0 \
+	}
 
 void spin_lock_init(spinlock_t *l);
 void spin_lock(spinlock_t *l);

@@ -29,8 +29,8 @@
 #include <time.h>
 
 static const struct contender *const contenders[] = {
-	&bench_tidal, &bench_urcu, &bench_urcu_inline, &bench_ck,
-	&bench_pthread,
+	&bench_tidal, &bench_urcu,    &bench_urcu_inline,
+	&bench_ck,    &bench_pthread,
 };
 #define NCONT (sizeof(contenders) / sizeof(contenders[0]))
 
@@ -50,27 +50,27 @@ enum metric {
 static const struct {
 	const char *key, *label, *fmt;
 } metrics[M_COUNT] = {
-	[M_READ] = { "read_ns", "read section enter+exit (ns)", "%.2f" },
-	[M_SYNC] = { "sync_us", "grace period, idle (us)", "%.2f" },
-	[M_SYNC_BUSY] = { "sync_busy_us", "grace period, busy reader (us)",
-			  "%.2f" },
-	[M_FREE] = { "free_mops", "deferred frees (M/s)", "%.2f" },
-	[M_PEAK] = { "peak_pending_kib", "peak pending (KiB)", "%.0f" },
-	[M_RW_READ_1T] = { "rw_read_ns_1t", "rwlock read, 1 thread (ns)",
-			   "%.2f" },
-	[M_RW_READ_2T] = { "rw_read_ns_2t", "rwlock read, 2 threads (ns)",
-			   "%.2f" },
-	[M_RW_WRITE_1T] = { "rw_write_ns_1t", "rwlock write, 1 thread (ns)",
-			    "%.2f" },
-	[M_RW_WRITE_2T] = { "rw_write_ns_2t", "rwlock write, 2 threads (ns)",
-			    "%.2f" },
+	[M_READ] = {"read_ns", "read section enter+exit (ns)", "%.2f"},
+	[M_SYNC] = {"sync_us", "grace period, idle (us)", "%.2f"},
+	[M_SYNC_BUSY] = {"sync_busy_us", "grace period, busy reader (us)",
+			 "%.2f"},
+	[M_FREE] = {"free_mops", "deferred frees (M/s)", "%.2f"},
+	[M_PEAK] = {"peak_pending_kib", "peak pending (KiB)", "%.0f"},
+	[M_RW_READ_1T] = {"rw_read_ns_1t", "rwlock read, 1 thread (ns)",
+			  "%.2f"},
+	[M_RW_READ_2T] = {"rw_read_ns_2t", "rwlock read, 2 threads (ns)",
+			  "%.2f"},
+	[M_RW_WRITE_1T] = {"rw_write_ns_1t", "rwlock write, 1 thread (ns)",
+			   "%.2f"},
+	[M_RW_WRITE_2T] = {"rw_write_ns_2t", "rwlock write, 2 threads (ns)",
+			   "%.2f"},
 };
 
 static double results[NCONT][M_COUNT];
 static bool have[NCONT][M_COUNT];
 
-static uint64_t read_iters = 1000000, sync_iters = 2000,
-		flood_objs = 1000000, rw_iters = 500000;
+static uint64_t read_iters = 1000000, sync_iters = 2000, flood_objs = 1000000,
+		rw_iters = 500000;
 
 uint64_t bench_now_ns(void)
 {
@@ -95,9 +95,9 @@ struct bobj *bench_alloc(void)
 	memset(o, 0, sizeof(*o));
 	n = __atomic_add_fetch(&live, 1, __ATOMIC_RELAXED);
 	p = __atomic_load_n(&peak, __ATOMIC_RELAXED);
-	while (n > p && !__atomic_compare_exchange_n(&peak, &p, n, false,
-						     __ATOMIC_RELAXED,
-						     __ATOMIC_RELAXED))
+	while (n > p &&
+	       !__atomic_compare_exchange_n(&peak, &p, n, false,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
 	return o;
 }
@@ -285,7 +285,7 @@ static double rw_two(const struct contender *c, double (*loop)(uint64_t))
 	int go = 0;
 
 	for (int i = 0; i < 2; i++) {
-		a[i] = (struct rw_arg){ c, loop, &go, 0 };
+		a[i] = (struct rw_arg){c, loop, &go, 0};
 		pthread_create(&t[i], NULL, rw_thread, &a[i]);
 	}
 	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);

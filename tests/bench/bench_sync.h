@@ -18,8 +18,8 @@ struct bobj {
 };
 
 struct contender {
-	const char *name;  /* JSON prefix */
-	const char *label; /* table heading */
+	const char *name;      /* JSON prefix */
+	const char *label;     /* table heading */
 	void (*online)(void);  /* a thread starts using the contender */
 	void (*offline)(void); /* ... and stops */
 	/* Time @iters empty read-side sections, in ns. */

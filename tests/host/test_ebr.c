@@ -14,8 +14,8 @@
 
 struct obj {
 	struct ebr_head rcu;
-	int freed;	/* set by the callback (objects here are not freed) */
-	int *counter;	/* bumped by the callback, if set */
+	int freed;    /* set by the callback (objects here are not freed) */
+	int *counter; /* bumped by the callback, if set */
 };
 
 static void mark_freed(struct ebr_head *h)
@@ -42,7 +42,7 @@ static void sleep_ms(unsigned int ms)
 
 static void test_basic(void)
 {
-	struct obj a = { 0 };
+	struct obj a = {0};
 
 	ok(!ebr_in_read_section(), "not in a section at start");
 	ebr_read_lock();
@@ -51,7 +51,8 @@ static void test_basic(void)
 	ebr_read_unlock();
 	ok(ebr_in_read_section(), "still in it after one unlock (nesting)");
 	ebr_call(&a.rcu, mark_freed);
-	ok(!freed(&a), "a callback queued inside a section does not run at once");
+	ok(!freed(&a),
+	   "a callback queued inside a section does not run at once");
 	ebr_read_unlock();
 	ok(!ebr_in_read_section(), "out after the outer unlock");
 	ebr_barrier();
@@ -157,7 +158,7 @@ static void *enter_leave_exit(void *arg)
 
 static void test_exited_threads(void)
 {
-	struct obj o[4] = { 0 };
+	struct obj o[4] = {0};
 	pthread_t t[4];
 	int all = 1;
 

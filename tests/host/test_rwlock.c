@@ -50,7 +50,8 @@ static void test_basic(void)
 	rwlock_assert_held(&lock);
 	is_int(lock_cpu_held(), 1, "a read lock counts as held");
 	ok(in_thread(try_read, NULL), "a second reader gets in");
-	ok(!in_thread(try_write, NULL), "a writer does not get in with a reader");
+	ok(!in_thread(try_write, NULL),
+	   "a writer does not get in with a reader");
 	ok(!rwlock_contended(&lock), "no contention with nobody waiting");
 	rwlock_read_unlock(&lock);
 	rwlock_assert_not_held(&lock);
@@ -287,7 +288,8 @@ static void test_debug_checks(void)
 	   "assert_held_write with only a read hold panics");
 	ok(dies_with_panic(child_assert_not_held),
 	   "assert_not_held with a write hold panics");
-	ok(dies_with_panic(child_unlock_unheld), "read_unlock of a free lock panics");
+	ok(dies_with_panic(child_unlock_unheld),
+	   "read_unlock of a free lock panics");
 	ok(dies_with_panic(child_assert_held_by_other),
 	   "assert_held ignores holds of other threads");
 }

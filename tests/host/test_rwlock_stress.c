@@ -43,7 +43,8 @@ static void *reader(void *arg)
 				atomic_inc(&torn);
 			i++;
 			if (i % 16 == 0 && rwlock_contended(&mmu_lock)) {
-				/* Yield like a long walk: drop, relax, retake. */
+				/* Yield like a long walk: drop, relax, retake.
+				 */
 				rwlock_read_unlock(&mmu_lock);
 				stat_inc(&yields);
 				platform_relax();
@@ -83,10 +84,9 @@ static void *writer(void *arg)
 		stat_inc(&writes);
 		uint64_t m = READ_ONCE(max_write_wait_ns);
 		while (waited > m &&
-		       !__atomic_compare_exchange_n(&max_write_wait_ns, &m,
-						    waited, false,
-						    __ATOMIC_RELAXED,
-						    __ATOMIC_RELAXED))
+		       !__atomic_compare_exchange_n(
+			       &max_write_wait_ns, &m, waited, false,
+			       __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 			;
 		for (int i = 0; i < 100; i++)
 			platform_relax();

@@ -78,8 +78,8 @@ static void test_fifo(void)
 	for (int i = 0; i < 3; i++)
 		pthread_join(t[i], NULL);
 	ok(order[0] == 0 && order[1] == 1 && order[2] == 2,
-	   "waiters are served in arrival order (%d %d %d)", order[0],
-	   order[1], order[2]);
+	   "waiters are served in arrival order (%d %d %d)", order[0], order[1],
+	   order[2]);
 }
 
 static void *try_other(void *arg)
@@ -136,7 +136,8 @@ int main(void)
 	ok(spin_is_locked(&l), "and then it is locked");
 	is_int(lock_cpu_held(), 1, "the CPU counts one held lock");
 	spin_assert_held(&l);
-	ok(!trylock_from_other_thread(&l), "trylock fails while another holds it");
+	ok(!trylock_from_other_thread(&l),
+	   "trylock fails while another holds it");
 	spin_unlock(&l);
 	is_int(lock_cpu_held(), 0, "and none after unlock");
 	spin_assert_not_held(&l);
@@ -153,7 +154,9 @@ int main(void)
 	test_fifo();
 
 	ok(dies_with_panic(child_recursive), "recursive locking panics");
-	ok(dies_with_panic(child_unlock_unheld), "unlocking a free lock panics");
-	ok(dies_with_panic(child_assert_held), "spin_assert_held on a free lock panics");
+	ok(dies_with_panic(child_unlock_unheld),
+	   "unlocking a free lock panics");
+	ok(dies_with_panic(child_assert_held),
+	   "spin_assert_held on a free lock panics");
 	return tap_done();
 }
