@@ -42,16 +42,19 @@ static void *reader(void *arg)
 			if (table[i] != v)
 				atomic_inc(&torn);
 			i++;
-			if (i % 16 == 0 && rwlock_contended(&mmu_lock)) {
-				/* Yield like a long walk: drop, relax, retake.
+			if (i % 16 == 0 && i < TABLE &&
+			    rwlock_contended(&mmu_lock)) {
+				/*
+				 * Yield like a long walk: drop, relax, retake,
+				 * and resume where we were.  A writer may have
+				 * run meanwhile: the rest of the table must
+				 * then agree with its new value.
 				 */
 				rwlock_read_unlock(&mmu_lock);
 				stat_inc(&yields);
 				platform_relax();
 				rwlock_read_lock(&mmu_lock);
-				/* The table may have moved on: restart. */
-				v = table[0];
-				i = 0;
+				v = table[i];
 			}
 		}
 		rwlock_assert_held_read(&mmu_lock);
