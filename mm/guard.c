@@ -31,27 +31,32 @@
 #define MAX_PFN		(1ull << (GUARD_MAX_PHYS_BITS - PAGE_SHIFT))
 
 /*
- * A small ticket lock private to the guard.
+ * A small test-and-test-and-set lock private to the guard.  Guard calls are
+ * short, so fairness matters less than not handing the lock to a waiter
+ * that is not running (host tests run more threads than CPUs).
  * TODO: switch to lib/spinlock once it has landed on main.
  */
 struct guard_lock {
-	uint32_t next;
-	uint32_t owner;
+	uint32_t locked;
 };
 
 static void glock(struct guard_lock *l)
 {
-	uint32_t me = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
+	unsigned int spins = 0;
 
-	while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me)
-		platform_relax();
+	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE)) {
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED)) {
+			platform_relax();
+			/* The holder may not be running: let it. */
+			if (++spins % 256 == 0)
+				platform_yield();
+		}
+	}
 }
 
 static void gunlock(struct guard_lock *l)
 {
-	uint32_t o = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
-
-	__atomic_store_n(&l->owner, o + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 }
 
 /* A run of frames that the registry knows about. */
@@ -60,6 +65,7 @@ struct guard_range {
 	struct guard *owner;	/* NULL: reserved for the hypervisor */
 	uint64_t *mapped;	/* bit per frame: a leaf maps it now */
 	uint64_t *dirty;	/* bit per frame: may hold VM data */
+	uint64_t removed_gen;	/* removal_gen of the last unmap in here */
 	struct list_head reg_link;	/* registry->ranges */
 	struct list_head own_link;	/* owner->ranges */
 };
@@ -431,6 +437,7 @@ static void account_frames(struct guard *g, uint64_t pfn, uint64_t n,
 			bits_op(r->dirty, pfn - r->pfn, stop - pfn, 1);
 		} else {
 			bits_op(r->mapped, pfn - r->pfn, stop - pfn, 2);
+			r->removed_gen = g->removal_gen;
 		}
 		pfn = stop;
 	}
@@ -638,7 +645,7 @@ int guard_release_memory(struct guard *g, uint64_t pfn, uint64_t npages)
 		err = GUARD_E_NOT_OWNED;
 	else if (bits_op(found->mapped, 0, npages, 0))
 		err = GUARD_E_IN_USE;
-	else if (g->flushed_gen != g->removal_gen)
+	else if (found->removed_gen > g->flushed_gen)
 		err = GUARD_E_FLUSH;
 	else
 		list_del_init(&found->own_link);
@@ -870,9 +877,9 @@ int guard_remove_leaf(struct guard *g, uint64_t gfn, int level)
 		goto out;
 	}
 	pte_write(ptep, 0);
+	g->removal_gen++;
 	account_frames(g, (pte & EPT_ADDR_MASK) >> PAGE_SHIFT,
 		       GUARD_LEVEL_PAGES(level), false);
-	g->removal_gen++;
 	g->stats.leaves_live--;
 out:
 	return end_request(g, GUARD_CALL_REMOVE_LEAF, err);

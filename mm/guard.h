@@ -70,9 +70,10 @@
  *    the architecture defines: anything else is an EPT misconfiguration.
  *  - TLB flush before release (GUARD_E_FLUSH).  After a leaf is removed the
  *    CPU may still hold a translation to its frame until the EPT is flushed
- *    (INVEPT).  Memory is released, and freed table pages are returned to
- *    the allocator, only after a flush that began after the removal
- *    (guard_flush_begin / guard_flush_done).  Otherwise a stale TLB entry
+ *    (INVEPT).  A range is released only after a flush that began after
+ *    the last removal of one of its frames, and a freed table page is
+ *    returned to the allocator only after a flush that began after it was
+ *    unlinked (guard_flush_begin / guard_flush_done).  Otherwise a stale TLB entry
  *    would let the guest write into a frame given to someone else.
  *  - Scrubbing.  Frames that may hold VM data are zeroed before the guard
  *    lets them go (guard_release_memory, guard_destroy), and table pages
