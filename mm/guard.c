@@ -7,24 +7,23 @@
 #include "mm/guard.h"
 #include "lib/atomic.h"
 #include "lib/list.h"
+#include "mm/tdp/spte.h"
 
 /*
- * EPT entry format (Intel SDM vol. 3, "EPT translation mechanism").
- * TODO: these are the only EPT bit definitions in the guard; fold them
- * into the MMU's SPTE header once it lands so that there is one copy.
+ * The EPT bit layout comes from the MMU's SPTE header, the one place that
+ * defines it; the guard uses only the hardware bits (R/W/X, memory type,
+ * large page, frame address), never the MMU's software bits.
  */
-#define EPT_R		BIT(0)
-#define EPT_W		BIT(1)
-#define EPT_X		BIT(2)
-#define EPT_RWX		(EPT_R | EPT_W | EPT_X)
-#define EPT_MT_SHIFT	3
-#define EPT_MT_MASK	(7ull << EPT_MT_SHIFT)
-#define EPT_LARGE	BIT(7)
-#define EPT_ADDR_MASK	(((1ull << GUARD_MAX_PHYS_BITS) - 1) & ~0xfffull)
-/* EPTP: memory type of the walk (bits 2:0), levels - 1 (5:3), A/D (6). */
-#define EPTP_MT_WB	6ull
+#define EPT_R		SPTE_R
+#define EPT_W		SPTE_W
+#define EPT_X		SPTE_X
+#define EPT_RWX		SPTE_RWX
+#define EPT_MT_SHIFT	SPTE_MT_SHIFT
+#define EPT_MT_MASK	SPTE_MT_MASK
+#define EPT_LARGE	SPTE_LARGE
+#define EPT_ADDR_MASK	SPTE_PFN_MASK
+/* EPTP bits 5:3 hold levels - 1 (spte.h only has the 4-level value). */
 #define EPTP_LEVELS_SHIFT 3
-#define EPTP_AD		BIT(6)
 
 #define PTE_INDEX_BITS	9
 #define PTE_INDEX_MASK	(GUARD_PTES_PER_TABLE - 1)
@@ -978,7 +977,7 @@ uint64_t guard_eptp(struct guard *g, bool ad_bits)
 {
 	return guard_root_pa(g) | EPTP_MT_WB |
 	       ((uint64_t)(g->levels - 1) << EPTP_LEVELS_SHIFT) |
-	       (ad_bits ? EPTP_AD : 0);
+	       (ad_bits ? EPTP_AD_ENABLE : 0);
 }
 
 int guard_lookup(struct guard *g, uint64_t gfn, struct guard_leaf *out)
