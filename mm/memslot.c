@@ -324,7 +324,12 @@ static struct memslot_set *build_set(struct tdp_mmu *mmu,
 			break;
 		}
 		if (slot_alloc_counters(mmu, &set->slots[j], from)) {
-			set->count = j;
+			/* Slot j still points at @from's counters: forget
+			 * them, so only what this set owns is freed. */
+			set->slots[j].huge_block_restricted[0] = NULL;
+			set->slots[j].huge_block_restricted[1] = NULL;
+			set->slots[j].huge_blocks[0] = 0;
+			set->slots[j].huge_blocks[1] = 0;
 			set_free_now(mmu, set);
 			return NULL;
 		}

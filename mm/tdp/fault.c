@@ -94,7 +94,8 @@ static int link_table(struct tdp_mmu *mmu, struct tdp_flush *fl,
 static int map_locked(struct tdp_mmu *mmu, struct tdp_fault *f)
 {
 	const struct memslot *slot = f->slot;
-	int level = memslot_max_level(slot, f->gfn, mmu->max_huge_level);
+	int level =
+		memslot_max_level(slot, f->gfn, READ_ONCE(mmu->max_huge_level));
 	uint64_t base = tdp_level_base(f->gfn, level);
 	spte_t leaf = spte_make_leaf(memslot_gfn_to_pfn(slot, base), level,
 				     slot_perms(slot));

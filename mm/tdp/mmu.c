@@ -62,3 +62,17 @@ void tdp_mmu_get_stats(struct tdp_mmu *mmu, struct tdp_mmu_stats *out)
 	for (i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }
+
+void tdp_mmu_set_slot_flush_policy(struct tdp_mmu *mmu,
+				   enum tdp_slot_flush_policy policy)
+{
+	__atomic_store_n(&mmu->slot_flush_policy, policy, __ATOMIC_RELAXED);
+}
+
+int tdp_mmu_set_max_huge_level(struct tdp_mmu *mmu, int level)
+{
+	if (level < 1 || level > TDP_MAX_HUGE_LEVEL)
+		return -EINVAL;
+	__atomic_store_n(&mmu->max_huge_level, level, __ATOMIC_RELAXED);
+	return 0;
+}

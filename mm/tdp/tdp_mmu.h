@@ -116,6 +116,15 @@ struct tdp_mmu *tdp_mmu_create(void *owner);
 void tdp_mmu_destroy(struct tdp_mmu *mmu);
 void tdp_mmu_get_stats(struct tdp_mmu *mmu, struct tdp_mmu_stats *out);
 
+/*
+ * VM-level settings.  The slot-flush policy is read once per memslot
+ * DELETE/MOVE.  The largest leaf level (1: 4 KiB only, 2: up to 2 MiB,
+ * 3: up to 1 GiB) applies to later faults; -EINVAL if out of range.
+ */
+void tdp_mmu_set_slot_flush_policy(struct tdp_mmu *mmu,
+				   enum tdp_slot_flush_policy policy);
+int tdp_mmu_set_max_huge_level(struct tdp_mmu *mmu, int level);
+
 /* ---- roots (root.c) ---- */
 
 /*

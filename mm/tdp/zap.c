@@ -122,7 +122,8 @@ static bool huge_allowed(struct tdp_mmu *mmu, uint64_t gfn, int level)
 
 	slot = memslot_find(mmu->slots, gfn);
 	return slot &&
-	       memslot_max_level(slot, gfn, mmu->max_huge_level) >= level;
+	       memslot_max_level(slot, gfn, READ_ONCE(mmu->max_huge_level)) >=
+		       level;
 }
 
 unsigned long tdp_mmu_recover_huge_pages(struct tdp_mmu *mmu, uint64_t start,
@@ -142,7 +143,7 @@ unsigned long tdp_mmu_recover_huge_pages(struct tdp_mmu *mmu, uint64_t start,
 		for (; it.valid; tdp_iter_next(&it)) {
 			if (tdp_iter_cond_yield(mmu, &it, &fl, false))
 				continue;
-			if (it.level > mmu->max_huge_level ||
+			if (it.level > READ_ONCE(mmu->max_huge_level) ||
 			    !spte_is_table(it.old_spte, it.level) ||
 			    !huge_allowed(mmu, it.gfn, it.level))
 				continue;

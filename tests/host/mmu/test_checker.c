@@ -124,7 +124,7 @@ static void op_slot(struct round *r)
 	struct tdp_mmu *mmu = r->mmu;
 	uint32_t id = host_rand() % NSLOT_IDS;
 	int place = 1 + host_rand() % NPLACES, pend, ret = 0;
-	bool zap_all = mmu->slot_flush_policy == TDP_SLOT_FLUSH_ALL;
+	bool zap_all = READ_ONCE(mmu->slot_flush_policy) == TDP_SLOT_FLUSH_ALL;
 	struct fl_mark m;
 	struct memslot old;
 	uint64_t size;
@@ -254,9 +254,9 @@ static void op_one(struct round *r)
 		bound(&m, 1, "recover_huge_pages", false);
 		break;
 	case 6:
-		WRITE_ONCE(mmu->slot_flush_policy,
-			   host_rand() & 1 ? TDP_SLOT_FLUSH_ALL
-					   : TDP_SLOT_FLUSH_TARGETED);
+		tdp_mmu_set_slot_flush_policy(
+			mmu, host_rand() & 1 ? TDP_SLOT_FLUSH_ALL
+					     : TDP_SLOT_FLUSH_TARGETED);
 		break;
 	default:
 		op_slot(r);
@@ -326,6 +326,31 @@ static void *check_thread(void *p)
 	return NULL;
 }
 
+/*
+ * Before teardown, with every root gone: the accounted bytes must be
+ * exactly the memslot set and its counters.
+ */
+static void check_accounting(struct tdp_mmu *mmu)
+{
+	struct memslot_set *set = mmu->slots;
+	struct tdp_mmu_stats st;
+	uint64_t want;
+	unsigned int k;
+
+	tdp_mmu_zap_all_fast(mmu);
+	ebr_barrier();
+	want = sizeof(*set) + set->count * sizeof(struct memslot);
+	for (k = 0; k < set->count; k++)
+		want += (set->slots[k].huge_blocks[0] +
+			 set->slots[k].huge_blocks[1]) *
+			sizeof(uint32_t);
+	tdp_mmu_get_stats(mmu, &st);
+	if (st.bytes != want)
+		swtlb_fail("accounted %llu bytes, want %llu",
+			   (unsigned long long)st.bytes,
+			   (unsigned long long)want);
+}
+
 static bool run_round(uint64_t seed, unsigned int ms, struct round *r)
 {
 	struct vcpu_arg va[SWTLB_VCPUS];
@@ -369,6 +394,7 @@ static bool run_round(uint64_t seed, unsigned int ms, struct round *r)
 
 	swtlb_check(&r->vm);
 	swtlb_vm_fini(&r->vm);
+	check_accounting(r->mmu);
 	tdp_mmu_destroy(r->mmu);
 	swtlb_attach(NULL);
 	swtlb_vm_release(&r->vm);

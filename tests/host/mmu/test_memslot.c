@@ -122,7 +122,7 @@ static void test_changes(struct tdp_mmu *mmu, enum tdp_slot_flush_policy p)
 	uint64_t f0, k0;
 	struct walk w;
 
-	mmu->slot_flush_policy = p;
+	tdp_mmu_set_slot_flush_policy(mmu, p);
 	memslot_observer_register(mmu, &b.o);
 	BUG_ON(memslot_create(mmu, 5, 1 * GiB, 4 * MiB,
 			      FAKE_HOST_BASE + 4 * KiB, 0));
@@ -217,6 +217,35 @@ static void test_overlapping_move(struct tdp_mmu *mmu)
 	tdp_mmu_put_root(mmu, r);
 }
 
+/* Allocation failures at every step of building a set change nothing. */
+static void test_nomem_steps(struct tdp_mmu *mmu)
+{
+	struct tdp_mmu_stats s0, s1;
+	int k, ret = -ENOMEM, fails = 0;
+	uint64_t g0 = gen(mmu);
+
+	BUG_ON(memslot_create(mmu, 30, 50 * GiB, 4 * MiB, FAKE_HOST_BASE, 0));
+	BUG_ON(memslot_create(mmu, 31, 51 * GiB, 1 * GiB, FAKE_HOST_BASE, 0));
+	g0 = gen(mmu);
+	tdp_mmu_get_stats(mmu, &s0);
+	for (k = 0; ret == -ENOMEM && k < 20; k++) {
+		host_alloc_fail_after(k);
+		ret = memslot_set_flags(mmu, 31, MEMSLOT_NO_HUGE);
+		host_alloc_fail_after(-1);
+		if (ret == -ENOMEM) {
+			fails++;
+			tdp_mmu_get_stats(mmu, &s1);
+			if (s1.bytes != s0.bytes || gen(mmu) != g0)
+				break;
+		}
+	}
+	is_int(ret, 0, "flags change succeeds once memory allows");
+	ok(fails >= 3, "%d failing steps, each left bytes and generation alone",
+	   fails);
+	BUG_ON(memslot_delete(mmu, 30));
+	BUG_ON(memslot_delete(mmu, 31));
+}
+
 static struct tdp_mmu *leaky;
 
 static void destroy_with_root(void)
@@ -242,8 +271,9 @@ int main(void)
 	test_lookup(mmu);
 	test_changes(mmu, TDP_SLOT_FLUSH_TARGETED);
 	test_changes(mmu, TDP_SLOT_FLUSH_ALL);
-	mmu->slot_flush_policy = TDP_SLOT_FLUSH_TARGETED;
+	tdp_mmu_set_slot_flush_policy(mmu, TDP_SLOT_FLUSH_TARGETED);
 	test_overlapping_move(mmu);
+	test_nomem_steps(mmu);
 	tdp_mmu_get_stats(mmu, &s);
 	ok(s.bytes > 0, "memory is accounted (%llu bytes)",
 	   (unsigned long long)s.bytes);

@@ -376,6 +376,26 @@ static void test_concurrent_faults(void)
 	tdp_mmu_put_root(mmu, r);
 }
 
+static void test_max_level(struct tdp_root *r)
+{
+	struct walk w;
+
+	is_int(tdp_mmu_set_max_huge_level(mmu, 0), -EINVAL,
+	       "max level 0: -EINVAL");
+	is_int(tdp_mmu_set_max_huge_level(mmu, 4), -EINVAL,
+	       "max level 4: -EINVAL");
+	tdp_mmu_unmap_range(mmu, 0, 2 * G);
+	is_int(tdp_mmu_set_max_huge_level(mmu, 2), 0, "max level 2");
+	BUG_ON(map(mmu, r, 7, TDP_ACC_READ) != TDP_MAP_OK);
+	ok(walk_gfn(r, 7, &w) && w.level == 2, "1G-capable slot maps 2M");
+	is_int(tdp_mmu_set_max_huge_level(mmu, 1), 0, "max level 1");
+	BUG_ON(map(mmu, r, G + 7, TDP_ACC_READ) != TDP_MAP_OK);
+	ok(walk_gfn(r, G + 7, &w) && w.level == 1, "then 4K");
+	BUG_ON(tdp_mmu_set_max_huge_level(mmu, 3));
+	tdp_mmu_unmap_range(mmu, 0, 2 * G);
+	check_counts(r, "after max level changes");
+}
+
 static bool never(void)
 {
 	return false;
@@ -433,6 +453,7 @@ int main(void)
 	test_fault_replaces_table(r);
 	test_zap_pt(r);
 	test_yield(r);
+	test_max_level(r);
 	tdp_mmu_put_root(mmu, r);
 	test_stale_faults();
 	test_fast_zap();
