@@ -14,20 +14,20 @@
  * defines it; the guard uses only the hardware bits (R/W/X, memory type,
  * large page, frame address), never the MMU's software bits.
  */
-#define EPT_R		SPTE_R
-#define EPT_W		SPTE_W
-#define EPT_X		SPTE_X
-#define EPT_RWX		SPTE_RWX
-#define EPT_MT_SHIFT	SPTE_MT_SHIFT
-#define EPT_MT_MASK	SPTE_MT_MASK
-#define EPT_LARGE	SPTE_LARGE
-#define EPT_ADDR_MASK	SPTE_PFN_MASK
+#define EPT_R	      SPTE_R
+#define EPT_W	      SPTE_W
+#define EPT_X	      SPTE_X
+#define EPT_RWX	      SPTE_RWX
+#define EPT_MT_SHIFT  SPTE_MT_SHIFT
+#define EPT_MT_MASK   SPTE_MT_MASK
+#define EPT_LARGE     SPTE_LARGE
+#define EPT_ADDR_MASK SPTE_PFN_MASK
 /* EPTP bits 5:3 hold levels - 1 (spte.h only has the 4-level value). */
 #define EPTP_LEVELS_SHIFT 3
 
-#define PTE_INDEX_BITS	9
-#define PTE_INDEX_MASK	(GUARD_PTES_PER_TABLE - 1)
-#define MAX_PFN		(1ull << (GUARD_MAX_PHYS_BITS - PAGE_SHIFT))
+#define PTE_INDEX_BITS 9
+#define PTE_INDEX_MASK (GUARD_PTES_PER_TABLE - 1)
+#define MAX_PFN	       (1ull << (GUARD_MAX_PHYS_BITS - PAGE_SHIFT))
 
 /*
  * A small test-and-test-and-set lock private to the guard.  Guard calls are
@@ -61,12 +61,12 @@ static void gunlock(struct guard_lock *l)
 /* A run of frames that the registry knows about. */
 struct guard_range {
 	uint64_t pfn, npages;
-	struct guard *owner;	/* NULL: reserved for the hypervisor */
-	uint64_t *mapped;	/* bit per frame: a leaf maps it now */
-	uint64_t *dirty;	/* bit per frame: may hold VM data */
-	uint64_t removed_gen;	/* removal_gen of the last unmap in here */
-	struct list_head reg_link;	/* registry->ranges */
-	struct list_head own_link;	/* owner->ranges */
+	struct guard *owner;	   /* NULL: reserved for the hypervisor */
+	uint64_t *mapped;	   /* bit per frame: a leaf maps it now */
+	uint64_t *dirty;	   /* bit per frame: may hold VM data */
+	uint64_t removed_gen;	   /* removal_gen of the last unmap in here */
+	struct list_head reg_link; /* registry->ranges */
+	struct list_head own_link; /* owner->ranges */
 };
 
 struct guard_registry {
@@ -87,15 +87,15 @@ struct guard {
 	struct guard_lock lock;
 	uint64_t *root;
 	unsigned int levels, max_leaf;
-	struct list_head ranges;	/* this VM's memory */
-	struct list_head pending;	/* struct pending_table */
-	uint64_t removal_gen;		/* bumped by each unmap / unlink */
-	uint64_t flushed_gen;		/* removals up to here are flushed */
+	struct list_head ranges;  /* this VM's memory */
+	struct list_head pending; /* struct pending_table */
+	uint64_t removal_gen;	  /* bumped by each unmap / unlink */
+	uint64_t flushed_gen;	  /* removals up to here are flushed */
 	struct guard_fault_inject inject;
-	uint64_t inject_count;		/* EPT requests since injection set */
+	uint64_t inject_count; /* EPT requests since injection set */
 	uint64_t rng;
-	struct guard_stats stats;	/* under lock, but for rollbacks */
-	uint64_t rollbacks;		/* atomic: the MMU adds lock-free */
+	struct guard_stats stats; /* under lock; .rollbacks unused */
+	uint64_t rollbacks;	  /* atomic: the MMU adds lock-free */
 };
 
 /* ---- Small helpers. ---- */
@@ -266,7 +266,7 @@ static bool registry_collides(struct guard_registry *reg, uint64_t pfn,
 {
 	struct guard_range *r;
 
-	list_for_each_entry(r, &reg->ranges, reg_link)
+	list_for_each_entry (r, &reg->ranges, reg_link)
 		if (overlaps(pfn, npages, r->pfn, r->npages))
 			return true;
 	return false;
@@ -332,7 +332,7 @@ int guard_registry_unreserve(struct guard_registry *reg, uint64_t pfn,
 	if (!reg)
 		return GUARD_E_INVAL;
 	glock(&reg->lock);
-	list_for_each_entry(r, &reg->ranges, reg_link) {
+	list_for_each_entry (r, &reg->ranges, reg_link) {
 		if (!r->owner && r->pfn == pfn && r->npages == npages) {
 			found = r;
 			list_del_init(&r->reg_link);
@@ -389,7 +389,7 @@ static struct guard_range *own_range(struct guard *g, uint64_t pfn)
 {
 	struct guard_range *r;
 
-	list_for_each_entry(r, &g->ranges, own_link)
+	list_for_each_entry (r, &g->ranges, own_link)
 		if (pfn >= r->pfn && pfn - r->pfn < r->npages)
 			return r;
 	return NULL;
@@ -420,8 +420,7 @@ static int check_frames(struct guard *g, uint64_t pfn, uint64_t n)
 }
 
 /* Mark [pfn, pfn + n) mapped (and dirty), or unmapped; already checked. */
-static void account_frames(struct guard *g, uint64_t pfn, uint64_t n,
-			   bool map)
+static void account_frames(struct guard *g, uint64_t pfn, uint64_t n, bool map)
 {
 	uint64_t end = pfn + n;
 
@@ -507,7 +506,7 @@ static void free_pending(struct guard *g, uint64_t upto)
 {
 	struct pending_table *p, *tmp;
 
-	list_for_each_entry_safe(p, tmp, &g->pending, link) {
+	list_for_each_entry_safe (p, tmp, &g->pending, link) {
 		if (p->gen > upto)
 			continue;
 		list_del_init(&p->link);
@@ -565,7 +564,7 @@ void guard_destroy(struct guard *g)
 	free_pending(g, UINT64_MAX);
 	free_table_page(g, g->root);
 	g->root = NULL;
-	list_for_each_entry_safe(r, tmp, &g->ranges, own_link) {
+	list_for_each_entry_safe (r, tmp, &g->ranges, own_link) {
 		list_del_init(&r->own_link);
 		g->stats.pages_scrubbed += retire_range(g, r);
 	}
@@ -637,7 +636,7 @@ int guard_release_memory(struct guard *g, uint64_t pfn, uint64_t npages)
 	if (!g)
 		return GUARD_E_INVAL;
 	glock(&g->lock);
-	list_for_each_entry(r, &g->ranges, own_link)
+	list_for_each_entry (r, &g->ranges, own_link)
 		if (r->pfn == pfn && r->npages == npages)
 			found = r;
 	if (!found)
@@ -706,7 +705,7 @@ int guard_inject_failures(struct guard *g, const struct guard_fault_inject *fi)
 		g->inject = *fi;
 		g->rng = fi->seed ? fi->seed : 0x2545f4914f6cdd1dull;
 	} else {
-		g->inject = (struct guard_fault_inject){ 0 };
+		g->inject = (struct guard_fault_inject){0};
 	}
 	g->inject_count = 0;
 	gunlock(&g->lock);

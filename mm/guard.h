@@ -73,8 +73,9 @@
  *    (INVEPT).  A range is released only after a flush that began after
  *    the last removal of one of its frames, and a freed table page is
  *    returned to the allocator only after a flush that began after it was
- *    unlinked (guard_flush_begin / guard_flush_done).  Otherwise a stale TLB entry
- *    would let the guest write into a frame given to someone else.
+ *    unlinked (guard_flush_begin / guard_flush_done).  Otherwise a stale
+ *    TLB entry would let the guest write into a frame given to someone
+ *    else.
  *  - Scrubbing.  Frames that may hold VM data are zeroed before the guard
  *    lets them go (guard_release_memory, guard_destroy), and table pages
  *    are zeroed before they are freed, so no guest data and no host
@@ -114,36 +115,36 @@ struct guard_registry;
 
 enum guard_error {
 	GUARD_OK = 0,
-	GUARD_E_BUSY = -1,	  /* transient: retry (only injected today) */
-	GUARD_E_INVAL = -2,	  /* malformed call (NULL, zero size, ...) */
-	GUARD_E_LEVEL = -3,	  /* level not valid for this operation */
-	GUARD_E_GFN = -4,	  /* gfn beyond the EPT's address width */
-	GUARD_E_GFN_ALIGN = -5,	  /* gfn not the first of the entry's span */
-	GUARD_E_PFN_ALIGN = -6,	  /* huge leaf on an unaligned frame */
-	GUARD_E_PROT = -7,	  /* bad permission bits */
-	GUARD_E_MEMTYPE = -8,	  /* reserved memory type */
-	GUARD_E_NOT_OWNED = -9,	  /* frame not in this VM's memory */
-	GUARD_E_DOUBLE_MAP = -10, /* frame already mapped by a leaf */
-	GUARD_E_NO_PARENT = -11,  /* a table above the entry is missing */
-	GUARD_E_UNDER_LEAF = -12, /* a huge leaf covers the entry */
-	GUARD_E_PRESENT = -13,	  /* entry already present */
+	GUARD_E_BUSY = -1,	   /* transient: retry (only injected today) */
+	GUARD_E_INVAL = -2,	   /* malformed call (NULL, zero size, ...) */
+	GUARD_E_LEVEL = -3,	   /* level not valid for this operation */
+	GUARD_E_GFN = -4,	   /* gfn beyond the EPT's address width */
+	GUARD_E_GFN_ALIGN = -5,	   /* gfn not the first of the entry's span */
+	GUARD_E_PFN_ALIGN = -6,	   /* huge leaf on an unaligned frame */
+	GUARD_E_PROT = -7,	   /* bad permission bits */
+	GUARD_E_MEMTYPE = -8,	   /* reserved memory type */
+	GUARD_E_NOT_OWNED = -9,	   /* frame not in this VM's memory */
+	GUARD_E_DOUBLE_MAP = -10,  /* frame already mapped by a leaf */
+	GUARD_E_NO_PARENT = -11,   /* a table above the entry is missing */
+	GUARD_E_UNDER_LEAF = -12,  /* a huge leaf covers the entry */
+	GUARD_E_PRESENT = -13,	   /* entry already present */
 	GUARD_E_NOT_PRESENT = -14, /* entry not present */
-	GUARD_E_KIND = -15,	  /* leaf where a table is, or the reverse */
-	GUARD_E_NOT_EMPTY = -16,  /* table still maps something */
-	GUARD_E_NOMEM = -17,	  /* allocation failed */
-	GUARD_E_OVERLAP = -18,	  /* range collides with a registered one */
-	GUARD_E_IN_USE = -19,	  /* memory still mapped / registry in use */
-	GUARD_E_FLUSH = -20,	  /* removals not yet flushed from TLBs */
-	GUARD_E_NR = 21,	  /* number of codes, GUARD_OK included */
+	GUARD_E_KIND = -15,	   /* leaf where a table is, or the reverse */
+	GUARD_E_NOT_EMPTY = -16,   /* table still maps something */
+	GUARD_E_NOMEM = -17,	   /* allocation failed */
+	GUARD_E_OVERLAP = -18,	   /* range collides with a registered one */
+	GUARD_E_IN_USE = -19,	   /* memory still mapped / registry in use */
+	GUARD_E_FLUSH = -20,	   /* removals not yet flushed from TLBs */
+	GUARD_E_NR = 21,	   /* number of codes, GUARD_OK included */
 };
 
 /* A short name for an error code ("GUARD_E_DOUBLE_MAP"); never NULL. */
 const char *guard_strerror(int err);
 
 /* Leaf permissions (the API's own bits; guard.c encodes them). */
-#define GUARD_PROT_R 0x1u
-#define GUARD_PROT_W 0x2u
-#define GUARD_PROT_X 0x4u
+#define GUARD_PROT_R   0x1u
+#define GUARD_PROT_W   0x2u
+#define GUARD_PROT_X   0x4u
 #define GUARD_PROT_RWX (GUARD_PROT_R | GUARD_PROT_W | GUARD_PROT_X)
 
 /* Memory types an EPT leaf may carry (the architectural encodings). */
@@ -155,12 +156,12 @@ enum guard_memtype {
 	GUARD_MT_WB = 6,
 };
 
-#define GUARD_LEVEL_4K 1
-#define GUARD_LEVEL_2M 2
-#define GUARD_LEVEL_1G 3
+#define GUARD_LEVEL_4K	     1
+#define GUARD_LEVEL_2M	     2
+#define GUARD_LEVEL_1G	     3
 #define GUARD_PTES_PER_TABLE 512
 /* Guest frames covered by one entry at @level. */
-#define GUARD_LEVEL_PAGES(level) (1ull << (9 * ((level) - 1)))
+#define GUARD_LEVEL_PAGES(level) (1ull << (9 * ((level)-1)))
 /* Largest physical address width the EPT format allows (bits 51:12). */
 #define GUARD_MAX_PHYS_BITS 52
 
@@ -178,8 +179,8 @@ int guard_registry_unreserve(struct guard_registry *reg, uint64_t pfn,
 /* ---- Lifetime and memory of one protected VM. ---- */
 
 struct guard_config {
-	unsigned int levels;	/* 4 (48-bit GPA) or 5 (57-bit GPA) */
-	unsigned int max_leaf;	/* 2 (no 1 GiB leaves) or 3 */
+	unsigned int levels;   /* 4 (48-bit GPA) or 5 (57-bit GPA) */
+	unsigned int max_leaf; /* 2 (no 1 GiB leaves) or 3 */
 };
 
 int guard_create(struct guard_registry *reg, const struct guard_config *cfg,
@@ -266,11 +267,17 @@ int guard_walk_leaves(struct guard *g,
 
 /* ---- Fault injection (tests) and counters. ---- */
 
+/*
+ * Each EPT request (link, set, remove, free) first asks the injector: it
+ * fails the nth request after the settings were made (nth = 1: the next
+ * one; 0: never), and/or each request with probability per_million / 1e6,
+ * returning @error and changing nothing.
+ */
 struct guard_fault_inject {
-	uint64_t nth;		  /* fail the nth EPT request from now (1 = next); 0 = off */
-	uint32_t per_million;	  /* and/or fail each request with this probability */
-	int error;		  /* GUARD_E_BUSY or GUARD_E_INVAL */
-	uint64_t seed;		  /* for the probability; 0 picks a fixed one */
+	uint64_t nth;
+	uint32_t per_million;
+	int error;     /* GUARD_E_BUSY or GUARD_E_INVAL */
+	uint64_t seed; /* of the random draws; 0 picks a fixed one */
 };
 /* Replace the injection settings; NULL turns injection off. */
 int guard_inject_failures(struct guard *g,
@@ -290,12 +297,12 @@ struct guard_stats {
 	uint64_t injected[GUARD_CALL_NR]; /* requests failed by injection */
 	uint64_t refusals[GUARD_E_NR];	  /* by -error; [0] unused */
 	uint64_t rollbacks;		  /* counted by the MMU side */
-	uint64_t tables_live;		  /* table pages linked (root included) */
-	uint64_t tables_pending;	  /* unlinked, waiting for a flush */
+	uint64_t tables_live;	 /* table pages linked (root included) */
+	uint64_t tables_pending; /* unlinked, waiting for a flush */
 	uint64_t leaves_live;
 	uint64_t frames_mapped;
-	uint64_t pages_scrubbed;	  /* frames and table pages zeroed */
-	uint64_t flushes;		  /* completed guard_flush_done calls */
+	uint64_t pages_scrubbed; /* frames and table pages zeroed */
+	uint64_t flushes;	 /* completed guard_flush_done calls */
 };
 void guard_get_stats(struct guard *g, struct guard_stats *out);
 /* The MMU restored a frozen mirror SPTE after a failed request. */

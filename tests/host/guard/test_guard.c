@@ -57,25 +57,25 @@ static bool same_state(const struct snap *a, const struct snap *b)
 	       a->st.tables_pending == b->st.tables_pending &&
 	       a->st.leaves_live == b->st.leaves_live &&
 	       a->st.frames_mapped == b->st.frames_mapped &&
-	       a->pages_live == b->pages_live &&
-	       a->objs_live == b->objs_live && a->flush == b->flush;
+	       a->pages_live == b->pages_live && a->objs_live == b->objs_live &&
+	       a->flush == b->flush;
 }
 
 /* Run @call, which must be refused with @want and change nothing. */
-#define REFUSED(g, call, want, what)                                        \
-	do {                                                                \
-		struct snap __b, __a;                                       \
-		uint64_t __r;                                               \
-		int __e;                                                    \
-		take_snap(g, &__b);                                         \
-		__r = __b.st.refusals[-(want)];                             \
-		__e = (call);                                               \
-		take_snap(g, &__a);                                         \
+#define REFUSED(g, call, want, what)                                          \
+	do {                                                                  \
+		struct snap __b, __a;                                         \
+		uint64_t __r;                                                 \
+		int __e;                                                      \
+		take_snap(g, &__b);                                           \
+		__r = __b.st.refusals[-(want)];                               \
+		__e = (call);                                                 \
+		take_snap(g, &__a);                                           \
 		if (!is_int(__e, want, "%s: %s", what, guard_strerror(want))) \
-			diag("  got %s", guard_strerror(__e));              \
-		ok(same_state(&__b, &__a), "%s: nothing changed", what);   \
-		is_int(__a.st.refusals[-(want)], __r + 1,                   \
-		       "%s: refusal counted", what);                        \
+			diag("  got %s", guard_strerror(__e));                \
+		ok(same_state(&__b, &__a), "%s: nothing changed", what);      \
+		is_int(__a.st.refusals[-(want)], __r + 1,                     \
+		       "%s: refusal counted", what);                          \
 	} while (0)
 
 #define DONE(call, what) is_int((call), GUARD_OK, "%s", what)
@@ -95,7 +95,7 @@ static void *vm_alloc(size_t bytes, size_t align)
 
 static void test_create(struct guard_registry *reg)
 {
-	struct guard_config bad[] = { { 3, 2 }, { 6, 2 }, { 4, 1 }, { 4, 4 } };
+	struct guard_config bad[] = {{3, 2}, {6, 2}, {4, 1}, {4, 4}};
 	struct guard *g = NULL;
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
@@ -105,10 +105,10 @@ static void test_create(struct guard_registry *reg)
 	is_int(guard_create(NULL, &bad[0], &g), GUARD_E_INVAL,
 	       "create refuses a NULL registry");
 	host_alloc_fail_after(0);
-	is_int(guard_create(reg, &(struct guard_config){ 4, 2 }, &g),
+	is_int(guard_create(reg, &(struct guard_config){4, 2}, &g),
 	       GUARD_E_NOMEM, "create reports allocation failure");
 	host_alloc_fail_after(1);
-	is_int(guard_create(reg, &(struct guard_config){ 4, 2 }, &g),
+	is_int(guard_create(reg, &(struct guard_config){4, 2}, &g),
 	       GUARD_E_NOMEM, "create reports root allocation failure");
 	host_alloc_fail_after(-1);
 	is_int(host_pages_live(), 0, "failed creates leak no page");
@@ -140,7 +140,8 @@ static void test_memory(void)
 	REFUSED(g, guard_add_memory(g, pfn_of(hv), 1, 0), GUARD_E_NOMEM,
 		"add_memory when a bitmap cannot be allocated");
 	host_alloc_fail_after(-1);
-	REFUSED(g, guard_release_memory(g, base, VM_PAGES - 1), GUARD_E_NOT_OWNED,
+	REFUSED(g, guard_release_memory(g, base, VM_PAGES - 1),
+		GUARD_E_NOT_OWNED,
 		"release of a range that is not exactly one of the VM's");
 	REFUSED(g, guard_release_memory(g, base2, VM_PAGES / 2),
 		GUARD_E_NOT_OWNED, "release of another VM's range");
@@ -157,7 +158,8 @@ static void test_memory(void)
 	/* A range can be given, released and given again. */
 	DONE(guard_add_memory(g, pfn_of(hv), 1, 0), "add one frame");
 	DONE(guard_release_memory(g, pfn_of(hv), 1), "release it");
-	DONE(guard_add_memory(g2, pfn_of(hv), 1, 0), "another VM may own it now");
+	DONE(guard_add_memory(g2, pfn_of(hv), 1, 0),
+	     "another VM may own it now");
 	DONE(guard_release_memory(g2, pfn_of(hv), 1), "and release it");
 	free(hv);
 }
@@ -279,13 +281,14 @@ static void test_leaves(void)
 		"map with no permission");
 	REFUSED(g, guard_set_leaf(g, 2, 1, base, GUARD_PROT_W, GUARD_MT_WB),
 		GUARD_E_PROT, "map write-only");
-	REFUSED(g, guard_set_leaf(g, 2, 1, base, 0x8 | GUARD_PROT_R,
-				  GUARD_MT_WB),
+	REFUSED(g,
+		guard_set_leaf(g, 2, 1, base, 0x8 | GUARD_PROT_R, GUARD_MT_WB),
 		GUARD_E_PROT, "map with an unknown permission bit");
-	static const int bad_mt[] = { 2, 3, 7, 8 };
+	static const int bad_mt[] = {2, 3, 7, 8};
 	for (size_t k = 0; k < ARRAY_SIZE(bad_mt); k++)
-		REFUSED(g, guard_set_leaf(g, 2, 1, base, GUARD_PROT_R,
-					  (enum guard_memtype)bad_mt[k]),
+		REFUSED(g,
+			guard_set_leaf(g, 2, 1, base, GUARD_PROT_R,
+				       (enum guard_memtype)bad_mt[k]),
 			GUARD_E_MEMTYPE, "map with reserved memory type");
 	REFUSED(g, MAP(g, 0, 3, base), GUARD_E_LEVEL,
 		"1G leaf when the guard allows only 2M");
@@ -307,7 +310,8 @@ static void test_leaves(void)
 	     "map gfn 1");
 	ok(guard_lookup(g, 1, &l) == GUARD_OK && l.pfn == base + 1 &&
 		   l.level == 1 && l.gfn == 1 &&
-		   l.prot == (GUARD_PROT_R | GUARD_PROT_X) && l.mt == GUARD_MT_WT,
+		   l.prot == (GUARD_PROT_R | GUARD_PROT_X) &&
+		   l.mt == GUARD_MT_WT,
 	   "lookup finds the 4K leaf as mapped");
 	REFUSED(g, MAP(g, 1, 1, base + 2), GUARD_E_PRESENT, "double set");
 	REFUSED(g, MAP(g, 2, 1, base + 1), GUARD_E_DOUBLE_MAP,
@@ -328,9 +332,9 @@ static void test_leaves(void)
 		"2M leaf past the VM's memory");
 
 	/* The encoding the CPU sees. */
-	t3 = platform_phys_to_virt(((uint64_t *)platform_phys_to_virt(
-					   guard_root_pa(g)))[0] &
-				   0xffffffffff000ull);
+	t3 = platform_phys_to_virt(
+		((uint64_t *)platform_phys_to_virt(guard_root_pa(g)))[0] &
+		0xffffffffff000ull);
 	t2 = platform_phys_to_virt(t3[0] & 0xffffffffff000ull);
 	is_int(t2[2], ((base + 512) << PAGE_SHIFT) | 0x80 | (6 << 3) | 7,
 	       "2M leaf entry: frame, large bit, WB, RWX");
@@ -449,17 +453,19 @@ static void test_scrub(void)
 
 static void test_inject(void)
 {
-	struct guard_fault_inject fi = { .nth = 3, .error = GUARD_E_BUSY };
+	struct guard_fault_inject fi = {.nth = 3, .error = GUARD_E_BUSY};
 	struct guard_stats st0, st;
 	struct snap a, b;
 	int fails = 0;
 
-	is_int(guard_inject_failures(g2, &(struct guard_fault_inject){
-						 .error = GUARD_E_NOT_OWNED }),
+	is_int(guard_inject_failures(g2,
+				     &(struct guard_fault_inject){
+					     .error = GUARD_E_NOT_OWNED}),
 	       GUARD_E_INVAL, "injection only of busy or invalid");
-	is_int(guard_inject_failures(g2, &(struct guard_fault_inject){
-						 .error = GUARD_E_BUSY,
-						 .per_million = 1000001 }),
+	is_int(guard_inject_failures(
+		       g2,
+		       &(struct guard_fault_inject){.error = GUARD_E_BUSY,
+						    .per_million = 1000001}),
 	       GUARD_E_INVAL, "injection probability at most one");
 	DONE(guard_add_memory(g2, base2, 512, GUARD_MEM_ZEROED), "memory");
 	guard_get_stats(g2, &st0);
@@ -472,17 +478,18 @@ static void test_inject(void)
 	ok(same_state(&a, &b), "the injected failure changed nothing");
 	DONE(MAP(g2, 1536, 2, base2), "request 4 passes");
 	guard_get_stats(g2, &st);
-	is_int(st.injected[GUARD_CALL_SET_LEAF] - st0.injected[GUARD_CALL_SET_LEAF],
+	is_int(st.injected[GUARD_CALL_SET_LEAF] -
+		       st0.injected[GUARD_CALL_SET_LEAF],
 	       1, "one injected failure counted");
-	is_int(st.calls[GUARD_CALL_SET_LEAF] - st0.calls[GUARD_CALL_SET_LEAF], 3,
-	       "three set_leaf calls counted");
+	is_int(st.calls[GUARD_CALL_SET_LEAF] - st0.calls[GUARD_CALL_SET_LEAF],
+	       3, "three set_leaf calls counted");
 	is_int(st.done[GUARD_CALL_SET_LEAF] - st0.done[GUARD_CALL_SET_LEAF], 2,
 	       "two set_leaf calls applied");
 	ok(!memcmp(st.refusals, st0.refusals, sizeof(st.refusals)),
 	   "injected failures are not refusals");
 
-	fi = (struct guard_fault_inject){ .per_million = 1000000,
-					  .error = GUARD_E_INVAL };
+	fi = (struct guard_fault_inject){.per_million = 1000000,
+					 .error = GUARD_E_INVAL};
 	DONE(guard_inject_failures(g2, &fi), "fail every request, invalid");
 	take_snap(g2, &a);
 	is_int(guard_remove_leaf(g2, 1536, 2), GUARD_E_INVAL, "remove fails");
@@ -491,9 +498,8 @@ static void test_inject(void)
 	take_snap(g2, &b);
 	ok(same_state(&a, &b), "nothing changed");
 
-	fi = (struct guard_fault_inject){ .per_million = 300000,
-					  .error = GUARD_E_BUSY,
-					  .seed = 42 };
+	fi = (struct guard_fault_inject){
+		.per_million = 300000, .error = GUARD_E_BUSY, .seed = 42};
 	DONE(guard_inject_failures(g2, &fi), "fail 30% of requests");
 	for (int k = 0; k < 1000; k++) {
 		struct guard_leaf l;
@@ -536,7 +542,7 @@ static void test_huge(void)
 	}
 	gig = (uint8_t *)ALIGN_UP((uintptr_t)raw, GiB);
 	gb = pfn_of(gig);
-	DONE(guard_create(reg, &(struct guard_config){ 5, 3 }, &g3),
+	DONE(guard_create(reg, &(struct guard_config){5, 3}, &g3),
 	     "create a 5-level guard with 1G leaves");
 	DONE(guard_add_memory(g3, gb, GiB >> PAGE_SHIFT, GUARD_MEM_ZEROED),
 	     "give it 1 GiB");
@@ -604,10 +610,11 @@ int main(void)
 	base = pfn_of(mem);
 	base2 = pfn_of(mem2);
 	rbase = pfn_of(rsvd);
-	DONE(guard_registry_reserve(reg, rbase, 16), "reserve hypervisor frames");
-	DONE(guard_create(reg, &(struct guard_config){ 4, 2 }, &g),
+	DONE(guard_registry_reserve(reg, rbase, 16),
+	     "reserve hypervisor frames");
+	DONE(guard_create(reg, &(struct guard_config){4, 2}, &g),
 	     "create a 4-level guard");
-	DONE(guard_create(reg, &(struct guard_config){ 4, 2 }, &g2),
+	DONE(guard_create(reg, &(struct guard_config){4, 2}, &g2),
 	     "create a second guard");
 	DONE(guard_add_memory(g, base, VM_PAGES, 0), "give memory to VM 1");
 	DONE(guard_add_memory(g2, base2, R1, GUARD_MEM_ZEROED),

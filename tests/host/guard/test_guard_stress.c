@@ -24,11 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NTHREADS	4	/* on VM A */
-#define BLOCKS		8	/* 2M blocks of guest space per thread */
-#define POOL_PAGES	2048	/* frames per thread (four 2M blocks) */
-#define SPARE_PAGES	64
-#define BLK		512	/* frames per 2M block */
+#define NTHREADS    4	 /* on VM A */
+#define BLOCKS	    8	 /* 2M blocks of guest space per thread */
+#define POOL_PAGES  2048 /* frames per thread (four 2M blocks) */
+#define SPARE_PAGES 64
+#define BLK	    512 /* frames per 2M block */
 
 #ifndef STEPS
 #define STEPS 50000
@@ -94,7 +94,8 @@ static bool check_gfn(struct worker *w, int b, unsigned int i)
 
 	if (err == GUARD_OK)
 		got = l.pfn + (block_gfn(w, b) + i - l.gfn) + 1;
-	if (got == want && (!want || l.level == (w->state[b] == B_LEAF ? 2 : 1)))
+	if (got == want &&
+	    (!want || l.level == (w->state[b] == B_LEAF ? 2 : 1)))
 		return true;
 	if (w->mismatches++ < 5)
 		diag("thread %u: gfn %#llx maps %#llx, shadow %#llx", w->id,
@@ -162,8 +163,9 @@ static void op_map4k(struct worker *w, int b)
 		want = GUARD_E_DOUBLE_MAP;
 	else
 		want = GUARD_OK;
-	if (outcome(w, guard_set_leaf(w->vm->g, block_gfn(w, b) + i, 1,
-				      w->pool + f, GUARD_PROT_RWX, GUARD_MT_WB),
+	if (outcome(w,
+		    guard_set_leaf(w->vm->g, block_gfn(w, b) + i, 1,
+				   w->pool + f, GUARD_PROT_RWX, GUARD_MT_WB),
 		    want)) {
 		w->pte[b][i] = w->pool + f + 1;
 		w->frame_used[f] = 1;
@@ -192,9 +194,9 @@ static void op_map2m(struct worker *w, int b)
 		want = GUARD_E_DOUBLE_MAP;
 	else
 		want = GUARD_OK;
-	if (outcome(w, guard_set_leaf(w->vm->g, block_gfn(w, b), 2,
-				      w->pool + f, GUARD_PROT_R | GUARD_PROT_W,
-				      GUARD_MT_WB),
+	if (outcome(w,
+		    guard_set_leaf(w->vm->g, block_gfn(w, b), 2, w->pool + f,
+				   GUARD_PROT_R | GUARD_PROT_W, GUARD_MT_WB),
 		    want)) {
 		w->state[b] = B_LEAF;
 		w->leaf2m[b] = w->pool + f;
@@ -260,7 +262,7 @@ static void op_foreign(struct worker *w, int b)
 	uint64_t gfn = block_gfn(w, b) + host_rand() % BLK;
 	uint64_t bad[] = {
 		w->other->base + host_rand() % (POOL_PAGES / 2), /* other VM */
-		guard_root_pa(w->vm->g) >> PAGE_SHIFT,		  /* own EPT */
+		guard_root_pa(w->vm->g) >> PAGE_SHIFT,		 /* own EPT */
 		pfn_of(spare) + host_rand() % SPARE_PAGES, /* maybe not ours */
 	};
 	uint64_t f = bad[host_rand() % ARRAY_SIZE(bad)];
@@ -332,7 +334,7 @@ static void *worker_main(void *arg)
 static void *memslot_main(void *arg)
 {
 	uint64_t sp = pfn_of(spare);
-	struct vm *vms[2] = { &vm_a, &vm_b };
+	struct vm *vms[2] = {&vm_a, &vm_b};
 	unsigned int k = 0;
 
 	while (!__atomic_load_n(&stop_memslot, __ATOMIC_RELAXED)) {
@@ -340,7 +342,8 @@ static void *memslot_main(void *arg)
 		int err;
 
 		k++;
-		if (guard_add_memory(own->g, sp, SPARE_PAGES, GUARD_MEM_ZEROED)) {
+		if (guard_add_memory(own->g, sp, SPARE_PAGES,
+				     GUARD_MEM_ZEROED)) {
 			memslot_bad++;
 			continue;
 		}
@@ -400,7 +403,7 @@ static void vm_setup(struct vm *vm, unsigned int nworkers)
 	BUG_ON(!vm->mem);
 	memset(vm->mem, 0, bytes);
 	vm->base = pfn_of(vm->mem);
-	BUG_ON(guard_create(reg, &(struct guard_config){ 4, 2 }, &vm->g));
+	BUG_ON(guard_create(reg, &(struct guard_config){4, 2}, &vm->g));
 	BUG_ON(guard_add_memory(vm->g, vm->base, nworkers * POOL_PAGES, 0));
 	/* The top of the tree is shared by every worker. */
 	BUG_ON(guard_link_table(vm->g, 0, 4));
@@ -411,11 +414,10 @@ int main(void)
 {
 	struct worker *w = calloc(NTHREADS + 1, sizeof(*w));
 	pthread_t th[NTHREADS + 1], ms;
-	struct guard_fault_inject fi = { .per_million = 50000,
-					 .error = GUARD_E_BUSY,
-					 .seed = 7 };
+	struct guard_fault_inject fi = {
+		.per_million = 50000, .error = GUARD_E_BUSY, .seed = 7};
 	struct guard_stats st;
-	struct walk_count wc = { 0 };
+	struct walk_count wc = {0};
 	uint64_t want_leaves = 0, want_frames = 0, wins = 0;
 	unsigned long mism = 0, unexp = 0, inj = 0, refs = 0;
 
@@ -456,8 +458,8 @@ int main(void)
 			wins += w[t].race_links;
 	}
 	diag("%d steps x %d threads: %lu refusals, %lu injected, "
-	     "%lu memslot moves", STEPS, NTHREADS + 1, refs, inj,
-	     memslot_moves);
+	     "%lu memslot moves",
+	     STEPS, NTHREADS + 1, refs, inj, memslot_moves);
 	is_int(mism, 0, "the EPT matched every shadow after every step");
 	is_int(unexp, 0, "every call returned what the shadow predicted");
 	is_int(wins, 1, "exactly one of the racing links won");
