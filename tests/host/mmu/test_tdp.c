@@ -435,6 +435,31 @@ static void test_yield(struct tdp_root *r)
 	check_counts(r, "after yielding zap");
 }
 
+/* Zapping invalid roots never flushes, not even when it yields. */
+static void test_back_half_yields(void)
+{
+	struct tdp_root *r = tdp_mmu_get_root(mmu, TDP_ROLE_DEFAULT);
+	struct tdp_mmu_stats s0, s1;
+	uint64_t f0, i;
+
+	for (i = 0; i < 1024; i++)
+		BUG_ON(map(mmu, r, 4 * G + i, TDP_ACC_READ) != TDP_MAP_OK);
+	BUG_ON(map(mmu, r, 8 * G, TDP_ACC_READ) != TDP_MAP_OK);
+	tdp_mmu_put_root(mmu, r);
+	stats(&s0);
+	f0 = host_thread_flushes;
+	host_should_yield_hook = always;
+	tdp_mmu_zap_all_fast(mmu);
+	host_should_yield_hook = never;
+	stats(&s1);
+	ok(s1.yields > s0.yields, "the back half yielded");
+	is_int(host_thread_flushes - f0, 0, "and never flushed");
+	is_int(s1.flush_requests - s0.flush_requests, 0, "nor asked to");
+	ok(s1.flushes_avoided - s0.flushes_avoided >= 1025,
+	   "every removed leaf counted as a flush avoided");
+	is_int(s1.leaves[1] + s1.leaves[2] + s1.leaves[3], 0, "all zapped");
+}
+
 int main(void)
 {
 	int64_t pages0, objs0;
@@ -457,6 +482,7 @@ int main(void)
 	tdp_mmu_put_root(mmu, r);
 	test_stale_faults();
 	test_fast_zap();
+	test_back_half_yields();
 	test_enomem();
 	test_concurrent_faults();
 	tdp_mmu_destroy(mmu);
