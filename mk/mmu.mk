@@ -1,10 +1,12 @@
 # mm/tdp and mm/memslot: the TDP MMU (portable core) and its host tests.
 
 CORE_SRCS += mm/tdp/iter.c mm/tdp/pt.c mm/tdp/spte_change.c mm/tdp/root.c \
-	mm/tdp/fault.c mm/tdp/zap.c mm/tdp/mmu.c mm/memslot.c
+	mm/tdp/fault.c mm/tdp/zap.c mm/tdp/mmu.c mm/tdp/dirty.c \
+	mm/tdp/split.c mm/tdp/age.c mm/memslot.c
 
 MMU_CORE_SRCS := mm/tdp/iter.c mm/tdp/pt.c mm/tdp/spte_change.c \
-	mm/tdp/root.c mm/tdp/fault.c mm/tdp/zap.c mm/tdp/mmu.c mm/memslot.c
+	mm/tdp/root.c mm/tdp/fault.c mm/tdp/zap.c mm/tdp/mmu.c mm/tdp/dirty.c \
+	mm/tdp/split.c mm/tdp/age.c mm/memslot.c
 # The lock and EBR implementations the MMU runs on.
 MMU_LIB_SRCS := lib/lock_cpu.c lib/spinlock.c lib/rwlock.c lib/ebr.c
 
@@ -48,3 +50,9 @@ $(BUILD)/host/plain/bench_mmu: $(patsubst %.c,$(BUILD)/host/plain/%.o,$(BENCH_MM
 ## bench-mmu         TDP MMU figures: faults, unmap, fast zap, memslots (BENCH_ARGS=--quick)
 bench-mmu: $(BUILD)/host/plain/bench_mmu
 	$(Q)$(BUILD)/host/plain/bench_mmu $(BENCH_ARGS)
+
+##   test_mmu_dirty    dirty logging, eager split, huge-page recovery, aging
+HOST_TESTS += test_mmu_dirty
+HOST_SRCS_test_mmu_dirty := tests/host/mmu/test_dirty.c tests/host/mmu/util.c \
+	$(MMU_CORE_SRCS) $(MMU_LIB_SRCS)
+HOST_FLAVOURS_test_mmu_dirty := plain asan

@@ -31,12 +31,54 @@ static struct memslot_set *set_alloc(struct tdp_mmu *mmu, unsigned int count)
 	return set;
 }
 
+/* ---- dirty bitmaps ---- */
+
+static struct memslot_dirty *dirty_alloc(struct tdp_mmu *mmu, uint64_t npages)
+{
+	struct memslot_dirty *d = platform_zalloc(memslot_dirty_bytes(npages));
+
+	if (!d)
+		return NULL;
+	d->refs = 1;
+	d->nwords = (npages + 63) / 64;
+	tdp_stat_add(&mmu->stats.bytes, memslot_dirty_bytes(npages));
+	return d;
+}
+
+/* Drop one reference; touches nothing but the bitmap (EBR-safe). */
+void memslot_dirty_put(struct memslot_dirty *d)
+{
+	if (d && atomic_dec(&d->refs) == 0)
+		platform_free(d);
+}
+#define dirty_put memslot_dirty_put
+
+static void dirty_unaccount(struct tdp_mmu *mmu, const struct memslot *s)
+{
+	tdp_stat_add(&mmu->stats.bytes,
+		     -(int64_t)memslot_dirty_bytes(s->npages));
+}
+
+/* Is @d still used by a slot of @set? */
+static bool set_uses_dirty(const struct memslot_set *set,
+			   const struct memslot_dirty *d)
+{
+	unsigned int i;
+
+	for (i = 0; set && i < set->count; i++)
+		if (set->slots[i].dirty == d)
+			return true;
+	return false;
+}
+
 static void slot_free_counters(struct tdp_mmu *mmu, struct memslot *s)
 {
 	tdp_stat_add(&mmu->stats.bytes, -(int64_t)slot_counter_bytes(s));
 	platform_free(s->huge_block_restricted[0]);
 	platform_free(s->huge_block_restricted[1]);
 	s->huge_block_restricted[0] = s->huge_block_restricted[1] = NULL;
+	dirty_put(s->dirty);
+	s->dirty = NULL;
 }
 
 /* Free @set now (it is unreachable, or was never published). */
@@ -62,17 +104,27 @@ static void set_free_cb(struct ebr_head *head)
 	for (i = 0; i < set->count; i++) {
 		platform_free(set->slots[i].huge_block_restricted[0]);
 		platform_free(set->slots[i].huge_block_restricted[1]);
+		dirty_put(set->slots[i].dirty);
 	}
 	platform_free(set);
 }
 
-static void set_retire(struct tdp_mmu *mmu, struct memslot_set *set)
+/*
+ * @set was replaced by @next (NULL at teardown).  Its counters are its
+ * own; a dirty bitmap is accounted for as long as a published set uses it.
+ */
+static void set_retire(struct tdp_mmu *mmu, struct memslot_set *set,
+		       const struct memslot_set *next)
 {
 	unsigned int i;
 
-	for (i = 0; i < set->count; i++)
+	for (i = 0; i < set->count; i++) {
 		tdp_stat_add(&mmu->stats.bytes,
 			     -(int64_t)slot_counter_bytes(&set->slots[i]));
+		if (set->slots[i].dirty &&
+		    !set_uses_dirty(next, set->slots[i].dirty))
+			dirty_unaccount(mmu, &set->slots[i]);
+	}
 	tdp_stat_add(&mmu->stats.bytes, -(int64_t)set_bytes(set->count));
 	ebr_call(&set->ebr, set_free_cb);
 }
@@ -90,7 +142,7 @@ int memslot_init(struct tdp_mmu *mmu)
 
 void memslot_fini(struct tdp_mmu *mmu)
 {
-	set_retire(mmu, mmu->slots);
+	set_retire(mmu, mmu->slots, NULL);
 	mmu->slots = NULL;
 }
 
@@ -117,6 +169,17 @@ const struct memslot *memslot_find(const struct memslot_set *set, uint64_t gfn)
 	return NULL;
 }
 
+const struct memslot *memslot_find_id(const struct memslot_set *set,
+				      uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < set->count; i++)
+		if (set->slots[i].id == id)
+			return &set->slots[i];
+	return NULL;
+}
+
 /* ---- huge pages ---- */
 
 static uint64_t block_index(const struct memslot *s, uint64_t gfn, int level)
@@ -139,7 +202,8 @@ int memslot_max_level(const struct memslot *s, uint64_t gfn, int max_level)
 	uint64_t n, base, host_pfn = s->host_base >> PAGE_SHIFT;
 	int level;
 
-	if (s->flags & MEMSLOT_NO_HUGE)
+	/* A logged slot is mapped at 4 KiB: one page, one dirty bit. */
+	if (s->flags & (MEMSLOT_NO_HUGE | MEMSLOT_DIRTY_LOG))
 		return 1;
 	for (level = MIN(max_level, TDP_MAX_HUGE_LEVEL); level > 1; level--) {
 		n = tdp_pages_per_level(level);
@@ -283,8 +347,6 @@ static int check_range(uint64_t gpa, uint64_t size)
 
 static int check_flags(uint32_t flags)
 {
-	if (flags & MEMSLOT_DIRTY_LOG)
-		return -EOPNOTSUPP;
 	if (flags & ~MEMSLOT_VALID_FLAGS)
 		return -EINVAL;
 	return 0;
@@ -330,9 +392,12 @@ static struct memslot_set *build_set(struct tdp_mmu *mmu,
 			set->slots[j].huge_block_restricted[1] = NULL;
 			set->slots[j].huge_blocks[0] = 0;
 			set->slots[j].huge_blocks[1] = 0;
+			set->slots[j].dirty = NULL;
 			set_free_now(mmu, set);
 			return NULL;
 		}
+		if (set->slots[j].dirty)
+			atomic_inc(&set->slots[j].dirty->refs);
 		j++;
 	}
 	BUG_ON(j != n);
@@ -350,9 +415,13 @@ static void notify_removed(struct tdp_mmu *mmu, const struct memslot *old)
 /*
  * Publish @new (slots_update held) and take out of the MMU what the change
  * removed: mappings of @old's range for DELETE and MOVE (policy chosen
- * once), write access or huge leaves for a flags change.  mmu_lock is
- * taken for write once for all of it; the TLB flush, if any, happens
- * before it is dropped.
+ * once), write access or huge leaves for a flags change, write access
+ * when dirty logging starts.  mmu_lock is taken for write once for all of
+ * it; the TLB flush, if any, happens before it is dropped.
+ *
+ * Then, without the write lock: when logging starts, split the slot's
+ * huge leaves (read lock); when nothing keeps the slot at 4 KiB any more,
+ * recover its huge pages.
  */
 static void commit(struct tdp_mmu *mmu, struct memslot_set *new,
 		   enum slot_change change, const struct memslot *old)
@@ -360,19 +429,29 @@ static void commit(struct tdp_mmu *mmu, struct memslot_set *new,
 	bool zap_all = READ_ONCE(mmu->slot_flush_policy) == TDP_SLOT_FLUSH_ALL;
 	struct memslot_set *prev = mmu->slots;
 	int zap_level = 0; /* 0: nothing to zap */
+	uint32_t on = 0, off = 0, now = 0;
+	bool wrprot = false;
 	struct tdp_root *root;
 	struct tdp_flush fl;
+	uint64_t start = 0, end = 0;
 
+	if (old) {
+		start = old->base_gfn;
+		end = old->base_gfn + old->npages;
+	}
 	if (change == SLOT_DELETE || change == SLOT_MOVE) {
 		zap_level = 1;
 	} else if (change == SLOT_FLAGS) {
 		zap_all = false;
-		if (new->slots[find_index(new, old->id)].flags & ~old->flags &
-		    MEMSLOT_READONLY)
+		now = new->slots[find_index(new, old->id)].flags;
+		on = now & ~old->flags;
+		off = old->flags & ~now;
+		if (on & MEMSLOT_READONLY)
 			zap_level = 1;
-		else if (new->slots[find_index(new, old->id)].flags &
-			 ~old->flags & MEMSLOT_NO_HUGE)
+		else if (on & MEMSLOT_NO_HUGE)
 			zap_level = 2;
+		/* Zapping every leaf leaves nothing writable to protect. */
+		wrprot = (on & MEMSLOT_DIRTY_LOG) && zap_level != 1;
 	} else {
 		zap_all = false;
 	}
@@ -383,20 +462,29 @@ static void commit(struct tdp_mmu *mmu, struct memslot_set *new,
 	__atomic_store_n(&mmu->slots, new, __ATOMIC_RELEASE);
 	if (zap_level && zap_all) {
 		tdp_mmu_zap_all_fast_front(mmu);
-	} else if (zap_level) {
-		for_each_valid_root (mmu, root)
-			tdp_zap_leafs(mmu, root, old->base_gfn,
-				      old->base_gfn + old->npages, zap_level,
-				      true, &fl);
+	} else if (zap_level || wrprot) {
+		for_each_valid_root (mmu, root) {
+			if (zap_level)
+				tdp_zap_leafs(mmu, root, start, end, zap_level,
+					      true, &fl);
+			if (wrprot)
+				tdp_wrprot_leafs(mmu, root, start, end, &fl);
+		}
 		tdp_flush_commit(mmu, &fl);
 	}
 	rwlock_write_unlock(&mmu->mmu_lock);
 	if (zap_level && zap_all)
 		tdp_mmu_zap_all_fast_back(mmu);
 
+	if ((on & MEMSLOT_DIRTY_LOG) && READ_ONCE(mmu->eager_split))
+		tdp_mmu_split_huge_pages(mmu, start, end, 1);
+	if ((off & (MEMSLOT_DIRTY_LOG | MEMSLOT_NO_HUGE)) &&
+	    !(now & (MEMSLOT_DIRTY_LOG | MEMSLOT_NO_HUGE)))
+		tdp_mmu_recover_huge_pages(mmu, start, end);
+
 	if (change == SLOT_DELETE || change == SLOT_MOVE)
 		notify_removed(mmu, old);
-	set_retire(mmu, prev);
+	set_retire(mmu, prev, new);
 }
 
 int memslot_create(struct tdp_mmu *mmu, uint32_t id, uint64_t gpa,
@@ -422,6 +510,9 @@ int memslot_create(struct tdp_mmu *mmu, uint32_t id, uint64_t gpa,
 	s.base_gfn = gpa >> PAGE_SHIFT;
 	s.npages = size >> PAGE_SHIFT;
 	s.host_base = host_base;
+	if ((flags & MEMSLOT_DIRTY_LOG) &&
+	    !(s.dirty = dirty_alloc(mmu, s.npages)))
+		return -ENOMEM;
 
 	spin_lock(&mmu->slots_update);
 	cur = mmu->slots;
@@ -434,6 +525,9 @@ int memslot_create(struct tdp_mmu *mmu, uint32_t id, uint64_t gpa,
 	else
 		commit(mmu, new, SLOT_CREATE, NULL);
 	spin_unlock(&mmu->slots_update);
+	if (ret && s.dirty)
+		dirty_unaccount(mmu, &s);
+	dirty_put(s.dirty); /* the set holds its own reference */
 	return ret;
 }
 
@@ -512,11 +606,24 @@ int memslot_set_flags(struct tdp_mmu *mmu, uint32_t id, uint32_t flags)
 		old = cur->slots[idx];
 		changed = old;
 		changed.flags = flags;
-		new = build_set(mmu, cur, idx, &changed, &old);
-		if (!new)
+		changed.dirty = NULL;
+		if (flags & MEMSLOT_DIRTY_LOG)
+			changed.dirty = old.dirty
+						? old.dirty
+						: dirty_alloc(mmu, old.npages);
+		if ((flags & MEMSLOT_DIRTY_LOG) && !changed.dirty)
+			ret = -ENOMEM;
+		else if (!(new = build_set(mmu, cur, idx, &changed, &old)))
 			ret = -ENOMEM;
 		else
 			commit(mmu, new, SLOT_FLAGS, &old);
+		/* A bitmap made here: drop our reference, and its
+		 * accounting if no set took it. */
+		if (changed.dirty && changed.dirty != old.dirty) {
+			if (ret)
+				dirty_unaccount(mmu, &changed);
+			dirty_put(changed.dirty);
+		}
 	}
 	spin_unlock(&mmu->slots_update);
 	return ret;

@@ -24,12 +24,26 @@
 struct tdp_mmu;
 struct memslot_observer;
 
-#define MEMSLOT_MAX	    64	   /* slots per VM */
-#define MEMSLOT_ID_MAX	    0xffff /* ids are 0..MEMSLOT_ID_MAX */
-#define MEMSLOT_READONLY    BIT(0)
-#define MEMSLOT_DIRTY_LOG   BIT(1) /* reserved for issue 5: -EOPNOTSUPP */
-#define MEMSLOT_NO_HUGE	    BIT(2) /* map with 4 KiB pages only */
-#define MEMSLOT_VALID_FLAGS (MEMSLOT_READONLY | MEMSLOT_NO_HUGE)
+#define MEMSLOT_MAX	  64	 /* slots per VM */
+#define MEMSLOT_ID_MAX	  0xffff /* ids are 0..MEMSLOT_ID_MAX */
+#define MEMSLOT_READONLY  BIT(0)
+#define MEMSLOT_DIRTY_LOG BIT(1) /* log writes (mm/tdp/dirty.c) */
+#define MEMSLOT_NO_HUGE	  BIT(2) /* map with 4 KiB pages only */
+#define MEMSLOT_VALID_FLAGS \
+	(MEMSLOT_READONLY | MEMSLOT_DIRTY_LOG | MEMSLOT_NO_HUGE)
+
+/*
+ * The dirty bitmap of a logged slot: bit i is page base_gfn + i.  Every
+ * copy of the slot in successive sets shares it (refs counts the copies
+ * plus any caller holding it), so a bit set by a fault through an older
+ * set is never lost.  Bits are set by faults (mmu_lock for read) and
+ * cleared by tdp_mmu_clear_dirty_log (mmu_lock for write), atomically.
+ */
+struct memslot_dirty {
+	uint32_t refs;
+	uint64_t nwords;
+	uint64_t words[];
+};
 
 struct memslot {
 	uint32_t id;
@@ -44,6 +58,7 @@ struct memslot {
 	 */
 	uint32_t *huge_block_restricted[2];
 	uint64_t huge_blocks[2];
+	struct memslot_dirty *dirty; /* set iff flags has MEMSLOT_DIRTY_LOG */
 };
 
 struct memslot_set {
@@ -71,6 +86,8 @@ void memslot_observer_unregister(struct tdp_mmu *mmu,
  */
 struct memslot_set *memslot_set_current(struct tdp_mmu *mmu);
 const struct memslot *memslot_find(const struct memslot_set *set, uint64_t gfn);
+const struct memslot *memslot_find_id(const struct memslot_set *set,
+				      uint32_t id);
 
 /* Host frame backing @gfn, which must lie in @slot. */
 static inline uint64_t memslot_gfn_to_pfn(const struct memslot *slot,
@@ -78,6 +95,34 @@ static inline uint64_t memslot_gfn_to_pfn(const struct memslot *slot,
 {
 	return (slot->host_base >> PAGE_SHIFT) + (gfn - slot->base_gfn);
 }
+
+/* Bytes accounted for a dirty bitmap of @npages. */
+static inline uint64_t memslot_dirty_bytes(uint64_t npages)
+{
+	return sizeof(struct memslot_dirty) + ((npages + 63) / 64) * 8;
+}
+
+/* Record a write to @gfn (in @slot) in its dirty bitmap, if it has one. */
+static inline bool memslot_mark_dirty(const struct memslot *slot, uint64_t gfn)
+{
+	uint64_t i = gfn - slot->base_gfn;
+
+	if (!slot->dirty)
+		return false;
+	__atomic_fetch_or(&slot->dirty->words[i / 64], 1ull << (i % 64),
+			  __ATOMIC_RELAXED);
+	return true;
+}
+
+/*
+ * Keep a slot's bitmap alive across a yield (the slot itself may go);
+ * memslot_dirty_put() drops the reference.
+ */
+static inline void memslot_dirty_hold(struct memslot_dirty *d)
+{
+	__atomic_add_fetch(&d->refs, 1, __ATOMIC_RELAXED);
+}
+void memslot_dirty_put(struct memslot_dirty *d);
 
 /* Largest leaf level (1..max_level) usable for @gfn in @slot right now. */
 int memslot_max_level(const struct memslot *slot, uint64_t gfn, int max_level);

@@ -37,9 +37,16 @@ void tdp_fault_begin(struct tdp_mmu *mmu, struct tdp_fault *f,
 		f->result = TDP_MAP_READONLY;
 }
 
-static uint64_t slot_perms(const struct memslot *slot)
+/*
+ * What the new leaf grants.  In a logged slot only a write fault makes a
+ * page writable, after setting its dirty bit (see dirty.c): a read fault
+ * maps it read-only so that the first write still faults.
+ */
+static uint64_t slot_perms(const struct memslot *slot, uint64_t access)
 {
 	if (slot->flags & MEMSLOT_READONLY)
+		return SPTE_R | SPTE_X;
+	if ((slot->flags & MEMSLOT_DIRTY_LOG) && !(access & TDP_ACC_WRITE))
 		return SPTE_R | SPTE_X;
 	return SPTE_RWX;
 }
@@ -98,7 +105,7 @@ static int map_locked(struct tdp_mmu *mmu, struct tdp_fault *f)
 		memslot_max_level(slot, f->gfn, READ_ONCE(mmu->max_huge_level));
 	uint64_t base = tdp_level_base(f->gfn, level);
 	spte_t leaf = spte_make_leaf(memslot_gfn_to_pfn(slot, base), level,
-				     slot_perms(slot));
+				     slot_perms(slot, f->access));
 	struct tdp_flush fl;
 	struct tdp_iter it;
 	int ret = TDP_MAP_RETRY;
@@ -108,6 +115,12 @@ static int map_locked(struct tdp_mmu *mmu, struct tdp_fault *f)
 		if (spte_is_frozen(it.old_spte))
 			break; /* someone else is changing it: retry */
 		if (it.level == level) {
+			/*
+			 * Set the bit before the leaf becomes writable: a
+			 * clear (write lock) then always sees both.
+			 */
+			if ((leaf & SPTE_W) && memslot_mark_dirty(slot, f->gfn))
+				stat_inc(&mmu->stats.dirty_marked);
 			ret = install_leaf(mmu, &fl, &it, leaf, f->access);
 			if (ret == TDP_MAP_OK)
 				f->level = level;

@@ -113,6 +113,13 @@ bool tdp_zap_leafs(struct tdp_mmu *mmu, struct tdp_root *root, uint64_t start,
  */
 bool tdp_mmu_zap_pt(struct tdp_mmu *mmu, struct tdp_root *root, uint64_t gfn,
 		    int level, struct tdp_flush *fl);
+/*
+ * Remove write access from every leaf of @root in [start, end) (mmu_lock
+ * for write, not inside EBR); the caller commits @fl.  Returns whether any
+ * leaf lost it.
+ */
+bool tdp_wrprot_leafs(struct tdp_mmu *mmu, struct tdp_root *root,
+		      uint64_t start, uint64_t end, struct tdp_flush *fl);
 /* Zap a whole root (invalid, or being torn down) under the read lock. */
 void tdp_zap_root(struct tdp_mmu *mmu, struct tdp_root *root, bool shared);
 

@@ -24,6 +24,7 @@ struct tdp_mmu *tdp_mmu_create(void *owner)
 	list_init(&mmu->observers);
 	mmu->slot_flush_policy = TDP_SLOT_FLUSH_TARGETED;
 	mmu->max_huge_level = TDP_MAX_HUGE_LEVEL;
+	mmu->eager_split = true;
 	mmu->owner = owner;
 	if (memslot_init(mmu))
 		goto fail;
@@ -75,4 +76,9 @@ int tdp_mmu_set_max_huge_level(struct tdp_mmu *mmu, int level)
 		return -EINVAL;
 	__atomic_store_n(&mmu->max_huge_level, level, __ATOMIC_RELAXED);
 	return 0;
+}
+
+void tdp_mmu_set_eager_split(struct tdp_mmu *mmu, bool on)
+{
+	__atomic_store_n(&mmu->eager_split, on, __ATOMIC_RELAXED);
 }

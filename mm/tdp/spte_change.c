@@ -69,6 +69,37 @@ static void account_ad(struct tdp_mmu *mmu, spte_t old, spte_t new,
 		stat_inc(&mmu->stats.accessed_propagated);
 }
 
+/*
+ * Is @new (at @level) a table made by splitting the huge leaf @old?  The
+ * splitter links only fully built tables, whose first entry maps @old's
+ * first frame with @old's permissions; nothing else puts a table where a
+ * leaf was (faults zap the leaf first).
+ */
+static bool is_split(spte_t old, spte_t new, int level)
+{
+	spte_t first;
+
+	if (level < 2 || !spte_is_leaf(old, level) ||
+	    !spte_is_table(new, level))
+		return false;
+	first = tdp_read_spte(platform_phys_to_virt(spte_phys(new)));
+	return spte_is_leaf(first, level - 1) &&
+	       spte_phys(first) == spte_phys(old) &&
+	       spte_perms(first) == spte_perms(old);
+}
+
+/*
+ * A huge leaf became a table of 512 smaller leaves with the same frames
+ * and bits: every translation the vCPUs may cache stays right, so no
+ * flush; only the leaf counts move.
+ */
+static void handle_split(struct tdp_mmu *mmu, int level)
+{
+	tdp_stat_add(&mmu->stats.leaves[level], -1);
+	tdp_stat_add(&mmu->stats.leaves[level - 1], SPTE_PER_PAGE);
+	stat_inc(&mmu->stats.splits);
+}
+
 void tdp_handle_changed_spte(struct tdp_mmu *mmu, struct tdp_flush *fl,
 			     uint64_t gfn, spte_t old, spte_t new, int level,
 			     bool shared)
@@ -82,6 +113,12 @@ void tdp_handle_changed_spte(struct tdp_mmu *mmu, struct tdp_flush *fl,
 		return;
 	/* A leaf may change its bits, never its frame: zap it first. */
 	BUG_ON(was_leaf && is_leaf && !same_frame);
+	if (is_split(old, new, level)) {
+		handle_split(mmu, level);
+		return;
+	}
+	if (was_leaf && is_leaf && (old & ~new &SPTE_W))
+		stat_inc(&mmu->stats.wrprot);
 
 	if (was_leaf != is_leaf) {
 		if (was_leaf)

@@ -75,6 +75,16 @@ struct tdp_mmu_stats {
 	uint64_t dirty_propagated;    /* dirty leaves removed or cleaned */
 	uint64_t accessed_propagated; /* accessed leaves removed or aged */
 	uint64_t yields;
+	/* dirty logging, splitting, recovery, aging (issue 5) */
+	uint64_t dirty_marked;	    /* write faults that set a dirty bit */
+	uint64_t wrprot;	    /* leaves that lost write access */
+	uint64_t dirty_gets;	    /* tdp_mmu_get_dirty_log calls */
+	uint64_t dirty_clears;	    /* tdp_mmu_clear_dirty_log calls */
+	uint64_t splits;	    /* huge leaves split into a table */
+	uint64_t split_zaps;	    /* huge leaves zapped: no memory to split */
+	uint64_t split_cache_fills; /* times the split cache was topped up */
+	uint64_t recovered;	    /* tables zapped by huge-page recovery */
+	uint64_t aged;		    /* accessed bits cleared by aging */
 };
 
 /* An observer of memslot removal (DELETE, or the old place of a MOVE). */
@@ -102,6 +112,7 @@ struct tdp_mmu {
 	struct list_head observers; /* under slots_update */
 	enum tdp_slot_flush_policy slot_flush_policy;
 	int max_huge_level; /* 1, 2 or 3 (default 3: 1 GiB) */
+	bool eager_split;   /* split huge leaves when logging starts */
 	void *owner;
 	struct tdp_mmu_stats stats;
 };
@@ -124,6 +135,8 @@ void tdp_mmu_get_stats(struct tdp_mmu *mmu, struct tdp_mmu_stats *out);
 void tdp_mmu_set_slot_flush_policy(struct tdp_mmu *mmu,
 				   enum tdp_slot_flush_policy policy);
 int tdp_mmu_set_max_huge_level(struct tdp_mmu *mmu, int level);
+/* Split huge leaves eagerly when dirty logging starts (default on). */
+void tdp_mmu_set_eager_split(struct tdp_mmu *mmu, bool on);
 
 /* ---- roots (root.c) ---- */
 
@@ -218,5 +231,56 @@ unsigned long tdp_mmu_recover_huge_pages(struct tdp_mmu *mmu, uint64_t start,
  */
 int tdp_mmu_restrict_huge(struct tdp_mmu *mmu, uint64_t gfn);
 int tdp_mmu_unrestrict_huge(struct tdp_mmu *mmu, uint64_t gfn);
+
+/* ---- dirty logging (dirty.c) ---- */
+
+/*
+ * A slot with MEMSLOT_DIRTY_LOG (set at creation or with
+ * memslot_set_flags) is mapped with 4 KiB leaves, and a leaf is writable
+ * only while its page's bit is set: the first write after a clear faults,
+ * sets the bit and makes the leaf writable again.
+ *
+ * tdp_mmu_get_dirty_log() copies slot @id's bitmap into @bitmap (@nwords
+ * 64-bit words, at least (npages + 63) / 64).  It changes nothing.
+ *
+ * tdp_mmu_clear_dirty_log() clears, for the pages [first, first + npages)
+ * of slot @id (offsets in pages from the slot's start; @first a multiple
+ * of 64), the bits that are set in @mask (bit i is page first + i), and
+ * write-protects those pages again, with one TLB flush for the call and
+ * none if no writable leaf was found.  Returns the number of bits that
+ * were cleared, or -ENOENT (no slot), -EINVAL (not logging, or a bad
+ * range).
+ */
+int tdp_mmu_get_dirty_log(struct tdp_mmu *mmu, uint32_t id, uint64_t *bitmap,
+			  uint64_t nwords);
+long tdp_mmu_clear_dirty_log(struct tdp_mmu *mmu, uint32_t id, uint64_t first,
+			     uint64_t npages, const uint64_t *mask);
+
+/* ---- eager splitting (split.c) ---- */
+
+/*
+ * Split every huge leaf in [start, end) down to @target_level leaves
+ * (1: 4 KiB, 2: 2 MiB) that map the same frames with the same bits.  Runs
+ * under mmu_lock held for read (do not hold it), linking each fully built
+ * table with one compare-and-exchange; tables come from a small cache
+ * refilled outside the lock.  When memory runs out the huge leaf is
+ * zapped instead: the next fault maps it at 4 KiB.  A split changes no
+ * translation, so it needs no TLB flush.  Returns the number of leaves
+ * split.
+ */
+unsigned long tdp_mmu_split_huge_pages(struct tdp_mmu *mmu, uint64_t start,
+				       uint64_t end, int target_level);
+
+/* ---- aging (age.c) ---- */
+
+/*
+ * tdp_mmu_age_gfn(): test and clear the accessed bits of the leaves
+ * mapping [start, end) in every valid root (mmu_lock for read); returns
+ * whether any was set.  EPT A/D bits are always on here, so clearing a
+ * bit takes nothing away from the vCPUs and needs no TLB flush.
+ * tdp_mmu_test_age_gfn(): the same test, clearing nothing.
+ */
+bool tdp_mmu_age_gfn(struct tdp_mmu *mmu, uint64_t start, uint64_t end);
+bool tdp_mmu_test_age_gfn(struct tdp_mmu *mmu, uint64_t start, uint64_t end);
 
 #endif

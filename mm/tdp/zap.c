@@ -148,6 +148,7 @@ unsigned long tdp_mmu_recover_huge_pages(struct tdp_mmu *mmu, uint64_t start,
 			    !huge_allowed(mmu, it.gfn, it.level))
 				continue;
 			tdp_set_spte_locked(mmu, &fl, &it, SPTE_NONPRESENT);
+			stat_inc(&mmu->stats.recovered);
 			zapped++;
 		}
 		/* The tables go once we leave EBR: flush before. */
