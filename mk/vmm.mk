@@ -12,3 +12,8 @@ TEST_DEPS += guests
 HOST_TESTS += test_vmx_caps
 HOST_SRCS_test_vmx_caps := tests/host/test_vmx_caps.c \
 	arch/x86/vmx/vmx_caps.c arch/x86/vmx/vmx_names.c
+
+##   test_guest_layout  start info, GDT and identity map in guest RAM
+HOST_TESTS += test_guest_layout
+HOST_SRCS_test_guest_layout := tests/host/test_guest_layout.c \
+	vmm/guest_layout.c
