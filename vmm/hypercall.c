@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+/* The VMCALL ABI (docs/guest-abi.md, vmm/guest_abi.h). */
+#include "vmm/vm.h"
+#include "arch/x86/vmx/vmx.h"
+#include "arch/x86/cpu.h"
+#include "lib/printf.h"
+
+static bool guest_long_mode(void)
+{
+	return vmread(VMCS_GUEST_EFER) & EFER_LMA;
+}
+
+static int64_t hc_console_write(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (len > TIDAL_CONSOLE_MAX)
+		len = TIDAL_CONSOLE_MAX;
+	/* The buffer must lie in RAM: check without overflowing. */
+	if (gpa > vm->mem_bytes || len > vm->mem_bytes - gpa)
+		return TIDAL_E_FAULT;
+	console_write(vm, &vm->com1_out, (const char *)vm->ram + gpa, len);
+	return (int64_t)len;
+}
+
+void handle_vmcall(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	struct guest_regs *r = &v->regs;
+	bool lm = guest_long_mode();
+	uint64_t mask = lm ? ~0ull : 0xffffffffull;
+	uint64_t nr = r->rax & mask, a = r->rbx & mask, b = r->rcx & mask;
+	unsigned int cpl = (vmread(VMCS_GUEST_SS_AR) >> 5) & 3;
+	int64_t ret;
+
+	vm->stats.vmcall++;
+	if (cpl != 0) {
+		ret = TIDAL_E_PERM;
+		goto out;
+	}
+	switch (nr) {
+	case TIDAL_HC_VERSION:
+		ret = TIDAL_ABI_VERSION;
+		break;
+	case TIDAL_HC_CONSOLE_WRITE:
+		ret = hc_console_write(vm, a, b);
+		break;
+	case TIDAL_HC_EXIT:
+		devices_flush(vm);
+		printk("tidal: vm: guest exited with status %u (VMCALL)\n",
+		       (uint32_t)a);
+		vm->state = VM_EXITED;
+		vm->status = (int)(uint32_t)a;
+		return;
+	case TIDAL_HC_GET_COUNTER:
+		ret = a < TIDAL_CTR_COUNT ? (int64_t)vm_counter(vm, (unsigned int)a)
+					  : TIDAL_E_INVAL;
+		break;
+	default:
+		ret = TIDAL_E_NOSYS;
+	}
+out:
+	r->rax = (uint64_t)ret & mask;
+	vcpu_skip_insn(v);
+}
