@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Guest memory through the TDP MMU: one memslot for guest RAM, the vCPU's
+ * EPTP taken from its TDP MMU root, EPT violations handed to the fault
+ * path, and the MMU's flush and reload requests turned into INVEPT.
+ *
+ * tidal runs one vCPU, on the CPU that called vmm_start(), and the MMU is
+ * only called from that CPU between VM exits and entries, so a flush
+ * request is served by a local INVEPT: no other CPU can hold translations
+ * of this VM.
+ */
+#include "vmm/vm.h"
+#include "arch/x86/ept.h"
+#include "arch/x86/vmx/vmx.h"
+#include "lib/ebr.h"
+#include "lib/printf.h"
+#include "mm/memslot.h"
+#include "mm/tdp/tdp_mmu.h"
+
+#define RAM_SLOT_ID 0
+
+int vm_mem_init(struct vm *vm)
+{
+	int err;
+
+	vm->mmu = tdp_mmu_create(vm);
+	if (!vm->mmu) {
+		pr_err("tidal: vm: no memory for the TDP MMU\n");
+		return -1;
+	}
+	/* Huge leaves only as large as EPT allows on this CPU. */
+	vm->mmu->max_huge_level = vmx_caps.ept_1g ? 3 : vmx_caps.ept_2m ? 2 : 1;
+	err = memslot_create(vm->mmu, RAM_SLOT_ID, 0, vm->mem_bytes,
+			     vm->ram_pa, 0);
+	if (err) {
+		pr_err("tidal: vm: memslot for guest RAM refused (error %d)\n",
+		       err);
+		tdp_mmu_destroy(vm->mmu);
+		vm->mmu = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void vm_mem_destroy(struct vm *vm)
+{
+	struct vcpu *v = &vm->vcpu;
+
+	if (!vm->mmu)
+		return;
+	if (v->root) {
+		tdp_mmu_put_root(vm->mmu, v->root);
+		v->root = NULL;
+	}
+	tdp_mmu_destroy(vm->mmu);
+	vm->mmu = NULL;
+}
+
+int vm_mem_load_root(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	struct tdp_root *root;
+
+	if (v->root && tdp_root_is_valid(v->root))
+		return 0;
+	/* An invalid root is never reused: drop it and take the current one. */
+	if (v->root) {
+		tdp_mmu_put_root(vm->mmu, v->root);
+		v->root = NULL;
+	}
+	root = tdp_mmu_get_root(vm->mmu, TDP_ROLE_DEFAULT);
+	if (!root)
+		return -1;
+	v->root = root;
+	v->eptp = ept_root_eptp(root);
+	if (vmwrite(VMCS_EPT_POINTER, v->eptp))
+		return -1;
+	/* Nothing cached for this EPTP may survive from an older tree. */
+	ept_flush(v->eptp);
+	return 0;
+}
+
+enum mem_fault vm_mem_fault(struct vcpu *v, uint64_t gpa, uint64_t qual)
+{
+	uint64_t access = 0;
+	int r;
+
+	if (qual & BIT(0))
+		access |= TDP_ACC_READ;
+	if (qual & BIT(1))
+		access |= TDP_ACC_WRITE;
+	if (qual & BIT(2))
+		access |= TDP_ACC_EXEC;
+	r = tdp_map(v->vm->mmu, v->root, gpa, access);
+	switch (r) {
+	case TDP_MAP_OK:
+		return MEM_FAULT_FIXED;
+	case TDP_MAP_RETRY:
+		return MEM_FAULT_RETRY;
+	case TDP_MAP_READONLY:
+		return MEM_FAULT_READONLY;
+	case -ENOMEM:
+		return MEM_FAULT_NOMEM;
+	default: /* no slot, or beyond the guest-physical width */
+		return MEM_FAULT_NOSLOT;
+	}
+}
+
+void vm_mem_counts(struct vm *vm, struct vm_mem_counts *c)
+{
+	struct tdp_mmu_stats s;
+
+	*c = (struct vm_mem_counts){ 0 };
+	if (!vm->mmu)
+		return;
+	tdp_mmu_get_stats(vm->mmu, &s);
+	for (int level = 1; level <= 3; level++)
+		c->mapped[level - 1] = s.leaves[level];
+	for (int level = 1; level <= TDP_MAX_LEVEL; level++)
+		c->pt_pages += s.pt_pages[level];
+	c->flush_req = s.flush_requests;
+	c->flush_done = s.flushes;
+	c->flush_avoided = s.flushes_avoided;
+}
+
+void vm_mem_dump_walk(struct vm *vm, uint64_t gpa)
+{
+	struct tdp_root *root = vm->vcpu.root;
+	uint64_t gfn = gpa >> PAGE_SHIFT;
+	spte_t *table;
+
+	if (!root) {
+		printk("tidal: ept: no root loaded\n");
+		return;
+	}
+	ebr_read_lock();
+	table = root->spt;
+	for (int level = TDP_ROOT_LEVEL; level >= 1; level--) {
+		unsigned int idx = tdp_spte_index(gfn, level);
+		spte_t s = __atomic_load_n(&table[idx], __ATOMIC_ACQUIRE);
+
+		printk("tidal: ept:   level %d index %3u entry %016llx%s\n",
+		       level, idx, (unsigned long long)s,
+		       spte_is_leaf(s, level) ? " (leaf)" : "");
+		if (!spte_is_table(s, level))
+			break;
+		table = platform_phys_to_virt(spte_phys(s));
+	}
+	ebr_read_unlock();
+}
+
+/*
+ * The MMU's requests.  tidal runs the VM's only vCPU on this CPU, and the
+ * MMU runs between exits, so the vCPU is not in guest mode now.
+ */
+void platform_flush_guest_tlbs(void *owner)
+{
+	struct vm *vm = owner;
+	struct vcpu *v = &vm->vcpu;
+
+	if (v->root && v->eptp)
+		ept_flush(v->eptp);
+	/*
+	 * INVEPT drops the combined (linear + physical) translations tagged
+	 * with the EPTP whatever their VPID, so no INVVPID is needed here.
+	 */
+}
+
+void platform_reload_guest_roots(void *owner)
+{
+	/*
+	 * Nothing runs the guest while the MMU works (see above); the next
+	 * entry sees the root is invalid in vm_mem_load_root() and reloads
+	 * it with a local flush.
+	 */
+	(void)owner;
+}

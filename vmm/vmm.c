@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vmm_start(): from the booted machine to a finished guest.  Options come
+ * from tidal's command line, the guest from the first multiboot2 module.
+ * The return value is the power-off status: the guest's exit status, or
+ * failure when anything went wrong or tidal had to stop the guest.
+ */
+#include "vmm/vmm.h"
+#include "vmm/vm.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/vmx/vmx.h"
+#include "boot/bootinfo.h"
+#include "lib/cmdline.h"
+#include "lib/printf.h"
+#include "mm/paging.h"
+
+#define DEFAULT_MEM (64 * MiB)
+
+static struct vm the_vm;
+
+/* "64M", "1G", "65536K", "4194304": bytes, or 0 when malformed. */
+static uint64_t parse_size(const char *s)
+{
+	uint64_t v = 0;
+	const char *p = s;
+
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return 0;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (p == s)
+		return 0;
+	switch (*p) {
+	case 'K': case 'k': v <<= 10; p++; break;
+	case 'M': case 'm': v <<= 20; p++; break;
+	case 'G': case 'g': v <<= 30; p++; break;
+	}
+	return *p ? 0 : v;
+}
+
+/* "500ms", "2s", "3" (seconds): nanoseconds, or 0 when malformed. */
+static uint64_t parse_time(const char *s)
+{
+	uint64_t v = 0;
+	const char *p = s;
+
+	for (; *p >= '0' && *p <= '9' && v < 1000000000ull; p++)
+		v = v * 10 + (uint64_t)(*p - '0');
+	if (p == s)
+		return 0;
+	if (p[0] == 'm' && p[1] == 's' && !p[2])
+		return v * 1000000ull;
+	if ((p[0] == 's' && !p[1]) || !p[0])
+		return v * 1000000000ull;
+	return 0;
+}
+
+static int parse_options(const char *cmdline, uint64_t *mem,
+			 uint64_t *timeout)
+{
+	char buf[32];
+	const char *why;
+
+	*mem = DEFAULT_MEM;
+	*timeout = 0;
+	if (cmdline_get(cmdline, "mem", buf, sizeof(buf))) {
+		*mem = parse_size(buf);
+		why = *mem ? guest_mem_check(*mem) : "not a size";
+		if (why) {
+			printk("tidal: bad mem=%s: %s\n", buf, why);
+			return -1;
+		}
+	}
+	if (cmdline_get(cmdline, "timeout", buf, sizeof(buf))) {
+		*timeout = parse_time(buf);
+		if (!*timeout) {
+			printk("tidal: bad timeout=%s: want e.g. 500ms or 2s\n",
+			       buf);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* GRUB gives "path args..." for a module: the guest gets the args. */
+static const char *guest_args(const char *modline)
+{
+	const char *p = modline;
+
+	if (*p != '/')
+		return modline;
+	while (*p && *p != ' ')
+		p++;
+	while (*p == ' ')
+		p++;
+	return p;
+}
+
+int vmm_start(const struct boot_info *bi)
+{
+	const struct boot_module *mod;
+	struct vm *vm = &the_vm;
+	uint64_t mem, timeout;
+	int status;
+
+	if (parse_options(bi->cmdline, &mem, &timeout))
+		return 1;
+	if (bi->module_count == 0) {
+		printk("tidal: guest: no guest module: nothing to run\n");
+		return 0;
+	}
+	if (bi->module_count > 1)
+		printk("tidal: guest: %u modules given: running the first\n",
+		       bi->module_count);
+	mod = &bi->modules[0];
+
+	/* The PIC is not tidal's: keep its interrupts from reaching us. */
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+
+	if (vmx_init() || vmx_cpu_on())
+		return 1;
+	if (vm_create(vm, mem, phys_to_virt(mod->start),
+		      (size_t)(mod->end - mod->start), guest_args(mod->cmdline),
+		      timeout)) {
+		vmx_cpu_off();
+		return 1;
+	}
+	printk("tidal: vm: starting guest \"%s\" (%llu MiB%s)\n",
+	       guest_args(mod->cmdline), (unsigned long long)(mem >> 20),
+	       timeout ? ", time limit set" : "");
+	vm_run(vm);
+	vm_print_summary(vm);
+	status = vm->state == VM_EXITED ? vm->status : 1;
+	vm_destroy(vm);
+	vmx_cpu_off();
+	printk("tidal: vm: done, status %d\n", status);
+	return status;
+}
