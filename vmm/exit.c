@@ -256,7 +256,7 @@ static void write_gpr(struct vcpu *v, unsigned int n, uint64_t val)
 }
 
 /* The guest wrote CR0: keep tidal's fixed bits, follow paging changes. */
-static bool write_cr0(struct vcpu *v, uint64_t val)
+static bool guest_write_cr0(struct vcpu *v, uint64_t val)
 {
 	const struct vmx_caps *c = &vmx_caps;
 	uint64_t efer = vmread(VMCS_GUEST_EFER);
@@ -286,7 +286,7 @@ static bool write_cr0(struct vcpu *v, uint64_t val)
 	return true;
 }
 
-static bool write_cr4(struct vcpu *v, uint64_t val)
+static bool guest_write_cr4(struct vcpu *v, uint64_t val)
 {
 	const struct vmx_caps *c = &vmx_caps;
 
@@ -310,9 +310,9 @@ static void handle_cr(struct vcpu *v, uint64_t qual)
 	switch (type) {
 	case 0: /* MOV to CR */
 		if (cr == 0)
-			ok_ = write_cr0(v, read_gpr(v, reg));
+			ok_ = guest_write_cr0(v, read_gpr(v, reg));
 		else if (cr == 4)
-			ok_ = write_cr4(v, read_gpr(v, reg));
+			ok_ = guest_write_cr4(v, read_gpr(v, reg));
 		else if (cr == 3)
 			vmwrite(VMCS_GUEST_CR3, read_gpr(v, reg));
 		else
@@ -325,13 +325,13 @@ static void handle_cr(struct vcpu *v, uint64_t qual)
 			ok_ = false;
 		break;
 	case 2: /* CLTS */
-		ok_ = write_cr0(v, vmread(VMCS_CR0_SHADOW) & ~X86_CR0_TS);
+		ok_ = guest_write_cr0(v, vmread(VMCS_CR0_SHADOW) & ~X86_CR0_TS);
 		break;
 	case 3: { /* LMSW: low 4 bits, cannot clear PE */
 		uint64_t cr0 = vmread(VMCS_CR0_SHADOW);
 		uint64_t src = (qual >> 16) & 0xf;
 
-		ok_ = write_cr0(v, (cr0 & ~0xeull) | (src & 0xe) |
+		ok_ = guest_write_cr0(v, (cr0 & ~0xeull) | (src & 0xe) |
 					   ((cr0 | src) & 1));
 		break;
 	}
