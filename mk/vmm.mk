@@ -24,3 +24,14 @@ KERNEL_SRCS += arch/x86/vmx/entry.S arch/x86/vmx/vmx.c arch/x86/ept.c \
 	vmm/devices.c vmm/vm_mem.c vmm/stats.c \
 	arch/x86/vmx/vmx_caps.c arch/x86/vmx/vmx_names.c \
 	vmm/elf_loader.c vmm/guest_layout.c
+
+# `make run`/`make iso` boot the demo guest unless GUEST= says otherwise
+# (GUEST= with nothing boots tidal alone).
+GUEST ?= $(BUILD)/guests/demo.elf
+
+## Guest boot tests (tests/boot/guest-*.t, Bochs tigerlake; logs in
+## build/boot-tests/): hello32/64, cpuid, hltio, memtest, oob, triplefault,
+## bad ELF, spin with timeout=, demo; guest-kvm.t repeats them under KVM
+## when nested VMX is there, else prints a SKIP.
+BOOT_TESTS += $(sort $(wildcard tests/boot/guest-*.t))
+TEST_DEPS += $(BUILD)/tidal.elf

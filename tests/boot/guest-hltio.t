@@ -1,0 +1,16 @@
+#!/bin/sh
+# HLT exits and the emulated I/O devices (16550, 0xe9, exit port).
+. "$(dirname "$0")/guestlib.sh"
+
+boot_guest hltio "$BUILD/guests/hltio.elf" "" ""
+expect "guest: hltio: five HLT exits counted: ok" "HLT exits and resumes"
+expect "guest: hltio: COM1 scratch register: ok" "16550 scratch register"
+expect "guest: hltio: COM1 divisor latch: ok" "16550 divisor latch behind DLAB"
+expect "guest: hltio: COM1 LSR idle: ok" "16550 LSR"
+expect "guest: hltio: unused port reads 0xff: ok" "unused ports float high"
+expect "guest: hltio: port e9 works" "port 0xe9"
+expect "tidal: vm: guest exited with status 0 (exit port)" "exit port ends the VM"
+expect_re "tidal: summary:   HLT +5$" "summary counts 5 HLT exits"
+expect_not "FAIL" "no check failed"
+expect_status 0
+finish
