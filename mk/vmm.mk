@@ -35,3 +35,9 @@ GUEST ?= $(BUILD)/guests/demo.elf
 ## when nested VMX is there, else prints a SKIP.
 BOOT_TESTS += $(sort $(wildcard tests/boot/guest-*.t))
 TEST_DEPS += $(BUILD)/tidal.elf
+
+##   test_vmm_gdb     a VM around the real TDP MMU, stopped for gdb;
+##                    tests/boot/guest-gdb.t runs tools/gdb/tidal_vmm.py on it
+HOST_TESTS += test_vmm_gdb
+HOST_SRCS_test_vmm_gdb := tests/host/test_vmm_gdb.c $(MMU_CORE_SRCS) \
+	$(MMU_LIB_SRCS)
