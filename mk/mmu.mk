@@ -2,11 +2,11 @@
 
 CORE_SRCS += mm/tdp/iter.c mm/tdp/pt.c mm/tdp/spte_change.c mm/tdp/root.c \
 	mm/tdp/fault.c mm/tdp/zap.c mm/tdp/mmu.c mm/tdp/dirty.c \
-	mm/tdp/split.c mm/tdp/age.c mm/memslot.c
+	mm/tdp/split.c mm/tdp/age.c mm/tdp/mirror.c mm/memslot.c
 
 MMU_CORE_SRCS := mm/tdp/iter.c mm/tdp/pt.c mm/tdp/spte_change.c \
 	mm/tdp/root.c mm/tdp/fault.c mm/tdp/zap.c mm/tdp/mmu.c mm/tdp/dirty.c \
-	mm/tdp/split.c mm/tdp/age.c mm/memslot.c
+	mm/tdp/split.c mm/tdp/age.c mm/tdp/mirror.c mm/memslot.c mm/guard.c
 # The lock and EBR implementations the MMU runs on.
 MMU_LIB_SRCS := lib/lock_cpu.c lib/spinlock.c lib/rwlock.c lib/ebr.c
 

@@ -277,6 +277,8 @@ int tdp_mmu_restrict_huge(struct tdp_mmu *mmu, uint64_t gfn)
 	struct tdp_flush fl;
 	int ret;
 
+	if (tdp_mmu_is_bugged(mmu))
+		return -EIO;
 	tdp_flush_init(&fl, true);
 	rwlock_write_lock(&mmu->mmu_lock);
 	ret = adjust_restriction(mmu, gfn, 1);
@@ -296,6 +298,8 @@ int tdp_mmu_unrestrict_huge(struct tdp_mmu *mmu, uint64_t gfn)
 {
 	int ret;
 
+	if (tdp_mmu_is_bugged(mmu))
+		return -EIO;
 	rwlock_write_lock(&mmu->mmu_lock);
 	ret = adjust_restriction(mmu, gfn, -1);
 	rwlock_write_unlock(&mmu->mmu_lock);
@@ -426,7 +430,9 @@ static void notify_removed(struct tdp_mmu *mmu, const struct memslot *old)
 static void commit(struct tdp_mmu *mmu, struct memslot_set *new,
 		   enum slot_change change, const struct memslot *old)
 {
-	bool zap_all = READ_ONCE(mmu->slot_flush_policy) == TDP_SLOT_FLUSH_ALL;
+	/* Mirror roots are never fast-zapped: always targeted for them. */
+	bool zap_all = READ_ONCE(mmu->slot_flush_policy) == TDP_SLOT_FLUSH_ALL &&
+		       !tdp_mmu_is_protected(mmu);
 	struct memslot_set *prev = mmu->slots;
 	int zap_level = 0; /* 0: nothing to zap */
 	uint32_t on = 0, off = 0, now = 0;
@@ -514,6 +520,9 @@ int memslot_create(struct tdp_mmu *mmu, uint32_t id, uint64_t gpa,
 	    !(s.dirty = dirty_alloc(mmu, s.npages)))
 		return -ENOMEM;
 
+	/* A bugged VM refuses every change (mm/tdp/mirror.c). */
+	if (tdp_mmu_is_bugged(mmu))
+		return -EIO;
 	spin_lock(&mmu->slots_update);
 	cur = mmu->slots;
 	if (find_index(cur, id) >= 0 || overlaps(cur, s.base_gfn, s.npages, -1))
@@ -537,6 +546,9 @@ int memslot_delete(struct tdp_mmu *mmu, uint32_t id)
 	struct memslot old;
 	int idx, ret = 0;
 
+	/* A bugged VM refuses every change (mm/tdp/mirror.c). */
+	if (tdp_mmu_is_bugged(mmu))
+		return -EIO;
 	spin_lock(&mmu->slots_update);
 	cur = mmu->slots;
 	idx = find_index(cur, id);
@@ -560,6 +572,9 @@ int memslot_move(struct tdp_mmu *mmu, uint32_t id, uint64_t new_gpa)
 	struct memslot old, moved;
 	int idx, ret;
 
+	/* A bugged VM refuses every change (mm/tdp/mirror.c). */
+	if (tdp_mmu_is_bugged(mmu))
+		return -EIO;
 	spin_lock(&mmu->slots_update);
 	cur = mmu->slots;
 	idx = find_index(cur, id);
@@ -597,6 +612,9 @@ int memslot_set_flags(struct tdp_mmu *mmu, uint32_t id, uint32_t flags)
 	ret = check_flags(flags);
 	if (ret)
 		return ret;
+	/* A bugged VM refuses every change (mm/tdp/mirror.c). */
+	if (tdp_mmu_is_bugged(mmu))
+		return -EIO;
 	spin_lock(&mmu->slots_update);
 	cur = mmu->slots;
 	idx = find_index(cur, id);

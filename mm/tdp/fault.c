@@ -25,6 +25,10 @@ void tdp_fault_begin(struct tdp_mmu *mmu, struct tdp_fault *f,
 	ebr_read_lock();
 	set = memslot_set_current(mmu);
 	f->slot_gen = set->generation;
+	if (tdp_mmu_is_bugged(mmu)) {
+		f->result = -EIO;
+		return;
+	}
 	if (f->gfn >= TDP_MAX_GFN) {
 		f->result = -EINVAL;
 		return;
@@ -159,7 +163,9 @@ int tdp_fault_finish(struct tdp_mmu *mmu, struct tdp_fault *f)
 		ret = TDP_MAP_RETRY;
 	else
 		ret = map_locked(mmu, f);
-	if (ret == TDP_MAP_RETRY)
+	if (tdp_mmu_is_bugged(mmu))
+		ret = -EIO; /* this fault, or a concurrent one, bugged it */
+	else if (ret == TDP_MAP_RETRY)
 		stat_inc(&mmu->stats.fault_retries);
 	rwlock_read_unlock(&mmu->mmu_lock);
 out:

@@ -126,6 +126,35 @@ void tdp_zap_root(struct tdp_mmu *mmu, struct tdp_root *root, bool shared);
 /* Free an unreferenced root and whatever tables it still holds. */
 void tdp_root_free(struct tdp_mmu *mmu, struct tdp_root *root);
 
+/*
+ * Mirror roots (mirror.c).  tdp_set_spte_atomic and tdp_set_spte_locked
+ * hand changes of a mirror SPTE to these; tdp_handle_changed_spte reports
+ * every leaf or table that left a protected VM's tree through
+ * tdp_mirror_removed_leaf / tdp_mirror_removed_table, so the guard drops
+ * it too.
+ */
+int __must_check tdp_mirror_set_spte_atomic(struct tdp_mmu *mmu,
+					    struct tdp_flush *fl,
+					    struct tdp_iter *it, spte_t new);
+void tdp_mirror_set_spte_locked(struct tdp_mmu *mmu, struct tdp_flush *fl,
+				struct tdp_iter *it, spte_t new);
+void tdp_mirror_removed_leaf(struct tdp_mmu *mmu, uint64_t gfn, spte_t old,
+			     int level);
+/* @level: of the entry that pointed to the (now empty) table. */
+void tdp_mirror_removed_table(struct tdp_mmu *mmu, uint64_t gfn, int level);
+/* The TLB flush of a protected VM, bracketed for the guard. */
+void tdp_mirror_flush(struct tdp_mmu *mmu);
+/* At VM teardown: free the mirror roots under the write lock. */
+void tdp_mirror_teardown(struct tdp_mmu *mmu);
+
+/* Does this leaf change need the guard to drop the old leaf? */
+static inline bool tdp_leaf_change_drops(spte_t old, spte_t new, int level)
+{
+	return spte_is_leaf(old, level) &&
+	       !(spte_is_leaf(new, level) && spte_phys(old) == spte_phys(new) &&
+		 spte_perms(old) == spte_perms(new));
+}
+
 /* Accounting helpers. */
 static inline void tdp_stat_add(uint64_t *ctr, int64_t delta)
 {

@@ -39,6 +39,7 @@ void tdp_mmu_destroy(struct tdp_mmu *mmu)
 {
 	unsigned int i;
 
+	tdp_mirror_teardown(mmu);
 	tdp_mmu_zap_all_fast(mmu);
 	/* Roots still referenced would keep tables we are about to lose. */
 	if (__atomic_load_n(&mmu->stats.roots, __ATOMIC_SEQ_CST))

@@ -56,8 +56,12 @@ struct tdp_root *tdp_mmu_get_root(struct tdp_mmu *mmu, uint32_t role)
 	struct tdp_root *root, *fresh;
 
 	if ((role & TDP_ROLE_LEVEL_MASK) != TDP_ROOT_LEVEL ||
-	    (role & TDP_ROLE_MIRROR))
-		return NULL; /* only 4-level direct roots exist today */
+	    (role & ~(TDP_ROLE_LEVEL_MASK | TDP_ROLE_MIRROR)))
+		return NULL; /* only 4-level roots exist */
+	/* A protected VM has only mirror roots, other VMs none. */
+	if (!!(role & TDP_ROLE_MIRROR) != tdp_mmu_is_protected(mmu) ||
+	    tdp_mmu_is_bugged(mmu))
+		return NULL;
 
 	/* The read lock keeps invalidation (a writer) out while we look. */
 	rwlock_read_lock(&mmu->mmu_lock);
@@ -169,6 +173,12 @@ void tdp_mmu_zap_all_fast_front(struct tdp_mmu *mmu)
 	rwlock_assert_held_write(&mmu->mmu_lock);
 	spin_lock(&mmu->roots_lock);
 	list_for_each_entry_safe (root, tmp, &mmu->roots, link) {
+		/*
+		 * The back half zaps under the read lock, which a mirror root
+		 * does not allow: mirror roots stay (see mirror.c).
+		 */
+		if (tdp_root_is_mirror(root))
+			continue;
 		__atomic_store_n(&root->invalid, true, __ATOMIC_RELEASE);
 		list_del_init(&root->link);
 		/* The list's reference now belongs to the back half. */

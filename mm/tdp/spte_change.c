@@ -10,7 +10,10 @@ void tdp_flush_commit(struct tdp_mmu *mmu, struct tdp_flush *fl)
 {
 	if (!fl->requests)
 		return;
-	platform_flush_guest_tlbs(mmu->owner);
+	if (tdp_mmu_is_protected(mmu))
+		tdp_mirror_flush(mmu);
+	else
+		platform_flush_guest_tlbs(mmu->owner);
 	stat_inc(&mmu->stats.flushes);
 	stat_add(&mmu->stats.flushes_avoided, fl->requests - 1);
 	fl->requests = 0;
@@ -57,6 +60,9 @@ static void handle_removed_table(struct tdp_mmu *mmu, struct tdp_flush *fl,
 		tdp_handle_changed_spte(mmu, fl, base_gfn + i * step, old,
 					SPTE_FROZEN, level, shared);
 	}
+	/* The guard's copy is empty now: it may unlink it too. */
+	if (tdp_mmu_is_protected(mmu))
+		tdp_mirror_removed_table(mmu, base_gfn, level + 1);
 	tdp_pt_free_deferred(mmu, spt, level);
 }
 
@@ -130,6 +136,9 @@ void tdp_handle_changed_spte(struct tdp_mmu *mmu, struct tdp_flush *fl,
 		account_ad(mmu, old, new, is_leaf);
 		if (!is_leaf || (spte_perms(old) & ~spte_perms(new)))
 			flush_request(mmu, fl);
+		if (tdp_mmu_is_protected(mmu) &&
+		    tdp_leaf_change_drops(old, new, level))
+			tdp_mirror_removed_leaf(mmu, gfn, old, level);
 	}
 	if (was_table && (!spte_is_table(new, level) || !same_frame)) {
 		flush_request(mmu, fl);
@@ -146,6 +155,8 @@ int tdp_set_spte_atomic(struct tdp_mmu *mmu, struct tdp_flush *fl,
 
 	/* Nobody may act on a FROZEN entry but its owner. */
 	BUG_ON(spte_is_frozen(old));
+	if (tdp_root_is_mirror(it->root))
+		return tdp_mirror_set_spte_atomic(mmu, fl, it, new);
 	if (!try_cmpxchg(it->sptep, &it->old_spte, new))
 		return -EBUSY;
 	tdp_handle_changed_spte(mmu, fl, it->gfn, old, new, it->level, true);
@@ -159,6 +170,10 @@ void tdp_set_spte_locked(struct tdp_mmu *mmu, struct tdp_flush *fl,
 	spte_t old;
 
 	rwlock_assert_held_write(&mmu->mmu_lock);
+	if (tdp_root_is_mirror(it->root)) {
+		tdp_mirror_set_spte_locked(mmu, fl, it, new);
+		return;
+	}
 	/* Only the CPU (A/D bits) can race with us: exchange, keep its bits. */
 	old = xchg(it->sptep, new);
 	BUG_ON(spte_is_frozen(old));

@@ -28,10 +28,14 @@
 
 struct memslot_set;
 struct tdp_pt;
+struct guard;
 
 /*
- * A root's role: which kind of tree it is.  Today every root is a plain
- * 4-level EPT root; issue 6 adds mirror roots (TDP_ROLE_MIRROR).
+ * A root's role: which kind of tree it is.  An ordinary VM has plain
+ * 4-level EPT roots; a protected VM has only mirror roots
+ * (TDP_ROLE_MIRROR), which no CPU walks: every change to them is
+ * forwarded to the VM's external page-table guard (mm/guard.h), whose EPT
+ * is the one the CPU uses.  See mm/tdp/mirror.c.
  */
 #define TDP_ROLE_LEVEL_MASK 0x7u
 #define TDP_ROLE_MIRROR	    BIT(3)
@@ -85,6 +89,12 @@ struct tdp_mmu_stats {
 	uint64_t split_cache_fills; /* times the split cache was topped up */
 	uint64_t recovered;	    /* tables zapped by huge-page recovery */
 	uint64_t aged;		    /* accessed bits cleared by aging */
+	/* Protected VMs (mirror.c): guard requests made by the MMU. */
+	uint64_t mirror_requests;  /* link/set/remove/free forwarded */
+	uint64_t mirror_rollbacks; /* frozen SPTEs restored after a failure */
+	uint64_t mirror_busy_retries; /* busy answers retried (write lock) */
+	uint64_t mirror_refusals;     /* non-busy errors: the VM got bugged */
+	uint64_t bugged;	      /* 1 once the VM is bugged */
 };
 
 /* An observer of memslot removal (DELETE, or the old place of a MOVE). */
@@ -114,6 +124,10 @@ struct tdp_mmu {
 	int max_huge_level; /* 1, 2 or 3 (default 3: 1 GiB) */
 	bool eager_split;   /* split huge leaves when logging starts */
 	void *owner;
+	/* Protected VMs: the guard that owns the EPT the CPU walks. */
+	struct guard *guard;
+	/* Set once, never cleared: every later MMU operation fails. */
+	bool bugged;
 	struct tdp_mmu_stats stats;
 };
 
@@ -125,6 +139,39 @@ struct tdp_mmu {
  */
 struct tdp_mmu *tdp_mmu_create(void *owner);
 void tdp_mmu_destroy(struct tdp_mmu *mmu);
+
+/*
+ * A protected VM: its only root is a mirror root and every change to it is
+ * forwarded to @guard, which the caller created (with the VM's memory
+ * given to it through guard_add_memory) and destroys after
+ * tdp_mmu_destroy().  NULL if memory runs out or @guard is NULL.
+ */
+struct tdp_mmu *tdp_mmu_create_protected(void *owner, struct guard *guard);
+
+static inline bool tdp_mmu_is_protected(const struct tdp_mmu *mmu)
+{
+	return mmu->guard != NULL;
+}
+
+/*
+ * A bugged VM met a request its MMU cannot carry out safely (on a mirror
+ * root: a change the read-lock path cannot make, or a refusal from the
+ * guard).  It must not run again: every later MMU operation fails with
+ * -EIO (operations returning a count or a bool do nothing and return
+ * 0/false; tdp_mmu_get_root returns NULL).  Nothing is leaked: teardown
+ * still frees everything.
+ */
+static inline bool tdp_mmu_is_bugged(const struct tdp_mmu *mmu)
+{
+	return __atomic_load_n(&mmu->bugged, __ATOMIC_ACQUIRE);
+}
+void tdp_mmu_bug(struct tdp_mmu *mmu, const char *why);
+
+/* The role of the roots vCPUs of this VM use. */
+static inline uint32_t tdp_mmu_vcpu_role(const struct tdp_mmu *mmu)
+{
+	return TDP_ROLE_DEFAULT | (tdp_mmu_is_protected(mmu) ? TDP_ROLE_MIRROR : 0);
+}
 void tdp_mmu_get_stats(struct tdp_mmu *mmu, struct tdp_mmu_stats *out);
 
 /*
@@ -155,10 +202,19 @@ static inline bool tdp_root_is_valid(struct tdp_root *root)
 	return !__atomic_load_n(&root->invalid, __ATOMIC_ACQUIRE);
 }
 
+static inline bool tdp_root_is_mirror(const struct tdp_root *root)
+{
+	return (root->role & TDP_ROLE_MIRROR) != 0;
+}
+
+/* The EPTP of a plain root (a mirror root has none: see tdp_mmu_eptp). */
 static inline uint64_t tdp_root_eptp(struct tdp_root *root)
 {
 	return tdp_make_eptp(platform_virt_to_phys(root->spt));
 }
+
+/* What a vCPU running on @root loads as EPTP: the guard's for a mirror. */
+uint64_t tdp_mmu_eptp(struct tdp_mmu *mmu, struct tdp_root *root);
 
 /* ---- faults (fault.c) ---- */
 
@@ -176,7 +232,7 @@ enum tdp_map_result {
  *   tdp_fault_begin(): EBR section on, memslot looked up, generation noted;
  *   tdp_fault_finish(): read lock, stale check, install, everything off.
  * tdp_map() does both.  Results are enum tdp_map_result or -ENOMEM /
- * -EINVAL (gpa beyond the guest-physical width).
+ * -EINVAL (gpa beyond the guest-physical width) / -EIO (the VM is bugged).
  */
 struct tdp_fault {
 	struct tdp_root *root;

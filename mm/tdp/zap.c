@@ -45,6 +45,8 @@ bool tdp_mmu_unmap_range(struct tdp_mmu *mmu, uint64_t start, uint64_t end)
 	struct tdp_flush fl;
 	bool zapped = false;
 
+	if (tdp_mmu_is_bugged(mmu))
+		return false;
 	tdp_flush_init(&fl, true);
 	rwlock_write_lock(&mmu->mmu_lock);
 	for_each_valid_root (mmu, root)
@@ -134,6 +136,8 @@ unsigned long tdp_mmu_recover_huge_pages(struct tdp_mmu *mmu, uint64_t start,
 	struct tdp_flush fl;
 	struct tdp_iter it;
 
+	if (tdp_mmu_is_bugged(mmu))
+		return 0;
 	tdp_flush_init(&fl, true);
 	rwlock_write_lock(&mmu->mmu_lock);
 	for_each_valid_root (mmu, root) {

@@ -7,7 +7,7 @@ CC=${HOSTCC:-gcc}
 inc=$($CC -print-file-name=include)
 files="mm/tdp/iter.c mm/tdp/pt.c mm/tdp/spte_change.c mm/tdp/root.c
 mm/tdp/fault.c mm/tdp/zap.c mm/tdp/mmu.c mm/tdp/dirty.c mm/tdp/split.c
-mm/tdp/age.c mm/memslot.c"
+mm/tdp/age.c mm/tdp/mirror.c mm/memslot.c"
 n=0
 fail=0
 for f in $files; do
