@@ -15,7 +15,10 @@ MMU_LIB_SRCS := lib/lock_cpu.c lib/spinlock.c lib/rwlock.c lib/ebr.c
 ##   test_mmu_tdp      roots, faults, zap flows, fast zap, flush counts
 ##   test_mmu_memslot  memslot validation, changes, observers, huge pages
 ##   test_mmu_checker  software-TLB checker, randomized concurrent workloads
-HOST_TESTS += test_mmu_spte test_mmu_tdp test_mmu_memslot test_mmu_checker
+##   test_mmu_mirror   protected VMs: mirror roots forwarded to the guard,
+##                     busy rollbacks, every bugged-VM case, no leaks
+HOST_TESTS += test_mmu_spte test_mmu_tdp test_mmu_memslot test_mmu_checker \
+	test_mmu_mirror
 HOST_SRCS_test_mmu_spte := tests/host/mmu/test_spte.c tests/host/mmu/util.c $(MMU_CORE_SRCS) \
 	$(MMU_LIB_SRCS)
 HOST_SRCS_test_mmu_tdp := tests/host/mmu/test_tdp.c tests/host/mmu/util.c \
@@ -26,6 +29,10 @@ HOST_SRCS_test_mmu_checker := tests/host/mmu/test_checker.c \
 	tests/host/mmu/swtlb.c tests/host/mmu/util.c $(MMU_CORE_SRCS) \
 	$(MMU_LIB_SRCS)
 HOST_FLAVOURS_test_mmu_tdp := plain asan tsan
+HOST_SRCS_test_mmu_mirror := tests/host/mmu/test_mirror.c \
+	tests/host/mmu/mirror_util.c tests/host/mmu/util.c $(MMU_CORE_SRCS) \
+	$(MMU_LIB_SRCS)
+HOST_FLAVOURS_test_mmu_mirror := plain asan
 ##   tests/host/mmu/freestanding.sh  MMU files build with no libc headers
 BOOT_TESTS += tests/host/mmu/freestanding.sh
 HOST_FLAVOURS_test_mmu_checker := plain asan tsan

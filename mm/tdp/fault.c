@@ -102,22 +102,57 @@ static int link_table(struct tdp_mmu *mmu, struct tdp_flush *fl,
 	return TDP_MAP_OK;
 }
 
+static spte_t fault_leaf(const struct memslot *slot, uint64_t gfn, int level,
+			 uint64_t access)
+{
+	uint64_t base = tdp_level_base(gfn, level);
+
+	return spte_make_leaf(memslot_gfn_to_pfn(slot, base), level,
+			      slot_perms(slot, access));
+}
+
+/*
+ * A mirror entry that is present may not be replaced under the read lock
+ * (mirror.c).  Where a plain root would replace a table by a huge leaf,
+ * map below the table instead; where a huge leaf already covers the gfn
+ * (the largest level was lowered since), use it.  Returns true if @f is
+ * settled (*ret set), false to go on walking (maybe at a lower *level).
+ */
+static bool mirror_keep_present(struct tdp_iter *it, struct tdp_fault *f,
+				int *level, spte_t *leaf, int *ret)
+{
+	if (!tdp_root_is_mirror(f->root) || !spte_is_present(it->old_spte))
+		return false;
+	if (it->level == *level && spte_is_table(it->old_spte, it->level)) {
+		*level = it->level - 1;
+		*leaf = fault_leaf(f->slot, f->gfn, *level, f->access);
+		return false;
+	}
+	if (it->level > *level && spte_is_leaf(it->old_spte, it->level) &&
+	    spte_allows(it->old_spte, f->access)) {
+		f->level = it->level;
+		*ret = TDP_MAP_OK;
+		return true;
+	}
+	return false;
+}
+
 static int map_locked(struct tdp_mmu *mmu, struct tdp_fault *f)
 {
 	const struct memslot *slot = f->slot;
 	int level =
 		memslot_max_level(slot, f->gfn, READ_ONCE(mmu->max_huge_level));
-	uint64_t base = tdp_level_base(f->gfn, level);
-	spte_t leaf = spte_make_leaf(memslot_gfn_to_pfn(slot, base), level,
-				     slot_perms(slot, f->access));
+	spte_t leaf = fault_leaf(slot, f->gfn, level, f->access);
 	struct tdp_flush fl;
 	struct tdp_iter it;
 	int ret = TDP_MAP_RETRY;
 
 	tdp_flush_init(&fl, true);
-	for_each_tdp_spte (&it, f->root, level, f->gfn, f->gfn + 1) {
+	for_each_tdp_spte (&it, f->root, 1, f->gfn, f->gfn + 1) {
 		if (spte_is_frozen(it.old_spte))
 			break; /* someone else is changing it: retry */
+		if (mirror_keep_present(&it, f, &level, &leaf, &ret))
+			break;
 		if (it.level == level) {
 			/*
 			 * Set the bit before the leaf becomes writable: a
