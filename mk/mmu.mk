@@ -17,8 +17,11 @@ MMU_LIB_SRCS := lib/lock_cpu.c lib/spinlock.c lib/rwlock.c lib/ebr.c
 ##   test_mmu_checker  software-TLB checker, randomized concurrent workloads
 ##   test_mmu_mirror   protected VMs: mirror roots forwarded to the guard,
 ##                     busy rollbacks, every bugged-VM case, no leaks
+##   test_mmu_mirror_stress  faults, zaps and memslot changes on a protected
+##                     VM with busy answers injected; mirror == guard EPT
+##                     after every step; teardown returns every page
 HOST_TESTS += test_mmu_spte test_mmu_tdp test_mmu_memslot test_mmu_checker \
-	test_mmu_mirror
+	test_mmu_mirror test_mmu_mirror_stress
 HOST_SRCS_test_mmu_spte := tests/host/mmu/test_spte.c tests/host/mmu/util.c $(MMU_CORE_SRCS) \
 	$(MMU_LIB_SRCS)
 HOST_SRCS_test_mmu_tdp := tests/host/mmu/test_tdp.c tests/host/mmu/util.c \
@@ -33,6 +36,10 @@ HOST_SRCS_test_mmu_mirror := tests/host/mmu/test_mirror.c \
 	tests/host/mmu/mirror_util.c tests/host/mmu/util.c $(MMU_CORE_SRCS) \
 	$(MMU_LIB_SRCS)
 HOST_FLAVOURS_test_mmu_mirror := plain asan
+HOST_SRCS_test_mmu_mirror_stress := tests/host/mmu/test_mirror_stress.c \
+	tests/host/mmu/mirror_util.c tests/host/mmu/util.c $(MMU_CORE_SRCS) \
+	$(MMU_LIB_SRCS)
+HOST_FLAVOURS_test_mmu_mirror_stress := plain asan tsan
 ##   tests/host/mmu/freestanding.sh  MMU files build with no libc headers
 BOOT_TESTS += tests/host/mmu/freestanding.sh
 HOST_FLAVOURS_test_mmu_checker := plain asan tsan

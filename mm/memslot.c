@@ -223,11 +223,12 @@ int memslot_max_level(const struct memslot *s, uint64_t gfn, int max_level)
 }
 
 /*
- * Give @s fresh counter arrays: zeroed, or copied from @from (the same
- * slot at the same place in the previous set).
+ * Give @s fresh, zeroed counter arrays.  Those of a slot that stays in
+ * place are copied from the previous set by copy_restrictions(), under
+ * mmu_lock held for write: restrictions change under that lock, so a copy
+ * made earlier could miss one.
  */
-static int slot_alloc_counters(struct tdp_mmu *mmu, struct memslot *s,
-			       const struct memslot *from)
+static int slot_alloc_counters(struct tdp_mmu *mmu, struct memslot *s)
 {
 	uint64_t last = s->base_gfn + s->npages - 1;
 	int i, level;
@@ -242,10 +243,6 @@ static int slot_alloc_counters(struct tdp_mmu *mmu, struct memslot *s,
 			s->huge_block_restricted[0] = NULL;
 			return -ENOMEM;
 		}
-		if (from)
-			memcpy(s->huge_block_restricted[i],
-			       from->huge_block_restricted[i],
-			       s->huge_blocks[i] * sizeof(uint32_t));
 	}
 	tdp_stat_add(&mmu->stats.bytes, slot_counter_bytes(s));
 	return 0;
@@ -349,26 +346,32 @@ static int check_range(uint64_t gpa, uint64_t size)
 	return 0;
 }
 
-static int check_flags(uint32_t flags)
+static int check_flags(struct tdp_mmu *mmu, uint32_t flags)
 {
 	if (flags & ~MEMSLOT_VALID_FLAGS)
 		return -EINVAL;
+	/*
+	 * A protected VM cannot log: write-protecting a mirror leaf and
+	 * making it writable again on a write fault would change a present
+	 * mirror SPTE under the read lock (see mm/tdp/mirror.c).
+	 */
+	if ((flags & MEMSLOT_DIRTY_LOG) && tdp_mmu_is_protected(mmu))
+		return -EOPNOTSUPP;
 	return 0;
 }
 
 /*
  * Build the next set: @old without slot @skip (-1: none), plus @add if not
- * NULL, sorted by gfn.  Counters are copied for kept slots; @add gets
- * counters copied from @add_from or zeroed.
+ * NULL, sorted by gfn.  Every slot gets zeroed counters: commit() copies
+ * those of the slots that stay in place.
  */
 static struct memslot_set *build_set(struct tdp_mmu *mmu,
 				     const struct memslot_set *old, int skip,
-				     const struct memslot *add,
-				     const struct memslot *add_from)
+				     const struct memslot *add)
 {
 	unsigned int n = old->count - (skip >= 0) + (add != NULL);
 	struct memslot_set *set = set_alloc(mmu, n);
-	const struct memslot *src, *from;
+	const struct memslot *src;
 	unsigned int i, j = 0;
 	bool added = add == NULL;
 
@@ -380,18 +383,16 @@ static struct memslot_set *build_set(struct tdp_mmu *mmu,
 			continue;
 		if (!added && (!src || add->base_gfn < src->base_gfn)) {
 			set->slots[j] = *add;
-			from = add_from;
 			added = true;
 			i--; /* look at src again next round */
 		} else if (src) {
 			set->slots[j] = *src;
-			from = src;
 		} else {
 			break;
 		}
-		if (slot_alloc_counters(mmu, &set->slots[j], from)) {
-			/* Slot j still points at @from's counters: forget
-			 * them, so only what this set owns is freed. */
+		if (slot_alloc_counters(mmu, &set->slots[j])) {
+			/* Slot j still points at its source's counters:
+			 * forget them, so only what this set owns is freed. */
 			set->slots[j].huge_block_restricted[0] = NULL;
 			set->slots[j].huge_block_restricted[1] = NULL;
 			set->slots[j].huge_blocks[0] = 0;
@@ -406,6 +407,34 @@ static struct memslot_set *build_set(struct tdp_mmu *mmu,
 	}
 	BUG_ON(j != n);
 	return set;
+}
+
+/*
+ * A slot of @new that is the same slot at the same place in @prev (kept,
+ * or with new flags) keeps its restrictions; a moved or new slot starts
+ * with none.  mmu_lock is held for write.
+ */
+static void copy_restrictions(struct memslot_set *new,
+			      const struct memslot_set *prev)
+{
+	const struct memslot *from;
+	struct memslot *s;
+	unsigned int i;
+	int j, k;
+
+	for (i = 0; i < new->count; i++) {
+		s = &new->slots[i];
+		j = find_index(prev, s->id);
+		if (j < 0)
+			continue;
+		from = &prev->slots[j];
+		if (from->base_gfn != s->base_gfn || from->npages != s->npages)
+			continue;
+		for (k = 0; k < 2; k++)
+			memcpy(s->huge_block_restricted[k],
+			       from->huge_block_restricted[k],
+			       s->huge_blocks[k] * sizeof(uint32_t));
+	}
 }
 
 static void notify_removed(struct tdp_mmu *mmu, const struct memslot *old)
@@ -464,15 +493,22 @@ static void commit(struct tdp_mmu *mmu, struct memslot_set *new,
 
 	tdp_flush_init(&fl, true);
 	rwlock_write_lock(&mmu->mmu_lock);
+	copy_restrictions(new, prev);
 	new->generation = prev->generation + 1;
 	__atomic_store_n(&mmu->slots, new, __ATOMIC_RELEASE);
 	if (zap_level && zap_all) {
 		tdp_mmu_zap_all_fast_front(mmu);
 	} else if (zap_level || wrprot) {
+		/*
+		 * A protected VM's zap must not yield: a fault in between
+		 * would map a moved slot's frames at their new place while
+		 * the old leaves still map them, and the guard refuses such
+		 * aliases.
+		 */
 		for_each_valid_root (mmu, root) {
 			if (zap_level)
 				tdp_zap_leafs(mmu, root, start, end, zap_level,
-					      true, &fl);
+					      !tdp_mmu_is_protected(mmu), &fl);
 			if (wrprot)
 				tdp_wrprot_leafs(mmu, root, start, end, &fl);
 		}
@@ -504,7 +540,7 @@ int memslot_create(struct tdp_mmu *mmu, uint32_t id, uint64_t gpa,
 		return -EINVAL;
 	ret = check_range(gpa, size);
 	if (!ret)
-		ret = check_flags(flags);
+		ret = check_flags(mmu, flags);
 	if (!ret &&
 	    (host_base + size < host_base || host_base + size > (1ull << 52)))
 		ret = -ERANGE;
@@ -529,7 +565,7 @@ int memslot_create(struct tdp_mmu *mmu, uint32_t id, uint64_t gpa,
 		ret = -EEXIST;
 	else if (cur->count >= MEMSLOT_MAX)
 		ret = -ENOSPC;
-	else if (!(new = build_set(mmu, cur, -1, &s, NULL)))
+	else if (!(new = build_set(mmu, cur, -1, &s)))
 		ret = -ENOMEM;
 	else
 		commit(mmu, new, SLOT_CREATE, NULL);
@@ -556,7 +592,7 @@ int memslot_delete(struct tdp_mmu *mmu, uint32_t id)
 		ret = -ENOENT;
 	} else {
 		old = cur->slots[idx];
-		new = build_set(mmu, cur, idx, NULL, NULL);
+		new = build_set(mmu, cur, idx, NULL);
 		if (!new)
 			ret = -ENOMEM;
 		else
@@ -593,7 +629,7 @@ int memslot_move(struct tdp_mmu *mmu, uint32_t id, uint64_t new_gpa)
 	moved = old;
 	moved.base_gfn = new_gpa >> PAGE_SHIFT;
 	/* A moved slot starts with no restrictions, as a new one would. */
-	new = build_set(mmu, cur, idx, &moved, NULL);
+	new = build_set(mmu, cur, idx, &moved);
 	if (!new)
 		ret = -ENOMEM;
 	else
@@ -609,7 +645,7 @@ int memslot_set_flags(struct tdp_mmu *mmu, uint32_t id, uint32_t flags)
 	struct memslot old, changed;
 	int idx, ret;
 
-	ret = check_flags(flags);
+	ret = check_flags(mmu, flags);
 	if (ret)
 		return ret;
 	/* A bugged VM refuses every change (mm/tdp/mirror.c). */
@@ -631,7 +667,7 @@ int memslot_set_flags(struct tdp_mmu *mmu, uint32_t id, uint32_t flags)
 						: dirty_alloc(mmu, old.npages);
 		if ((flags & MEMSLOT_DIRTY_LOG) && !changed.dirty)
 			ret = -ENOMEM;
-		else if (!(new = build_set(mmu, cur, idx, &changed, &old)))
+		else if (!(new = build_set(mmu, cur, idx, &changed)))
 			ret = -ENOMEM;
 		else
 			commit(mmu, new, SLOT_FLAGS, &old);

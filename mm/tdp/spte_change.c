@@ -120,6 +120,9 @@ void tdp_handle_changed_spte(struct tdp_mmu *mmu, struct tdp_flush *fl,
 	/* A leaf may change its bits, never its frame: zap it first. */
 	BUG_ON(was_leaf && is_leaf && !same_frame);
 	if (is_split(old, new, level)) {
+		/* The guard splits by removal, link and 512 sets (mirror.c). */
+		if (tdp_mmu_is_protected(mmu))
+			tdp_mirror_removed_leaf(mmu, gfn, old, level);
 		handle_split(mmu, level);
 		return;
 	}
