@@ -47,6 +47,9 @@ static bool age_range(struct tdp_mmu *mmu, uint64_t start, uint64_t end,
 	struct tdp_flush fl;
 	bool young = false;
 
+	/* Mirror leaves are never walked, so never young (mirror.c). */
+	if (tdp_mmu_is_bugged(mmu) || tdp_mmu_is_protected(mmu))
+		return false;
 	tdp_flush_init(&fl, true);
 	rwlock_read_lock(&mmu->mmu_lock);
 	for_each_valid_root (mmu, root) {

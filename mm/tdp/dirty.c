@@ -51,6 +51,8 @@ int tdp_mmu_get_dirty_log(struct tdp_mmu *mmu, uint32_t id, uint64_t *bitmap,
 	uint64_t i;
 	int ret = 0;
 
+	if (tdp_mmu_is_bugged(mmu))
+		return -EIO;
 	ebr_read_lock();
 	slot = memslot_find_id(memslot_set_current(mmu), id);
 	if (!slot)
@@ -128,6 +130,8 @@ long tdp_mmu_clear_dirty_log(struct tdp_mmu *mmu, uint32_t id, uint64_t first,
 	long count = 0;
 	unsigned int i;
 
+	if (tdp_mmu_is_bugged(mmu))
+		return -EIO;
 	if (first % 64)
 		return -EINVAL;
 	tdp_flush_init(&fl, true);

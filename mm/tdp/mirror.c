@@ -96,8 +96,8 @@ enum mirror_op { OP_INSTALL, OP_REMOVE_LEAF, OP_FREE_TABLE };
  * Under the write lock (or at teardown, when nobody else is left): ask
  * until the guard is not busy.  False, and the VM bugged, on a refusal.
  */
-static bool request_locked(struct tdp_mmu *mmu, enum mirror_op op,
-			   uint64_t gfn, int level, spte_t s)
+static bool request_locked(struct tdp_mmu *mmu, enum mirror_op op, uint64_t gfn,
+			   int level, spte_t s)
 {
 	static const char *const names[] = {"install", "leaf removal",
 					    "table free"};
@@ -109,9 +109,11 @@ static bool request_locked(struct tdp_mmu *mmu, enum mirror_op op,
 			err = install_one(mmu, gfn, level, s);
 		} else {
 			stat_inc(&mmu->stats.mirror_requests);
-			err = op == OP_REMOVE_LEAF ?
-				      guard_remove_leaf(mmu->guard, gfn, level) :
-				      guard_free_table(mmu->guard, gfn, level);
+			err = op == OP_REMOVE_LEAF
+				      ? guard_remove_leaf(mmu->guard, gfn,
+							  level)
+				      : guard_free_table(mmu->guard, gfn,
+							 level);
 		}
 		if (err != GUARD_E_BUSY)
 			break;
@@ -165,9 +167,11 @@ int tdp_mirror_set_spte_atomic(struct tdp_mmu *mmu, struct tdp_flush *fl,
 	 * ordered with the guard's flush, which only the write lock allows.
 	 */
 	if (spte_is_present(old) || !spte_is_present(new)) {
-		tdp_mmu_bug(mmu, spte_is_present(old) ?
-					 "present mirror SPTE changed under the read lock" :
-					 "mirror SPTE zapped under the read lock");
+		tdp_mmu_bug(mmu,
+			    spte_is_present(old)
+				    ? "present mirror SPTE changed under the "
+				      "read lock"
+				    : "mirror SPTE zapped under the read lock");
 		return -EIO;
 	}
 	/*

@@ -16,6 +16,11 @@
  * dropped, so the walk never allocates under the lock.  If refilling fails,
  * the leaf is zapped instead (frozen, flushed, cleared) and the next fault
  * maps the page at 4 KiB.
+ *
+ * A protected VM's mirror root is split under the write lock instead: the
+ * read-lock path may not change a present mirror SPTE, and the guard
+ * splits by removing the huge leaf, linking a table and setting its 512
+ * leaves (mm/tdp/mirror.c), which only the write lock keeps out of sight.
  */
 #include "mm/tdp/internal.h"
 
@@ -55,13 +60,20 @@ static void cache_free(struct tdp_mmu *mmu, struct split_cache *c)
  * down again to where it was.  False if the walk must end (root gone).
  */
 static bool refill_unlocked(struct tdp_mmu *mmu, struct split_cache *c,
-			    struct tdp_iter *it, struct tdp_flush *fl)
+			    struct tdp_iter *it, struct tdp_flush *fl,
+			    bool shared)
 {
 	tdp_flush_commit(mmu, fl);
 	ebr_read_unlock();
-	rwlock_read_unlock(&mmu->mmu_lock);
+	if (shared)
+		rwlock_read_unlock(&mmu->mmu_lock);
+	else
+		rwlock_write_unlock(&mmu->mmu_lock);
 	cache_refill(mmu, c);
-	rwlock_read_lock(&mmu->mmu_lock);
+	if (shared)
+		rwlock_read_lock(&mmu->mmu_lock);
+	else
+		rwlock_write_lock(&mmu->mmu_lock);
 	ebr_read_lock();
 	if (!tdp_root_is_valid(it->root)) {
 		it->valid = false;
@@ -78,7 +90,7 @@ static bool refill_unlocked(struct tdp_mmu *mmu, struct split_cache *c,
  * new value and @pt stays unused).
  */
 static int split_leaf(struct tdp_mmu *mmu, struct tdp_flush *fl,
-		      struct tdp_iter *it, struct tdp_pt *pt)
+		      struct tdp_iter *it, struct tdp_pt *pt, bool shared)
 {
 	spte_t old = it->old_spte, child;
 	int child_level = it->level - 1;
@@ -91,6 +103,12 @@ static int split_leaf(struct tdp_mmu *mmu, struct tdp_flush *fl,
 				       spte_perms(old));
 		/* W alone is never set; spte_make_leaf adds R: same perms. */
 		pt->spt[i] = child | bits;
+	}
+	if (!shared) {
+		tdp_set_spte_locked(
+			mmu, fl, it,
+			spte_make_table(platform_virt_to_phys(pt->spt)));
+		return 0;
 	}
 	return tdp_set_spte_atomic(
 		mmu, fl, it, spte_make_table(platform_virt_to_phys(pt->spt)));
@@ -105,7 +123,8 @@ static void pt_reaccount(struct tdp_mmu *mmu, int level)
 
 static unsigned long split_root(struct tdp_mmu *mmu, struct tdp_root *root,
 				uint64_t start, uint64_t end, int target,
-				struct split_cache *c, struct tdp_flush *fl)
+				struct split_cache *c, struct tdp_flush *fl,
+				bool shared)
 {
 	unsigned long splits = 0;
 	struct tdp_iter it;
@@ -113,23 +132,28 @@ static unsigned long split_root(struct tdp_mmu *mmu, struct tdp_root *root,
 	tdp_iter_start(&it, root, target + 1, start, end);
 	it.stop_on_invalid = true;
 	for (; it.valid; tdp_iter_next(&it)) {
-		if (tdp_iter_cond_yield(mmu, &it, fl, true))
+		if (tdp_iter_cond_yield(mmu, &it, fl, shared))
 			continue;
 		while (it.level > target &&
 		       spte_is_leaf(it.old_spte, it.level)) {
 			if (!c->n && !c->nomem) {
-				if (!refill_unlocked(mmu, c, &it, fl))
+				if (!refill_unlocked(mmu, c, &it, fl, shared))
 					return splits;
 				break; /* revisit from the fresh walk */
 			}
 			if (!c->n) {
 				/* No memory: never leave it huge, zap it. */
-				if (!tdp_zap_spte_atomic(mmu, fl, &it))
+				if (!shared) {
+					tdp_set_spte_locked(mmu, fl, &it,
+							    SPTE_NONPRESENT);
 					stat_inc(&mmu->stats.split_zaps);
+				} else if (!tdp_zap_spte_atomic(mmu, fl, &it)) {
+					stat_inc(&mmu->stats.split_zaps);
+				}
 				c->nomem = false; /* try again next time */
 				break;
 			}
-			if (split_leaf(mmu, fl, &it, c->pts[c->n - 1]))
+			if (split_leaf(mmu, fl, &it, c->pts[c->n - 1], shared))
 				continue; /* changed: look at the new value */
 			pt_reaccount(mmu, it.level - 1);
 			c->n--;
@@ -146,21 +170,29 @@ unsigned long tdp_mmu_split_huge_pages(struct tdp_mmu *mmu, uint64_t start,
 	unsigned long splits = 0;
 	struct tdp_root *root;
 	struct tdp_flush fl;
+	bool shared = !tdp_mmu_is_protected(mmu);
 
-	if (target_level < 1 || target_level >= TDP_MAX_HUGE_LEVEL + 1)
+	if (target_level < 1 || target_level >= TDP_MAX_HUGE_LEVEL + 1 ||
+	    tdp_mmu_is_bugged(mmu))
 		return 0;
 	rwlock_assert_not_held(&mmu->mmu_lock);
 	tdp_flush_init(&fl, true);
 	/* The cache starts empty: a range with no huge leaf costs nothing. */
-	rwlock_read_lock(&mmu->mmu_lock);
+	if (shared)
+		rwlock_read_lock(&mmu->mmu_lock);
+	else
+		rwlock_write_lock(&mmu->mmu_lock);
 	for_each_valid_root (mmu, root) {
 		ebr_read_lock();
 		splits += split_root(mmu, root, start, end, target_level, &c,
-				     &fl);
+				     &fl, shared);
 		tdp_flush_commit(mmu, &fl);
 		ebr_read_unlock();
 	}
-	rwlock_read_unlock(&mmu->mmu_lock);
+	if (shared)
+		rwlock_read_unlock(&mmu->mmu_lock);
+	else
+		rwlock_write_unlock(&mmu->mmu_lock);
 	cache_free(mmu, &c);
 	return splits;
 }

@@ -83,8 +83,7 @@ static void check_table(struct mcheck *c, spte_t *table, int level,
 	}
 }
 
-int mirror_check(struct tdp_mmu *mmu, struct tdp_root *root,
-		 uint64_t *nleaves)
+int mirror_check(struct tdp_mmu *mmu, struct tdp_root *root, uint64_t *nleaves)
 {
 	struct mcheck c = {.g = mmu->guard};
 	struct guard_stats gs;

@@ -40,8 +40,7 @@ static inline uint64_t pvm_pfn(const struct pvm *p)
  * no mirror entry is FROZEN.  Returns the number of problems, reported
  * with diag(); *nleaves gets the mirror's leaf count.
  */
-int mirror_check(struct tdp_mmu *mmu, struct tdp_root *root,
-		 uint64_t *nleaves);
+int mirror_check(struct tdp_mmu *mmu, struct tdp_root *root, uint64_t *nleaves);
 /* Take the write lock and EBR, run mirror_check, drop them. */
 int mirror_check_locked(struct tdp_mmu *mmu, struct tdp_root *root,
 			uint64_t *nleaves);

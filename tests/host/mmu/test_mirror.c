@@ -13,7 +13,7 @@
 #include "tests/host/mmu/mirror_util.h"
 #include "tests/host/tap.h"
 
-#define M2 (2 * MiB >> PAGE_SHIFT) /* pages per 2 MiB */
+#define M2  (2 * MiB >> PAGE_SHIFT) /* pages per 2 MiB */
 #define MEM (8 * MiB)
 
 static int64_t pages_at_start, objs_at_start;
@@ -44,7 +44,8 @@ static void test_roots(void)
 
 	pvm_create(&p, MEM, 2, false);
 	ok(tdp_mmu_is_protected(p.mmu), "protected VM created");
-	ok(!tdp_mmu_create_protected(&owner, NULL), "a protected VM needs a guard");
+	ok(!tdp_mmu_create_protected(&owner, NULL),
+	   "a protected VM needs a guard");
 	is_int(tdp_mmu_vcpu_role(p.mmu), TDP_ROLE_DEFAULT | TDP_ROLE_MIRROR,
 	       "vCPUs of a protected VM use a mirror root");
 	ok(!tdp_mmu_get_root(p.mmu, TDP_ROLE_DEFAULT),
@@ -102,18 +103,25 @@ static void test_map_and_zap(void)
 	guard_get_stats(p.guard, &gs);
 	ok(guard_lookup(p.guard, 6, &gl) == GUARD_E_NOT_PRESENT,
 	   "the guard dropped it");
-	is_int(gs.done[GUARD_CALL_REMOVE_LEAF] - gs0.done[GUARD_CALL_REMOVE_LEAF],
+	is_int(gs.done[GUARD_CALL_REMOVE_LEAF] -
+		       gs0.done[GUARD_CALL_REMOVE_LEAF],
 	       1, "one removal forwarded");
 	is_int(gs.flushes - gs0.flushes, 1, "the flush went through the guard");
 	check(&p, root, 2, "after unmap");
 
-	/* Recovery turns the 4K tables back into empty entries. */
+	/*
+	 * Clearing NO_HUGE recovers: the 4K tables become empty entries
+	 * again, in the mirror and in the guard.
+	 */
 	BUG_ON(memslot_set_flags(p.mmu, 0, 0));
-	ok(tdp_mmu_recover_huge_pages(p.mmu, 0, MEM >> PAGE_SHIFT) == 2,
-	   "recovered two 2M ranges");
+	tdp_mmu_get_stats(p.mmu, &ms);
+	is_int(ms.recovered, 2, "recovered two 2M ranges");
+	ok(tdp_mmu_recover_huge_pages(p.mmu, 0, MEM >> PAGE_SHIFT) == 0,
+	   "nothing left to recover");
 	guard_get_stats(p.guard, &gs);
 	is_int(gs.tables_live, 3, "guard kept only root, 512G and 1G tables");
-	is_int(gs.tables_pending, 0, "freed tables are not pending after flush");
+	is_int(gs.tables_pending, 0,
+	       "freed tables are not pending after flush");
 	check(&p, root, 0, "after recovery");
 	is_int(map(p.mmu, root, M2 + 7, TDP_ACC_READ), TDP_MAP_OK, "refault");
 	check(&p, root, 1, "huge again");
@@ -121,7 +129,8 @@ static void test_map_and_zap(void)
 	/* Restriction zaps the huge leaf; 4K faults follow. */
 	is_int(tdp_mmu_restrict_huge(p.mmu, M2 + 7), 0, "restrict");
 	check(&p, root, 0, "restrict zapped the 2M leaf");
-	is_int(map(p.mmu, root, M2 + 7, TDP_ACC_READ), TDP_MAP_OK, "4K refault");
+	is_int(map(p.mmu, root, M2 + 7, TDP_ACC_READ), TDP_MAP_OK,
+	       "4K refault");
 	is_int(tdp_mmu_unrestrict_huge(p.mmu, M2 + 7), 0, "unrestrict");
 	/* Now a 2M fault meets the 4K table: it maps below, never bugs. */
 	is_int(map(p.mmu, root, M2 + 9, TDP_ACC_READ), TDP_MAP_OK,
@@ -230,6 +239,27 @@ static void test_split_locked(void)
 		   gl.pfn == pvm_pfn(&p) + M2 + 300,
 	   "guard now maps 4K leaves on the same frames");
 	check(&p, root, SPTE_PER_PAGE, "512 4K leaves after the split");
+
+	/* The eager splitter takes the write lock for a mirror. */
+	BUG_ON(map(p.mmu, root, 2 * M2, TDP_ACC_WRITE) != TDP_MAP_OK);
+	BUG_ON(map(p.mmu, root, 3 * M2, TDP_ACC_WRITE) != TDP_MAP_OK);
+	check(&p, root, SPTE_PER_PAGE + 2, "two more 2M leaves");
+	is_int(tdp_mmu_split_huge_pages(p.mmu, 0, MEM >> PAGE_SHIFT, 1), 2,
+	       "tdp_mmu_split_huge_pages split both");
+	ok(!tdp_mmu_is_bugged(p.mmu), "splitting a protected VM is no bug");
+	check(&p, root, 3 * SPTE_PER_PAGE, "1536 4K leaves after the split");
+	ok(!guard_lookup(p.guard, 3 * M2 + 511, &gl) && gl.level == 1 &&
+		   gl.pfn == pvm_pfn(&p) + 3 * M2 + 511,
+	   "guard's split leaves keep their frames");
+
+	/* Dirty logging cannot work on a mirror: refused up front. */
+	is_int(memslot_set_flags(p.mmu, 0, MEMSLOT_DIRTY_LOG), -EOPNOTSUPP,
+	       "no dirty logging on a protected VM");
+	is_int(memslot_create(p.mmu, 5, 64 * MiB, 4096,
+			      platform_virt_to_phys(p.mem), MEMSLOT_DIRTY_LOG),
+	       -EOPNOTSUPP, "no logged slot on a protected VM");
+	ok(!tdp_mmu_age_gfn(p.mmu, 0, MEM >> PAGE_SHIFT),
+	   "mirror leaves are never young");
 	tdp_mmu_put_root(p.mmu, root);
 	pvm_destroy(&p);
 	no_leak("split");
@@ -288,8 +318,7 @@ static void test_busy(void)
 }
 
 /* Every operation of a bugged VM fails with -EIO or does nothing. */
-static void check_bugged(struct pvm *p, struct tdp_root *root,
-			 const char *why)
+static void check_bugged(struct pvm *p, struct tdp_root *root, const char *why)
 {
 	struct tdp_mmu_stats ms;
 
@@ -311,6 +340,10 @@ static void check_bugged(struct pvm *p, struct tdp_root *root,
 	   "recovery does nothing");
 	ok(!tdp_mmu_get_root(p->mmu, tdp_mmu_vcpu_role(p->mmu)),
 	   "no root for a bugged VM");
+	ok(!tdp_mmu_split_huge_pages(p->mmu, 0, 1 << 20, 1),
+	   "split does nothing");
+	is_int(tdp_mmu_clear_dirty_log(p->mmu, 0, 0, 64, NULL), -EIO,
+	       "clear dirty log: -EIO");
 }
 
 /* Run @fn on the entry at @level covering @gfn, under the read lock. */
@@ -363,7 +396,8 @@ static int split_atomic(struct pvm *p, struct tdp_flush *fl,
 
 	BUG_ON(!pt);
 	ret = tdp_set_spte_atomic(
-		p->mmu, fl, it, spte_make_table(platform_virt_to_phys(pt->spt)));
+		p->mmu, fl, it,
+		spte_make_table(platform_virt_to_phys(pt->spt)));
 	if (ret)
 		tdp_pt_free_unused(p->mmu, pt, 1);
 	return ret;

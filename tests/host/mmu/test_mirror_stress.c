@@ -2,10 +2,11 @@
 /*
  * Randomized concurrent test of a protected VM.
  *
- * Fault threads, a zap thread (unmap ranges, huge-page restriction and
- * recovery) and a memslot thread (move a slot back and forth, delete and
- * re-create it, toggle NO_HUGE) work on one protected VM while the guard
- * answers a share of all requests with "busy".  The work runs in steps;
+ * Fault threads, a zap thread (unmap ranges, huge-page restriction,
+ * recovery and splitting) and a memslot thread (move a slot back and
+ * forth, delete and re-create it, toggle NO_HUGE) work on one protected
+ * VM while the guard answers a share of all requests with "busy".  The
+ * work runs in steps;
  * after every step, with everything quiet, the mirror root and the
  * guard's EPT must hold exactly the same leaves and no mirror SPTE may be
  * frozen.  At the end the MMU is torn down (every removal forwarded: the
@@ -87,6 +88,9 @@ static void do_zap(struct worker *w)
 
 	w->zaps++;
 	switch (host_rand() % 8) {
+	case 7:
+		tdp_mmu_split_huge_pages(p.mmu, gfn, gfn + n, 1);
+		break;
 	case 0:
 		tdp_mmu_recover_huge_pages(p.mmu, tdp_level_base(gfn, 3),
 					   tdp_level_base(gfn, 3) + (1 << 18));
@@ -123,9 +127,9 @@ static void do_slot(struct worker *w)
 	case 2:
 		r = memslot_delete(p.mmu, 1);
 		if (r == -ENOENT)
-			r = memslot_create(p.mmu, 1,
-					   (host_rand() & 1) ? SLOT1_A : SLOT1_B,
-					   SLOT1_SIZE, b1, 0);
+			r = memslot_create(
+				p.mmu, 1, (host_rand() & 1) ? SLOT1_A : SLOT1_B,
+				SLOT1_SIZE, b1, 0);
 		break;
 	default:
 		r = memslot_set_flags(p.mmu, 0,
@@ -228,8 +232,9 @@ int main(int argc, char **argv)
 	ok(!tdp_mmu_is_bugged(p.mmu), "busy answers never bug the VM");
 	is_int(errors, 0, "no fault or restriction failed");
 	is_int(slot_err, 0, "every memslot change succeeded");
-	ok(ok_faults > 0 && max_leaves > 0, "faults mapped pages (%lu, up to %llu leaves)",
-	   ok_faults, (unsigned long long)max_leaves);
+	ok(ok_faults > 0 && max_leaves > 0,
+	   "faults mapped pages (%lu, up to %llu leaves)", ok_faults,
+	   (unsigned long long)max_leaves);
 
 	tdp_mmu_get_stats(p.mmu, &ms);
 	guard_get_stats(p.guard, &gs);
