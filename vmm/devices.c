@@ -11,14 +11,14 @@
 #include "lib/printf.h"
 
 /* 16550 registers (offsets from the base port). */
-#define UART_RBR_THR 0
-#define UART_IER     1
-#define UART_IIR_FCR 2
-#define UART_LCR     3
-#define UART_MCR     4
-#define UART_LSR     5
-#define UART_MSR     6
-#define UART_SCR     7
+#define UART_RBR_THR  0
+#define UART_IER      1
+#define UART_IIR_FCR  2
+#define UART_LCR      3
+#define UART_MCR      4
+#define UART_LSR      5
+#define UART_MSR      6
+#define UART_SCR      7
 #define UART_LCR_DLAB 0x80
 #define UART_LSR_IDLE 0x60 /* THR empty, transmitter empty */
 
@@ -48,8 +48,7 @@ static void line_putc(struct line_buf *lb, char c)
 		line_flush(lb);
 }
 
-void console_write(struct vm *vm, struct line_buf *lb, const char *s,
-		   size_t n)
+void console_write(struct vm *vm, struct line_buf *lb, const char *s, size_t n)
 {
 	(void)vm;
 	for (size_t i = 0; i < n; i++)
@@ -137,7 +136,8 @@ static uint32_t port_io(struct vm *vm, uint16_t port, unsigned int size,
 				out |= (uint32_t)uart_read(&vm->uart, reg + i)
 				       << (8 * i);
 			else
-				uart_write(vm, reg + i, (uint8_t)(val >> (8 * i)));
+				uart_write(vm, reg + i,
+					   (uint8_t)(val >> (8 * i)));
 		}
 		return out;
 	}
@@ -176,8 +176,7 @@ bool handle_io(struct vcpu *v, uint64_t qual)
 		vm_stop(vm, "bad I/O size %u on port %x", size, port);
 		return false;
 	}
-	uint32_t r = port_io(vm, port, size, in,
-			     (uint32_t)v->regs.rax & mask);
+	uint32_t r = port_io(vm, port, size, in, (uint32_t)v->regs.rax & mask);
 
 	/* A 32-bit IN zero-extends into RAX; narrower ones merge. */
 	if (in && size == 4)

@@ -33,19 +33,19 @@ STATIC_ASSERT(sizeof(struct elf64_ehdr) == 64, "elf64 header size");
 STATIC_ASSERT(sizeof(struct elf32_phdr) == 32, "elf32 phdr size");
 STATIC_ASSERT(sizeof(struct elf64_phdr) == 56, "elf64 phdr size");
 
-#define EI_CLASS      4
-#define EI_DATA	      5
-#define EI_VERSION    6
-#define ELFCLASS32    1
-#define ELFCLASS64    2
-#define ELFDATA2LSB   1
-#define EV_CURRENT    1
-#define ET_EXEC	      2
-#define EM_386	      3
-#define EM_X86_64     62
-#define PT_LOAD	      1
-#define PT_DYNAMIC    2
-#define PT_INTERP     3
+#define EI_CLASS    4
+#define EI_DATA	    5
+#define EI_VERSION  6
+#define ELFCLASS32  1
+#define ELFCLASS64  2
+#define ELFDATA2LSB 1
+#define EV_CURRENT  1
+#define ET_EXEC	    2
+#define EM_386	    3
+#define EM_X86_64   62
+#define PT_LOAD	    1
+#define PT_DYNAMIC  2
+#define PT_INTERP   3
 
 /* The header fields we use, whatever the class. */
 struct ehdr_info {
@@ -62,9 +62,11 @@ static const char *const messages[ELF_E_COUNT] = {
 	[ELF_E_DATA] = "not a little-endian ELF file",
 	[ELF_E_VERSION] = "unsupported ELF version",
 	[ELF_E_TYPE] = "not an executable (ET_EXEC) ELF file",
-	[ELF_E_MACHINE] = "wrong machine (want EM_386 for ELF32, EM_X86_64 for ELF64)",
+	[ELF_E_MACHINE] =
+		"wrong machine (want EM_386 for ELF32, EM_X86_64 for ELF64)",
 	[ELF_E_EHSIZE] = "ELF header size does not match its class",
-	[ELF_E_PHENTSIZE] = "program header entry size does not match its class",
+	[ELF_E_PHENTSIZE] =
+		"program header entry size does not match its class",
 	[ELF_E_NO_PHDRS] = "no program headers",
 	[ELF_E_TOO_MANY_PHDRS] = "too many program headers",
 	[ELF_E_PHDRS_OUTSIDE] = "program headers lie outside the file",
@@ -75,7 +77,8 @@ static const char *const messages[ELF_E_COUNT] = {
 	[ELF_E_VADDR] = "segment virtual address differs from its physical "
 			"address (guests run identity-mapped)",
 	[ELF_E_SEG_OUTSIDE_RAM] = "segment lies outside guest memory",
-	[ELF_E_SEG_RESERVED] = "segment overlaps tidal's pages at the top of guest memory",
+	[ELF_E_SEG_RESERVED] =
+		"segment overlaps tidal's pages at the top of guest memory",
 	[ELF_E_TOO_MANY_SEGS] = "too many loadable segments",
 	[ELF_E_OVERLAP] = "loadable segments overlap",
 	[ELF_E_NO_LOAD] = "no loadable segment",
@@ -113,9 +116,9 @@ static enum elf_error read_ehdr(const uint8_t *f, size_t size,
 		struct elf32_ehdr e;
 
 		read_bytes(&e, f, 0, sizeof(e));
-		*h = (struct ehdr_info){ e.type, e.machine, e.ehsize,
-					 e.phentsize, e.phnum, e.version,
-					 e.entry, e.phoff };
+		*h = (struct ehdr_info){e.type,	     e.machine, e.ehsize,
+					e.phentsize, e.phnum,	e.version,
+					e.entry,     e.phoff};
 		*bits = 32;
 	} else {
 		struct elf64_ehdr e;
@@ -123,9 +126,9 @@ static enum elf_error read_ehdr(const uint8_t *f, size_t size,
 		if (size < sizeof(e))
 			return ELF_E_TOO_SMALL;
 		read_bytes(&e, f, 0, sizeof(e));
-		*h = (struct ehdr_info){ e.type, e.machine, e.ehsize,
-					 e.phentsize, e.phnum, e.version,
-					 e.entry, e.phoff };
+		*h = (struct ehdr_info){e.type,	     e.machine, e.ehsize,
+					e.phentsize, e.phnum,	e.version,
+					e.entry,     e.phoff};
 		*bits = 64;
 	}
 	return ELF_OK;
@@ -142,11 +145,11 @@ static enum elf_error check_ehdr(const struct ehdr_info *h, unsigned int bits,
 		return ELF_E_TYPE;
 	if (h->machine != (is64 ? EM_X86_64 : EM_386))
 		return ELF_E_MACHINE;
-	if (h->ehsize != (is64 ? sizeof(struct elf64_ehdr)
-			       : sizeof(struct elf32_ehdr)))
+	if (h->ehsize !=
+	    (is64 ? sizeof(struct elf64_ehdr) : sizeof(struct elf32_ehdr)))
 		return ELF_E_EHSIZE;
-	if (h->phentsize != (is64 ? sizeof(struct elf64_phdr)
-				  : sizeof(struct elf32_phdr)))
+	if (h->phentsize !=
+	    (is64 ? sizeof(struct elf64_phdr) : sizeof(struct elf32_phdr)))
 		return ELF_E_PHENTSIZE;
 	if (h->phnum == 0)
 		return ELF_E_NO_PHDRS;
@@ -174,16 +177,16 @@ static void read_phdr(const void *f, const struct ehdr_info *h,
 		struct elf32_phdr ph;
 
 		read_bytes(&ph, f, off, sizeof(ph));
-		*p = (struct phdr_info){ ph.type,   ph.flags,  ph.offset,
-					 ph.vaddr,  ph.paddr,  ph.filesz,
-					 ph.memsz };
+		*p = (struct phdr_info){ph.type,  ph.flags, ph.offset,
+					ph.vaddr, ph.paddr, ph.filesz,
+					ph.memsz};
 	} else {
 		struct elf64_phdr ph;
 
 		read_bytes(&ph, f, off, sizeof(ph));
-		*p = (struct phdr_info){ ph.type,   ph.flags,  ph.offset,
-					 ph.vaddr,  ph.paddr,  ph.filesz,
-					 ph.memsz };
+		*p = (struct phdr_info){ph.type,  ph.flags, ph.offset,
+					ph.vaddr, ph.paddr, ph.filesz,
+					ph.memsz};
 	}
 }
 
@@ -257,8 +260,7 @@ static enum elf_error add_segments(const void *file, size_t size,
 		if (img->nsegs == ELF_MAX_SEGMENTS)
 			return ELF_E_TOO_MANY_SEGS;
 		img->seg[img->nsegs++] = (struct elf_segment){
-			p.paddr, p.memsz, p.offset, p.filesz, p.flags, i
-		};
+			p.paddr, p.memsz, p.offset, p.filesz, p.flags, i};
 		img->lo = MIN(img->lo, p.paddr);
 		img->hi = MAX(img->hi, p.paddr + p.memsz);
 	}
@@ -273,7 +275,7 @@ enum elf_error elf_parse(const void *file, size_t size,
 	enum elf_error err;
 	int bad;
 
-	*img = (struct elf_image){ .lo = UINT64_MAX, .bad_phdr = -1 };
+	*img = (struct elf_image){.lo = UINT64_MAX, .bad_phdr = -1};
 	if (!file)
 		return ELF_E_TOO_SMALL;
 	err = read_ehdr(file, size, &h, &img->bits);

@@ -49,11 +49,11 @@ enum elf_error {
 };
 
 struct elf_segment {
-	uint64_t gpa;	 /* guest-physical load address (== p_vaddr) */
-	uint64_t memsz;	 /* bytes in guest memory */
-	uint64_t offset; /* file offset of the first byte */
-	uint64_t filesz; /* bytes copied from the file; the rest is zeroed */
-	uint32_t flags;	 /* PF_X/PF_W/PF_R */
+	uint64_t gpa;	   /* guest-physical load address (== p_vaddr) */
+	uint64_t memsz;	   /* bytes in guest memory */
+	uint64_t offset;   /* file offset of the first byte */
+	uint64_t filesz;   /* bytes copied from the file; the rest is zeroed */
+	uint32_t flags;	   /* PF_X/PF_W/PF_R */
 	unsigned int phdr; /* index of its program header */
 };
 

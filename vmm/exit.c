@@ -29,11 +29,11 @@ int vmx_enter(struct guest_regs *regs, int launched);
 #define MSR_CSTAR	      0xc0000083
 #define MSR_FMASK	      0xc0000084
 
-#define INTR_INFO_VALID	      BIT(31)
-#define INTR_TYPE_HW_EXC      (3u << 8)
-#define INTR_TYPE_NMI	      (2u << 8)
-#define INTR_ERROR_VALID      BIT(11)
-#define VEC_GP		      13
+#define INTR_INFO_VALID	 BIT(31)
+#define INTR_TYPE_HW_EXC (3u << 8)
+#define INTR_TYPE_NMI	 (2u << 8)
+#define INTR_ERROR_VALID BIT(11)
+#define VEC_GP		 13
 
 void vm_stop(struct vm *vm, const char *fmt, ...)
 {
@@ -99,8 +99,8 @@ void vcpu_skip_insn(struct vcpu *v)
 
 void vcpu_inject_gp(struct vcpu *v)
 {
-	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_HW_EXC |
-					      INTR_ERROR_VALID | VEC_GP);
+	vmwrite(VMCS_ENTRY_INTR_INFO,
+		INTR_INFO_VALID | INTR_TYPE_HW_EXC | INTR_ERROR_VALID | VEC_GP);
 	vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, 0);
 	v->vm->stats.msr_gp++;
 }
@@ -109,13 +109,12 @@ static void handle_cpuid(struct vcpu *v)
 {
 	struct guest_regs *r = &v->regs;
 	uint32_t leaf = (uint32_t)r->rax, sub = (uint32_t)r->rcx;
-	struct cpuid_regs c = { 0 };
+	struct cpuid_regs c = {0};
 
 	if (leaf == TIDAL_CPUID_SIGNATURE) {
-		c = (struct cpuid_regs){ TIDAL_CPUID_FEATURES,
-					 TIDAL_CPUID_SIG_EBX,
-					 TIDAL_CPUID_SIG_ECX,
-					 TIDAL_CPUID_SIG_EDX };
+		c = (struct cpuid_regs){
+			TIDAL_CPUID_FEATURES, TIDAL_CPUID_SIG_EBX,
+			TIDAL_CPUID_SIG_ECX, TIDAL_CPUID_SIG_EDX};
 	} else if (leaf == TIDAL_CPUID_FEATURES) {
 		c.eax = TIDAL_ABI_VERSION;
 	} else if (leaf > TIDAL_CPUID_FEATURES && leaf < 0x40010000u) {
@@ -139,9 +138,14 @@ static void handle_cpuid(struct vcpu *v)
 static bool msr_access(uint32_t msr, bool write, uint64_t val, uint64_t *out)
 {
 	static const uint32_t passthrough[] = {
-		MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
-		MSR_IA32_SYSENTER_EIP, MSR_STAR, MSR_LSTAR, MSR_CSTAR,
-		MSR_FMASK, MSR_KERNEL_GS_BASE,
+		MSR_IA32_SYSENTER_CS,
+		MSR_IA32_SYSENTER_ESP,
+		MSR_IA32_SYSENTER_EIP,
+		MSR_STAR,
+		MSR_LSTAR,
+		MSR_CSTAR,
+		MSR_FMASK,
+		MSR_KERNEL_GS_BASE,
 	};
 
 	switch (msr) {
@@ -281,8 +285,8 @@ static bool guest_write_cr0(struct vcpu *v, uint64_t val)
 	vmwrite(VMCS_GUEST_EFER, efer);
 	vmwrite(VMCS_ENTRY_CONTROLS, entry);
 	vmwrite(VMCS_CR0_SHADOW, val);
-	vmwrite(VMCS_GUEST_CR0, vmx_fix_cr(val, vmx_guest_cr0_fixed0(c),
-					   c->cr0_fixed1));
+	vmwrite(VMCS_GUEST_CR0,
+		vmx_fix_cr(val, vmx_guest_cr0_fixed0(c), c->cr0_fixed1));
 	return true;
 }
 
@@ -332,7 +336,7 @@ static void handle_cr(struct vcpu *v, uint64_t qual)
 		uint64_t src = (qual >> 16) & 0xf;
 
 		ok_ = guest_write_cr0(v, (cr0 & ~0xeull) | (src & 0xe) |
-					   ((cr0 | src) & 1));
+						 ((cr0 | src) & 1));
 		break;
 	}
 	}
@@ -349,8 +353,9 @@ static void handle_hlt(struct vcpu *v)
 {
 	v->vm->stats.hlt++;
 	if (!(vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF)) {
-		vm_stop(v->vm, "guest halted with interrupts disabled "
-			       "(nothing can wake it) at RIP %llx",
+		vm_stop(v->vm,
+			"guest halted with interrupts disabled "
+			"(nothing can wake it) at RIP %llx",
 			(unsigned long long)vmread(VMCS_GUEST_RIP));
 		return;
 	}
@@ -378,8 +383,9 @@ static void handle_ept_violation(struct vcpu *v)
 		vm->stats.ept_retries++;
 		return;
 	case MEM_FAULT_NOSLOT:
-		vm_stop(vm, "guest touched unbacked memory at GPA %llx (%s) at "
-			    "RIP %llx: no memory or device there",
+		vm_stop(vm,
+			"guest touched unbacked memory at GPA %llx (%s) at "
+			"RIP %llx: no memory or device there",
 			(unsigned long long)gpa, access_str(qual),
 			(unsigned long long)vmread(VMCS_GUEST_RIP));
 		break;
@@ -399,8 +405,10 @@ static void handle_ept_misconfig(struct vcpu *v)
 {
 	uint64_t gpa = vmread(VMCS_GUEST_PHYS_ADDR);
 
-	vm_stop(v->vm, "EPT misconfiguration at GPA %llx (a bad EPT entry: "
-		       "tidal bug)", (unsigned long long)gpa);
+	vm_stop(v->vm,
+		"EPT misconfiguration at GPA %llx (a bad EPT entry: "
+		"tidal bug)",
+		(unsigned long long)gpa);
 	vm_mem_dump_walk(v->vm, gpa);
 	vcpu_dump(v);
 }
@@ -538,9 +546,9 @@ void vm_run(struct vm *vm)
 		int rc = vmx_enter(&v->regs, v->launched);
 
 		if (rc) {
-			vmx_report_failure(v->launched ? "VMRESUME" : "VMLAUNCH",
-					   rc == 1 ? VMX_FAIL_VALID
-						   : VMX_FAIL_INVALID);
+			vmx_report_failure(
+				v->launched ? "VMRESUME" : "VMLAUNCH",
+				rc == 1 ? VMX_FAIL_VALID : VMX_FAIL_INVALID);
 			vm_stop(vm, "could not enter the guest");
 			vcpu_dump(v);
 			break;

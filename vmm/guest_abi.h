@@ -49,7 +49,7 @@ struct tidal_start_info {
 
 /* Flags of struct tidal_start_info. */
 #define TIDAL_SI_LONG_MODE  (1u << 0) /* started in 64-bit mode */
-#define TIDAL_SI_TIME_LIMIT (1u << 1) /* tidal will stop the VM after a time */
+#define TIDAL_SI_TIME_LIMIT (1u << 1) /* a time limit (timeout=) is set */
 
 struct tidal_mem_region {
 	uint64_t base;
@@ -82,19 +82,19 @@ struct tidal_mem_region {
 #define TIDAL_CONSOLE_MAX 4096
 
 /* Counters readable with TIDAL_HC_GET_COUNTER. */
-#define TIDAL_CTR_EXITS		0  /* all VM exits so far */
-#define TIDAL_CTR_EPT_FAULTS	1  /* EPT violations handled */
-#define TIDAL_CTR_MAPPED_4K	2  /* leaf mappings present, by size */
-#define TIDAL_CTR_MAPPED_2M	3
-#define TIDAL_CTR_MAPPED_1G	4
-#define TIDAL_CTR_FLUSH_REQ	5  /* TLB flushes the MMU requested */
-#define TIDAL_CTR_FLUSH_DONE	6  /* TLB flushes performed */
-#define TIDAL_CTR_HLT		7  /* HLT exits */
-#define TIDAL_CTR_IO		8  /* I/O exits */
-#define TIDAL_CTR_CPUID		9  /* CPUID exits */
-#define TIDAL_CTR_VMCALL	10 /* VMCALL exits */
-#define TIDAL_CTR_PREEMPT	11 /* preemption-timer exits */
-#define TIDAL_CTR_COUNT		12
+#define TIDAL_CTR_EXITS	     0 /* all VM exits so far */
+#define TIDAL_CTR_EPT_FAULTS 1 /* EPT violations handled */
+#define TIDAL_CTR_MAPPED_4K  2 /* leaf mappings present, by size */
+#define TIDAL_CTR_MAPPED_2M  3
+#define TIDAL_CTR_MAPPED_1G  4
+#define TIDAL_CTR_FLUSH_REQ  5	/* TLB flushes the MMU requested */
+#define TIDAL_CTR_FLUSH_DONE 6	/* TLB flushes performed */
+#define TIDAL_CTR_HLT	     7	/* HLT exits */
+#define TIDAL_CTR_IO	     8	/* I/O exits */
+#define TIDAL_CTR_CPUID	     9	/* CPUID exits */
+#define TIDAL_CTR_VMCALL     10 /* VMCALL exits */
+#define TIDAL_CTR_PREEMPT    11 /* preemption-timer exits */
+#define TIDAL_CTR_COUNT	     12
 
 /* CPUID leaves tidal answers itself. */
 #define TIDAL_CPUID_SIGNATURE 0x40000000u /* EAX max leaf, EBX..EDX "tidal" */

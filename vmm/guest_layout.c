@@ -17,7 +17,7 @@
 STATIC_ASSERT((AREA_PG_PD0 + IDMAP_PDS) * PAGE_SIZE <= TIDAL_AREA_SIZE,
 	      "identity map fits in the area");
 STATIC_ASSERT(LAYOUT_MMAP_OFF + LAYOUT_MMAP_MAX *
-			      sizeof(struct tidal_mem_region) <=
+					sizeof(struct tidal_mem_region) <=
 		      LAYOUT_CMDLINE_OFF,
 	      "memory map fits before the command line");
 STATIC_ASSERT(sizeof(struct tidal_start_info) <= LAYOUT_MMAP_OFF,
@@ -38,7 +38,7 @@ const char *guest_mem_check(uint64_t mem)
 
 struct elf_limits guest_elf_limits(uint64_t mem)
 {
-	return (struct elf_limits){ mem, mem - TIDAL_AREA_SIZE };
+	return (struct elf_limits){mem, mem - TIDAL_AREA_SIZE};
 }
 
 /* A flat code/data descriptor: base 0, limit 4 GiB, present, DPL 0. */
@@ -73,7 +73,8 @@ static void build_idmap(uint8_t *area, uint64_t area_gpa)
 	pml4[0] = (area_gpa + AREA_PG_PDPT * PAGE_SIZE) | PTE_P | PTE_RW;
 	for (unsigned int i = 0; i < IDMAP_PDS; i++) {
 		uint64_t pd_gpa = area_gpa + (AREA_PG_PD0 + i) * PAGE_SIZE;
-		uint64_t *pd = (uint64_t *)(area + (AREA_PG_PD0 + i) * PAGE_SIZE);
+		uint64_t *pd =
+			(uint64_t *)(area + (AREA_PG_PD0 + i) * PAGE_SIZE);
 
 		pdpt[i] = pd_gpa | PTE_P | PTE_RW;
 		for (unsigned int j = 0; j < 512; j++)
@@ -86,8 +87,8 @@ static void add_region(struct tidal_mem_region *m, uint32_t *n, uint64_t base,
 		       uint64_t end, uint32_t type)
 {
 	if (end > base)
-		m[(*n)++] = (struct tidal_mem_region){ base, end - base, type,
-						       0 };
+		m[(*n)++] =
+			(struct tidal_mem_region){base, end - base, type, 0};
 }
 
 static uint32_t build_mmap(struct tidal_mem_region *m, uint64_t mem,
@@ -154,9 +155,9 @@ int guest_layout_build(void *ram, uint64_t mem, const struct elf_image *img,
 	si->flags = out->si_flags;
 	si->mem_bytes = mem;
 	si->mmap_offset = LAYOUT_MMAP_OFF;
-	si->mmap_count = build_mmap((struct tidal_mem_region *)(area +
-							       LAYOUT_MMAP_OFF),
-				    mem, area_gpa, img);
+	si->mmap_count =
+		build_mmap((struct tidal_mem_region *)(area + LAYOUT_MMAP_OFF),
+			   mem, area_gpa, img);
 	si->cmdline_offset = LAYOUT_CMDLINE_OFF;
 	si->cmdline_len = (uint32_t)len;
 	if (len)

@@ -14,12 +14,12 @@
 #include "lib/compiler.h"
 #include "vmm/elf_loader.h"
 
-#define TIDAL_AREA_SIZE	     (32 * KiB)
-#define GUEST_MEM_MIN	     (2 * MiB)
-#define GUEST_MEM_MAX	     (4 * GiB)
-#define GUEST_MEM_ALIGN	     (2 * MiB)
+#define TIDAL_AREA_SIZE (32 * KiB)
+#define GUEST_MEM_MIN	(2 * MiB)
+#define GUEST_MEM_MAX	(4 * GiB)
+#define GUEST_MEM_ALIGN (2 * MiB)
 /* Identity map of 64-bit guests: at least this much, 2 MiB pages. */
-#define GUEST_IDMAP_MIN	     (4 * GiB)
+#define GUEST_IDMAP_MIN (4 * GiB)
 
 /* Offsets inside the first page of the area. */
 #define LAYOUT_MMAP_OFF	   0x40
@@ -31,18 +31,18 @@
 #define LAYOUT_CMDLINE_MAX (LAYOUT_GDT_OFF - LAYOUT_CMDLINE_OFF - 1)
 
 /* GDT slots: null, code64, data, code32, TSS (16 bytes). */
-#define LAYOUT_SEL_TSS	  0x20
-#define LAYOUT_GDT_LIMIT  0x2f
+#define LAYOUT_SEL_TSS	 0x20
+#define LAYOUT_GDT_LIMIT 0x2f
 
 struct guest_layout {
 	uint64_t mem_bytes;
-	uint64_t area_gpa;	 /* start of tidal's pages */
+	uint64_t area_gpa; /* start of tidal's pages */
 	uint64_t start_info_gpa;
 	uint64_t gdt_gpa;
 	uint16_t gdt_limit;
 	uint64_t tss_gpa;
-	uint64_t cr3;		 /* PML4 of the identity map; 0 for 32-bit */
-	uint32_t si_flags;	 /* TIDAL_SI_* written in the start info */
+	uint64_t cr3;	   /* PML4 of the identity map; 0 for 32-bit */
+	uint32_t si_flags; /* TIDAL_SI_* written in the start info */
 };
 
 /* Check a guest RAM size: NULL if fine, else the reason. */

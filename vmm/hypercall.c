@@ -51,8 +51,9 @@ void handle_vmcall(struct vcpu *v)
 		vm->status = (int)(uint32_t)a;
 		return;
 	case TIDAL_HC_GET_COUNTER:
-		ret = a < TIDAL_CTR_COUNT ? (int64_t)vm_counter(vm, (unsigned int)a)
-					  : TIDAL_E_INVAL;
+		ret = a < TIDAL_CTR_COUNT
+			      ? (int64_t)vm_counter(vm, (unsigned int)a)
+			      : TIDAL_E_INVAL;
 		break;
 	default:
 		ret = TIDAL_E_NOSYS;

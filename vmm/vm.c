@@ -63,13 +63,13 @@ int vm_create(struct vm *vm, uint64_t mem, const void *elf, size_t elf_size,
 	}
 	if (vm->img.bits == 32 && !vmx_caps.unrestricted) {
 		printk("tidal: guest: 32-bit guests start with paging off, "
-		       "which needs VMX unrestricted guest: this CPU lacks it\n");
+		       "which needs VMX unrestricted guest: this CPU lacks "
+		       "it\n");
 		return -1;
 	}
 	if (alloc_ram(vm))
 		return -1;
-	if (guest_layout_build(vm->ram, mem, &vm->img, cmdline,
-			       tsc_hz() / 1000,
+	if (guest_layout_build(vm->ram, mem, &vm->img, cmdline, tsc_hz() / 1000,
 			       timeout_ns ? TIDAL_SI_TIME_LIMIT : 0,
 			       &vm->layout, &why)) {
 		printk("tidal: guest: %s\n", why);

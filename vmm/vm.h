@@ -98,8 +98,7 @@ void handle_vmcall(struct vcpu *v);
 /* devices.c: I/O port exits.  Returns false when the VM was stopped. */
 bool handle_io(struct vcpu *v, uint64_t qual);
 void devices_flush(struct vm *vm);
-void console_write(struct vm *vm, struct line_buf *lb, const char *s,
-		   size_t n);
+void console_write(struct vm *vm, struct line_buf *lb, const char *s, size_t n);
 
 /* vm_mem.c: guest memory through the TDP MMU. */
 enum mem_fault {

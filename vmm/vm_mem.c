@@ -30,8 +30,8 @@ int vm_mem_init(struct vm *vm)
 	}
 	/* Huge leaves only as large as EPT allows on this CPU. */
 	vm->mmu->max_huge_level = vmx_caps.ept_1g ? 3 : vmx_caps.ept_2m ? 2 : 1;
-	err = memslot_create(vm->mmu, RAM_SLOT_ID, 0, vm->mem_bytes,
-			     vm->ram_pa, 0);
+	err = memslot_create(vm->mmu, RAM_SLOT_ID, 0, vm->mem_bytes, vm->ram_pa,
+			     0);
 	if (err) {
 		pr_err("tidal: vm: memslot for guest RAM refused (error %d)\n",
 		       err);
@@ -110,7 +110,7 @@ void vm_mem_counts(struct vm *vm, struct vm_mem_counts *c)
 {
 	struct tdp_mmu_stats s;
 
-	*c = (struct vm_mem_counts){ 0 };
+	*c = (struct vm_mem_counts){0};
 	if (!vm->mmu)
 		return;
 	tdp_mmu_get_stats(vm->mmu, &s);

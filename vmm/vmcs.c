@@ -18,11 +18,11 @@
 #define MSR_IA32_SYSENTER_EIP 0x176
 
 /* Segment access rights as the VMCS encodes them. */
-#define AR_CODE64     0xa09b /* present, DPL 0, exec/read, accessed, L, G */
-#define AR_CODE32     0xc09b /* same with D/B instead of L */
-#define AR_DATA	      0xc093 /* present, read/write, accessed, D/B, G */
-#define AR_TSS_BUSY   0x008b
-#define AR_UNUSABLE   0x10000
+#define AR_CODE64   0xa09b /* present, DPL 0, exec/read, accessed, L, G */
+#define AR_CODE32   0xc09b /* same with D/B instead of L */
+#define AR_DATA	    0xc093 /* present, read/write, accessed, D/B, G */
+#define AR_TSS_BUSY 0x008b
+#define AR_UNUSABLE 0x10000
 
 /* Guest PAT at reset. */
 #define PAT_DEFAULT 0x0007040600070406ull
@@ -211,7 +211,8 @@ static int setup_guest(struct vcpu *v)
 	if (c->ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_PAT)
 		err |= vmwrite(VMCS_GUEST_PAT, PAT_DEFAULT);
 
-	err |= set_seg(VMCS_GUEST_CS_SEL, lm ? TIDAL_SEL_CODE64 : TIDAL_SEL_CODE32,
+	err |= set_seg(VMCS_GUEST_CS_SEL,
+		       lm ? TIDAL_SEL_CODE64 : TIDAL_SEL_CODE32,
 		       lm ? AR_CODE64 : AR_CODE32);
 	err |= set_seg(VMCS_GUEST_SS_SEL, TIDAL_SEL_DATA, AR_DATA);
 	err |= set_seg(VMCS_GUEST_DS_SEL, TIDAL_SEL_DATA, AR_DATA);
@@ -240,7 +241,7 @@ static int setup_guest(struct vcpu *v)
 	err |= vmwrite(VMCS_GUEST_ACTIVITY, 0);
 	err |= vmwrite(VMCS_GUEST_PENDING_DBG, 0);
 
-	v->regs = (struct guest_regs){ 0 };
+	v->regs = (struct guest_regs){0};
 	v->regs.rax = TIDAL_BOOT_MAGIC;
 	v->regs.rbx = l->start_info_gpa;
 	return err ? -1 : 0;

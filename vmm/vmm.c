@@ -32,9 +32,21 @@ static uint64_t parse_size(const char *s)
 	if (p == s)
 		return 0;
 	switch (*p) {
-	case 'K': case 'k': v <<= 10; p++; break;
-	case 'M': case 'm': v <<= 20; p++; break;
-	case 'G': case 'g': v <<= 30; p++; break;
+	case 'K':
+	case 'k':
+		v <<= 10;
+		p++;
+		break;
+	case 'M':
+	case 'm':
+		v <<= 20;
+		p++;
+		break;
+	case 'G':
+	case 'g':
+		v <<= 30;
+		p++;
+		break;
 	}
 	return *p ? 0 : v;
 }
@@ -56,8 +68,7 @@ static uint64_t parse_time(const char *s)
 	return 0;
 }
 
-static int parse_options(const char *cmdline, uint64_t *mem,
-			 uint64_t *timeout)
+static int parse_options(const char *cmdline, uint64_t *mem, uint64_t *timeout)
 {
 	char buf[32];
 	const char *why;

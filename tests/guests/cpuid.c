@@ -13,7 +13,7 @@ static void check(bool cond, const char *what)
 
 int guest_main(const struct tidal_start_info *si)
 {
-	uint32_t r[4], vendor[4] = { 0 };
+	uint32_t r[4], vendor[4] = {0};
 	char sig[13];
 
 	cpuid(0, 0, r);

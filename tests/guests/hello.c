@@ -7,8 +7,8 @@ int guest_main(const struct tidal_start_info *si)
 	static const char hc_msg[] = "hello through VMCALL console write\n";
 	bool lm = si->flags & TIDAL_SI_LONG_MODE;
 
-	printf("hello from a %d-bit guest (%s mode)\n",
-	       (int)sizeof(void *) * 8, lm ? "long" : "protected");
+	printf("hello from a %d-bit guest (%s mode)\n", (int)sizeof(void *) * 8,
+	       lm ? "long" : "protected");
 	print_start_info(si);
 	debugcon_puts("hello through port 0xe9\n");
 	if (hc_console_write(hc_msg, sizeof(hc_msg) - 1) !=

@@ -44,8 +44,7 @@ int guest_main(const struct tidal_start_info *si)
 	long io = hc_get_counter(TIDAL_CTR_IO);
 
 	check(io > 20, "I/O exits counted");
-	printf("hltio: %d failures, leaving through the exit port\n",
-	       failures);
+	printf("hltio: %d failures, leaving through the exit port\n", failures);
 	/* Exit through the port (not VMCALL) to cover that path. */
 	outl(TIDAL_PORT_EXIT, failures ? 1 : 0);
 	return 99; /* not reached */

@@ -58,7 +58,8 @@ int guest_main(const struct tidal_start_info *si)
 	       hc_get_counter(TIDAL_CTR_MAPPED_2M),
 	       hc_get_counter(TIDAL_CTR_MAPPED_1G),
 	       hc_get_counter(TIDAL_CTR_EPT_FAULTS));
-	/* Tested must be almost all of RAM: the image and tidal's pages aside. */
+	/* Tested must be almost all of RAM: the image and tidal's pages aside.
+	 */
 	if (tested + (1u << 20) < si->mem_bytes / 2 || !tested) {
 		printf("memtest: tested too little\n");
 		return 1;

@@ -9,10 +9,10 @@
 #include "vmm/elf_loader.h"
 #include "tests/host/tap.h"
 
-#define RAM   (64ull << 20)
+#define RAM    (64ull << 20)
 #define USABLE (RAM - (64u << 10))
 
-static const struct elf_limits lim = { RAM, USABLE };
+static const struct elf_limits lim = {RAM, USABLE};
 
 /* A builder: header + n program headers + some payload bytes. */
 struct img {
@@ -21,9 +21,18 @@ struct img {
 	int bits;
 };
 
-static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static void put16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, 2);
+}
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+static void put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
 
 static uint8_t *phdr(struct img *m, int i)
 {
@@ -70,7 +79,10 @@ static void build(struct img *m, int bits, int nph)
 	memset(m, 0, sizeof(*m));
 	m->bits = bits;
 	m->size = 0x1100;
-	memcpy(b, "\x7f" "ELF", 4);
+	memcpy(b,
+	       "\x7f"
+	       "ELF",
+	       4);
 	b[4] = bits == 64 ? 2 : 1;
 	b[5] = 1;
 	b[6] = 1;
@@ -107,8 +119,7 @@ static void expect(struct img *m, enum elf_error want, const char *what)
 	struct elf_image out;
 	enum elf_error got = parse(m, &out);
 
-	if (!ok(got == want, "ELF%d %s: %s", m->bits, what,
-		elf_strerror(want)))
+	if (!ok(got == want, "ELF%d %s: %s", m->bits, what, elf_strerror(want)))
 		diag("  got %d (%s)", got, elf_strerror(got));
 }
 
@@ -317,10 +328,11 @@ int main(void)
 		test_header(bits);
 		test_segments(bits);
 	}
-	ok(elf_parse(NULL, 0, &lim, &(struct elf_image){ 0 }) ==
-		   ELF_E_TOO_SMALL, "NULL file refused");
+	ok(elf_parse(NULL, 0, &lim, &(struct elf_image){0}) == ELF_E_TOO_SMALL,
+	   "NULL file refused");
 	ok(strcmp(elf_strerror(ELF_E_COUNT + 5), "unknown ELF loader error") ==
-		   0, "out-of-range error code has a message");
+		   0,
+	   "out-of-range error code has a message");
 	for (int e = 0; e < ELF_E_COUNT; e++)
 		ok(elf_strerror(e) && elf_strerror(e)[0], "message for %d", e);
 	test_file("build/guests/hello32.elf", 32, true);

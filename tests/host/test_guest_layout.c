@@ -11,10 +11,13 @@
 
 static struct elf_image image(int bits, uint64_t lo, uint64_t hi)
 {
-	struct elf_image img = { .bits = (unsigned int)bits, .entry = lo,
-				 .nsegs = 1, .lo = lo, .hi = hi };
+	struct elf_image img = {.bits = (unsigned int)bits,
+				.entry = lo,
+				.nsegs = 1,
+				.lo = lo,
+				.hi = hi};
 
-	img.seg[0] = (struct elf_segment){ lo, hi - lo, 0, 0, PF_X, 0 };
+	img.seg[0] = (struct elf_segment){lo, hi - lo, 0, 0, PF_X, 0};
 	return img;
 }
 
@@ -77,20 +80,23 @@ static void test_build(int bits, uint64_t lo, uint64_t hi)
 	const char *err = NULL;
 	const char *cmd = "passes=3 hello";
 
-	is_int(guest_layout_build(ram, MEM, &img, cmd, 1234, TIDAL_SI_TIME_LIMIT,
-				  &l, &err), 0, "ELF%d image at %llx built", bits,
-	       (unsigned long long)lo);
-	const struct tidal_start_info *si = (const void *)(ram + l.start_info_gpa);
+	is_int(guest_layout_build(ram, MEM, &img, cmd, 1234,
+				  TIDAL_SI_TIME_LIMIT, &l, &err),
+	       0, "ELF%d image at %llx built", bits, (unsigned long long)lo);
+	const struct tidal_start_info *si =
+		(const void *)(ram + l.start_info_gpa);
 
 	is_int(si->magic, TIDAL_START_MAGIC, "start-info magic");
 	is_int(si->version, TIDAL_ABI_VERSION, "version");
 	is_int(si->mem_bytes, MEM, "mem_bytes");
 	is_int(si->tsc_khz, 1234, "tsc_khz");
-	is_int(si->flags, TIDAL_SI_TIME_LIMIT | (bits == 64 ? TIDAL_SI_LONG_MODE : 0),
+	is_int(si->flags,
+	       TIDAL_SI_TIME_LIMIT | (bits == 64 ? TIDAL_SI_LONG_MODE : 0),
 	       "flags");
 	ok(!strcmp((const char *)si + si->cmdline_offset, cmd), "command line");
 	is_int(si->cmdline_len, strlen(cmd), "command line length");
-	is_int(si->size, si->cmdline_offset + strlen(cmd) + 1, "size covers cmdline");
+	is_int(si->size, si->cmdline_offset + strlen(cmd) + 1,
+	       "size covers cmdline");
 	ok(l.start_info_gpa + si->size <= MEM, "block inside RAM");
 	check_mmap(si, lo, hi);
 
@@ -100,8 +106,8 @@ static void test_build(int bits, uint64_t lo, uint64_t hi)
 	ok((gdt[1] >> 53 & 1) && !(gdt[1] >> 54 & 1), "code64 has L=1, D=0");
 	ok((gdt[3] >> 54 & 1) && !(gdt[3] >> 53 & 1), "code32 has D=1, L=0");
 	is_int(gdt[2] >> 40 & 0xff, 0x93, "data access byte");
-	uint64_t tss_base = ((gdt[4] >> 16) & 0xffffff) | ((gdt[4] >> 56) << 24) |
-			    (gdt[5] << 32);
+	uint64_t tss_base = ((gdt[4] >> 16) & 0xffffff) |
+			    ((gdt[4] >> 56) << 24) | (gdt[5] << 32);
 
 	is_int(tss_base, l.tss_gpa, "TSS descriptor base");
 	is_int(gdt[4] >> 40 & 0xff, 0x8b, "busy TSS type");
@@ -148,7 +154,8 @@ static void test_errors(void)
 	is_int(guest_layout_build(ram, MEM, &img, "", 0, 0, &l, &err), -1,
 	       "image over tidal's pages refused");
 	ok(guest_mem_check(MiB) != NULL, "1 MiB refused");
-	ok(guest_mem_check(3 * MiB) != NULL, "3 MiB refused (not 2 MiB multiple)");
+	ok(guest_mem_check(3 * MiB) != NULL,
+	   "3 MiB refused (not 2 MiB multiple)");
 	ok(guest_mem_check(8 * GiB) != NULL, "8 GiB refused");
 	ok(guest_mem_check(64 * MiB) == NULL, "64 MiB accepted");
 	ok(guest_mem_check(4 * GiB) == NULL, "4 GiB accepted");

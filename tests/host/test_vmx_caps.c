@@ -18,7 +18,7 @@ static uint64_t cap(uint32_t must1, uint32_t may1)
 /* Capabilities shaped like a recent Intel CPU's. */
 static struct vmx_msrs good(void)
 {
-	struct vmx_msrs m = { 0 };
+	struct vmx_msrs m = {0};
 
 	m.basic = 0x12 | (0x1000ull << 32) | (6ull << 50) | VMX_BASIC_TRUE_CTLS;
 	m.misc = 5;

@@ -9,9 +9,9 @@
 #include "mm/frame.h"
 #include "mm/paging.h"
 
-#define FEATURE_CONTROL_LOCKED	  BIT(0)
-#define FEATURE_CONTROL_VMX_SMX	  BIT(1)
-#define FEATURE_CONTROL_VMX	  BIT(2)
+#define FEATURE_CONTROL_LOCKED	BIT(0)
+#define FEATURE_CONTROL_VMX_SMX BIT(1)
+#define FEATURE_CONTROL_VMX	BIT(2)
 
 struct vmx_caps vmx_caps;
 
@@ -21,7 +21,7 @@ static phys_addr_t vmxon_region[VMX_MAX_CPUS];
 
 static void read_msrs(struct vmx_msrs *m)
 {
-	*m = (struct vmx_msrs){ 0 };
+	*m = (struct vmx_msrs){0};
 	m->basic = rdmsr(MSR_IA32_VMX_BASIC);
 	m->misc = rdmsr(MSR_IA32_VMX_MISC);
 	m->pin = rdmsr(MSR_IA32_VMX_PINBASED_CTLS);
@@ -137,7 +137,8 @@ int vmx_cpu_on(void)
 	if (st != VMX_OK) {
 		pr_err("tidal: vmx: VMXON failed on CPU %u (%s)\n", cpu,
 		       st == VMX_FAIL_INVALID ? "VMfailInvalid: bad region or "
-						"CPU state" : "VMfailValid");
+						"CPU state"
+					      : "VMfailValid");
 		write_cr4(read_cr4() & ~X86_CR4_VMXE);
 		frame_free(pa);
 		return -1;
@@ -163,7 +164,8 @@ void vmx_report_failure(const char *what, enum vmx_status st)
 {
 	if (st == VMX_FAIL_INVALID) {
 		pr_err("tidal: vmx: %s failed: VMfailInvalid (no current "
-		       "VMCS)\n", what);
+		       "VMCS)\n",
+		       what);
 		return;
 	}
 	uint32_t err = (uint32_t)vmread(VMCS_INSN_ERROR);

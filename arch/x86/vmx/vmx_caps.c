@@ -86,7 +86,7 @@ static void decode_ept_vpid(const struct vmx_msrs *m, struct vmx_caps *c)
 static int fail(struct vmx_caps_error *err, const char *what,
 		enum vmx_ctl_set set, uint32_t missing)
 {
-	*err = (struct vmx_caps_error){ what, set, missing };
+	*err = (struct vmx_caps_error){what, set, missing};
 	return -1;
 }
 
@@ -120,8 +120,8 @@ int vmx_caps_compute(const struct vmx_msrs *m, struct vmx_caps *c,
 {
 	uint64_t cap[VMX_CTL_NSETS];
 
-	*c = (struct vmx_caps){ 0 };
-	*err = (struct vmx_caps_error){ NULL, VMX_CTL_NSETS, 0 };
+	*c = (struct vmx_caps){0};
+	*err = (struct vmx_caps_error){NULL, VMX_CTL_NSETS, 0};
 	c->revision = VMX_BASIC_REVISION(m->basic);
 	c->region_size = VMX_BASIC_REGION_SIZE(m->basic);
 	if (c->region_size == 0 || c->region_size > PAGE_SIZE)
@@ -134,8 +134,8 @@ int vmx_caps_compute(const struct vmx_msrs *m, struct vmx_caps *c,
 	pick_msrs(m, cap, c->true_ctls);
 
 	for (int s = 0; s < VMX_CTL_NSETS; s++) {
-		uint32_t missing = vmx_adjust_ctl(cap[s], need[s], want[s],
-						  &c->ctl[s]);
+		uint32_t missing =
+			vmx_adjust_ctl(cap[s], need[s], want[s], &c->ctl[s]);
 
 		if (missing)
 			return fail(err, "required VMX controls are missing",
@@ -184,64 +184,69 @@ const char *vmx_ctl_set_name(enum vmx_ctl_set set)
 }
 
 static const char *const bit_names[VMX_CTL_NSETS][32] = {
-	[VMX_CTL_PIN] = {
-		[0] = "external-interrupt exiting",
-		[3] = "NMI exiting",
-		[5] = "virtual NMIs",
-		[6] = "VMX preemption timer",
-		[7] = "posted interrupts",
-	},
-	[VMX_CTL_PROC] = {
-		[2] = "interrupt-window exiting",
-		[3] = "use TSC offsetting",
-		[7] = "HLT exiting",
-		[9] = "INVLPG exiting",
-		[10] = "MWAIT exiting",
-		[11] = "RDPMC exiting",
-		[12] = "RDTSC exiting",
-		[15] = "CR3-load exiting",
-		[16] = "CR3-store exiting",
-		[19] = "CR8-load exiting",
-		[20] = "CR8-store exiting",
-		[21] = "use TPR shadow",
-		[22] = "NMI-window exiting",
-		[23] = "MOV-DR exiting",
-		[24] = "unconditional I/O exiting",
-		[25] = "use I/O bitmaps",
-		[27] = "monitor trap flag",
-		[28] = "use MSR bitmaps",
-		[29] = "MONITOR exiting",
-		[30] = "PAUSE exiting",
-		[31] = "activate secondary controls",
-	},
-	[VMX_CTL_PROC2] = {
-		[0] = "virtualize APIC accesses",
-		[1] = "enable EPT",
-		[2] = "descriptor-table exiting",
-		[3] = "enable RDTSCP",
-		[4] = "virtualize x2APIC mode",
-		[5] = "enable VPID",
-		[6] = "WBINVD exiting",
-		[7] = "unrestricted guest",
-		[12] = "enable INVPCID",
-		[20] = "enable XSAVES/XRSTORS",
-	},
-	[VMX_CTL_EXIT] = {
-		[2] = "save debug controls",
-		[9] = "host address-space size",
-		[15] = "acknowledge interrupt on exit",
-		[18] = "save IA32_PAT",
-		[19] = "load IA32_PAT",
-		[20] = "save IA32_EFER",
-		[21] = "load IA32_EFER",
-		[22] = "save VMX-preemption timer value",
-	},
-	[VMX_CTL_ENTRY] = {
-		[2] = "load debug controls",
-		[9] = "IA-32e mode guest",
-		[14] = "load IA32_PAT",
-		[15] = "load IA32_EFER",
-	},
+	[VMX_CTL_PIN] =
+		{
+			[0] = "external-interrupt exiting",
+			[3] = "NMI exiting",
+			[5] = "virtual NMIs",
+			[6] = "VMX preemption timer",
+			[7] = "posted interrupts",
+		},
+	[VMX_CTL_PROC] =
+		{
+			[2] = "interrupt-window exiting",
+			[3] = "use TSC offsetting",
+			[7] = "HLT exiting",
+			[9] = "INVLPG exiting",
+			[10] = "MWAIT exiting",
+			[11] = "RDPMC exiting",
+			[12] = "RDTSC exiting",
+			[15] = "CR3-load exiting",
+			[16] = "CR3-store exiting",
+			[19] = "CR8-load exiting",
+			[20] = "CR8-store exiting",
+			[21] = "use TPR shadow",
+			[22] = "NMI-window exiting",
+			[23] = "MOV-DR exiting",
+			[24] = "unconditional I/O exiting",
+			[25] = "use I/O bitmaps",
+			[27] = "monitor trap flag",
+			[28] = "use MSR bitmaps",
+			[29] = "MONITOR exiting",
+			[30] = "PAUSE exiting",
+			[31] = "activate secondary controls",
+		},
+	[VMX_CTL_PROC2] =
+		{
+			[0] = "virtualize APIC accesses",
+			[1] = "enable EPT",
+			[2] = "descriptor-table exiting",
+			[3] = "enable RDTSCP",
+			[4] = "virtualize x2APIC mode",
+			[5] = "enable VPID",
+			[6] = "WBINVD exiting",
+			[7] = "unrestricted guest",
+			[12] = "enable INVPCID",
+			[20] = "enable XSAVES/XRSTORS",
+		},
+	[VMX_CTL_EXIT] =
+		{
+			[2] = "save debug controls",
+			[9] = "host address-space size",
+			[15] = "acknowledge interrupt on exit",
+			[18] = "save IA32_PAT",
+			[19] = "load IA32_PAT",
+			[20] = "save IA32_EFER",
+			[21] = "load IA32_EFER",
+			[22] = "save VMX-preemption timer value",
+		},
+	[VMX_CTL_ENTRY] =
+		{
+			[2] = "load debug controls",
+			[9] = "IA-32e mode guest",
+			[14] = "load IA32_PAT",
+			[15] = "load IA32_EFER",
+		},
 };
 
 const char *vmx_ctl_bit_name(enum vmx_ctl_set set, unsigned int bit)

@@ -15,30 +15,30 @@
 #include "lib/compiler.h"
 
 /* Capability MSRs. */
-#define MSR_IA32_VMX_BASIC	      0x480
-#define MSR_IA32_VMX_PINBASED_CTLS    0x481
-#define MSR_IA32_VMX_PROCBASED_CTLS   0x482
-#define MSR_IA32_VMX_EXIT_CTLS	      0x483
-#define MSR_IA32_VMX_ENTRY_CTLS	      0x484
-#define MSR_IA32_VMX_MISC	      0x485
-#define MSR_IA32_VMX_CR0_FIXED0	      0x486
-#define MSR_IA32_VMX_CR0_FIXED1	      0x487
-#define MSR_IA32_VMX_CR4_FIXED0	      0x488
-#define MSR_IA32_VMX_CR4_FIXED1	      0x489
-#define MSR_IA32_VMX_PROCBASED_CTLS2  0x48b
-#define MSR_IA32_VMX_EPT_VPID_CAP     0x48c
-#define MSR_IA32_VMX_TRUE_PINBASED    0x48d
-#define MSR_IA32_VMX_TRUE_PROCBASED   0x48e
-#define MSR_IA32_VMX_TRUE_EXIT	      0x48f
-#define MSR_IA32_VMX_TRUE_ENTRY	      0x490
+#define MSR_IA32_VMX_BASIC	     0x480
+#define MSR_IA32_VMX_PINBASED_CTLS   0x481
+#define MSR_IA32_VMX_PROCBASED_CTLS  0x482
+#define MSR_IA32_VMX_EXIT_CTLS	     0x483
+#define MSR_IA32_VMX_ENTRY_CTLS	     0x484
+#define MSR_IA32_VMX_MISC	     0x485
+#define MSR_IA32_VMX_CR0_FIXED0	     0x486
+#define MSR_IA32_VMX_CR0_FIXED1	     0x487
+#define MSR_IA32_VMX_CR4_FIXED0	     0x488
+#define MSR_IA32_VMX_CR4_FIXED1	     0x489
+#define MSR_IA32_VMX_PROCBASED_CTLS2 0x48b
+#define MSR_IA32_VMX_EPT_VPID_CAP    0x48c
+#define MSR_IA32_VMX_TRUE_PINBASED   0x48d
+#define MSR_IA32_VMX_TRUE_PROCBASED  0x48e
+#define MSR_IA32_VMX_TRUE_EXIT	     0x48f
+#define MSR_IA32_VMX_TRUE_ENTRY	     0x490
 
 /* IA32_VMX_BASIC. */
-#define VMX_BASIC_REVISION(b)	((uint32_t)(b) & 0x7fffffffu)
+#define VMX_BASIC_REVISION(b)	 ((uint32_t)(b)&0x7fffffffu)
 #define VMX_BASIC_REGION_SIZE(b) ((uint32_t)((b) >> 32) & 0x1fffu)
-#define VMX_BASIC_32BIT_ADDR	BIT(48)
-#define VMX_BASIC_MEMTYPE(b)	((uint32_t)((b) >> 50) & 0xfu)
-#define VMX_BASIC_INOUT		BIT(54)
-#define VMX_BASIC_TRUE_CTLS	BIT(55)
+#define VMX_BASIC_32BIT_ADDR	 BIT(48)
+#define VMX_BASIC_MEMTYPE(b)	 ((uint32_t)((b) >> 50) & 0xfu)
+#define VMX_BASIC_INOUT		 BIT(54)
+#define VMX_BASIC_TRUE_CTLS	 BIT(55)
 
 /* Pin-based controls. */
 #define PIN_EXT_INTR_EXITING BIT(0)
@@ -47,49 +47,49 @@
 #define PIN_PREEMPT_TIMER    BIT(6)
 
 /* Primary processor-based controls. */
-#define PROC_INTR_WINDOW   BIT(2)
-#define PROC_TSC_OFFSET	   BIT(3)
-#define PROC_HLT_EXITING   BIT(7)
-#define PROC_INVLPG	   BIT(9)
-#define PROC_MWAIT	   BIT(10)
-#define PROC_RDPMC	   BIT(11)
-#define PROC_RDTSC	   BIT(12)
-#define PROC_CR3_LOAD	   BIT(15)
-#define PROC_CR3_STORE	   BIT(16)
-#define PROC_CR8_LOAD	   BIT(19)
-#define PROC_CR8_STORE	   BIT(20)
-#define PROC_TPR_SHADOW	   BIT(21)
-#define PROC_NMI_WINDOW	   BIT(22)
-#define PROC_MOV_DR	   BIT(23)
-#define PROC_UNCOND_IO	   BIT(24)
-#define PROC_IO_BITMAPS	   BIT(25)
-#define PROC_MTF	   BIT(27)
-#define PROC_MSR_BITMAPS   BIT(28)
-#define PROC_MONITOR	   BIT(29)
-#define PROC_PAUSE	   BIT(30)
-#define PROC_SECONDARY	   BIT(31)
+#define PROC_INTR_WINDOW BIT(2)
+#define PROC_TSC_OFFSET	 BIT(3)
+#define PROC_HLT_EXITING BIT(7)
+#define PROC_INVLPG	 BIT(9)
+#define PROC_MWAIT	 BIT(10)
+#define PROC_RDPMC	 BIT(11)
+#define PROC_RDTSC	 BIT(12)
+#define PROC_CR3_LOAD	 BIT(15)
+#define PROC_CR3_STORE	 BIT(16)
+#define PROC_CR8_LOAD	 BIT(19)
+#define PROC_CR8_STORE	 BIT(20)
+#define PROC_TPR_SHADOW	 BIT(21)
+#define PROC_NMI_WINDOW	 BIT(22)
+#define PROC_MOV_DR	 BIT(23)
+#define PROC_UNCOND_IO	 BIT(24)
+#define PROC_IO_BITMAPS	 BIT(25)
+#define PROC_MTF	 BIT(27)
+#define PROC_MSR_BITMAPS BIT(28)
+#define PROC_MONITOR	 BIT(29)
+#define PROC_PAUSE	 BIT(30)
+#define PROC_SECONDARY	 BIT(31)
 
 /* Secondary processor-based controls. */
-#define PROC2_VIRT_APIC	    BIT(0)
-#define PROC2_EPT	    BIT(1)
-#define PROC2_DESC_TABLE    BIT(2)
-#define PROC2_RDTSCP	    BIT(3)
-#define PROC2_X2APIC	    BIT(4)
-#define PROC2_VPID	    BIT(5)
-#define PROC2_WBINVD	    BIT(6)
-#define PROC2_UNRESTRICTED  BIT(7)
-#define PROC2_INVPCID	    BIT(12)
-#define PROC2_XSAVES	    BIT(20)
+#define PROC2_VIRT_APIC	   BIT(0)
+#define PROC2_EPT	   BIT(1)
+#define PROC2_DESC_TABLE   BIT(2)
+#define PROC2_RDTSCP	   BIT(3)
+#define PROC2_X2APIC	   BIT(4)
+#define PROC2_VPID	   BIT(5)
+#define PROC2_WBINVD	   BIT(6)
+#define PROC2_UNRESTRICTED BIT(7)
+#define PROC2_INVPCID	   BIT(12)
+#define PROC2_XSAVES	   BIT(20)
 
 /* VM-exit controls. */
-#define EXIT_SAVE_DEBUG	    BIT(2)
-#define EXIT_HOST_64	    BIT(9)
-#define EXIT_ACK_INTR	    BIT(15)
-#define EXIT_SAVE_PAT	    BIT(18)
-#define EXIT_LOAD_PAT	    BIT(19)
-#define EXIT_SAVE_EFER	    BIT(20)
-#define EXIT_LOAD_EFER	    BIT(21)
-#define EXIT_SAVE_PREEMPT   BIT(22)
+#define EXIT_SAVE_DEBUG	  BIT(2)
+#define EXIT_HOST_64	  BIT(9)
+#define EXIT_ACK_INTR	  BIT(15)
+#define EXIT_SAVE_PAT	  BIT(18)
+#define EXIT_LOAD_PAT	  BIT(19)
+#define EXIT_SAVE_EFER	  BIT(20)
+#define EXIT_LOAD_EFER	  BIT(21)
+#define EXIT_SAVE_PREEMPT BIT(22)
 
 /* VM-entry controls. */
 #define ENTRY_LOAD_DEBUG BIT(2)
@@ -98,20 +98,20 @@
 #define ENTRY_LOAD_EFER	 BIT(15)
 
 /* IA32_VMX_EPT_VPID_CAP. */
-#define EPT_CAP_EXEC_ONLY    BIT(0)
-#define EPT_CAP_WALK4	     BIT(6)
-#define EPT_CAP_UC	     BIT(8)
-#define EPT_CAP_WB	     BIT(14)
-#define EPT_CAP_2M	     BIT(16)
-#define EPT_CAP_1G	     BIT(17)
-#define EPT_CAP_INVEPT	     BIT(20)
-#define EPT_CAP_AD	     BIT(21)
-#define EPT_CAP_INVEPT_CTX   BIT(25)
-#define EPT_CAP_INVEPT_ALL   BIT(26)
-#define VPID_CAP_INVVPID     BIT(32)
+#define EPT_CAP_EXEC_ONLY     BIT(0)
+#define EPT_CAP_WALK4	      BIT(6)
+#define EPT_CAP_UC	      BIT(8)
+#define EPT_CAP_WB	      BIT(14)
+#define EPT_CAP_2M	      BIT(16)
+#define EPT_CAP_1G	      BIT(17)
+#define EPT_CAP_INVEPT	      BIT(20)
+#define EPT_CAP_AD	      BIT(21)
+#define EPT_CAP_INVEPT_CTX    BIT(25)
+#define EPT_CAP_INVEPT_ALL    BIT(26)
+#define VPID_CAP_INVVPID      BIT(32)
 #define VPID_CAP_INVVPID_ADDR BIT(40)
-#define VPID_CAP_INVVPID_CTX BIT(41)
-#define VPID_CAP_INVVPID_ALL BIT(42)
+#define VPID_CAP_INVVPID_CTX  BIT(41)
+#define VPID_CAP_INVVPID_ALL  BIT(42)
 
 /* Raw capability MSR values (0 for MSRs the CPU does not have). */
 struct vmx_msrs {
@@ -133,9 +133,9 @@ enum vmx_ctl_set {
 
 /* What tidal will run with. */
 struct vmx_caps {
-	uint32_t revision;	/* VMCS revision identifier */
-	uint32_t region_size;	/* bytes of a VMXON/VMCS region */
-	bool true_ctls;		/* TRUE_* MSRs were used */
+	uint32_t revision;    /* VMCS revision identifier */
+	uint32_t region_size; /* bytes of a VMXON/VMCS region */
+	bool true_ctls;	      /* TRUE_* MSRs were used */
 	uint32_t ctl[VMX_CTL_NSETS];
 	/* Entry controls the CPU allows on top of ctl[VMX_CTL_ENTRY]. */
 	bool ia32e_guest;
@@ -151,9 +151,9 @@ struct vmx_caps {
 
 /* Why vmx_caps_compute() failed. */
 struct vmx_caps_error {
-	const char *what;   /* readable reason */
+	const char *what;     /* readable reason */
 	enum vmx_ctl_set set; /* control set at fault, when one */
-	uint32_t missing;   /* required bits the CPU does not allow */
+	uint32_t missing;     /* required bits the CPU does not allow */
 };
 
 /*

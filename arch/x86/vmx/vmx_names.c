@@ -73,8 +73,7 @@ static const char *const exit_names[] = {
 
 const char *vmx_exit_reason_name(uint32_t basic_reason)
 {
-	if (basic_reason >= ARRAY_SIZE(exit_names) ||
-	    !exit_names[basic_reason])
+	if (basic_reason >= ARRAY_SIZE(exit_names) || !exit_names[basic_reason])
 		return "unknown";
 	return exit_names[basic_reason];
 }
@@ -161,7 +160,8 @@ const char *vmx_entry_failure_str(uint32_t reason, uint64_t qual, char *buf,
 		/* The qualification is the 1-based index of the bad entry. */
 		copy_str(buf, size,
 			 "an entry of the VM-entry MSR-load area is bad "
-			 "(index in the exit qualification)", NULL);
+			 "(index in the exit qualification)",
+			 NULL);
 		break;
 	case 41:
 		copy_str(buf, size, "a machine check happened during VM entry",

@@ -92,15 +92,15 @@ struct invvpid_desc {
 	uint64_t vpid, gla;
 };
 
-#define INVEPT_SINGLE_CONTEXT 1
-#define INVEPT_ALL_CONTEXT    2
-#define INVVPID_ADDRESS	      0
+#define INVEPT_SINGLE_CONTEXT  1
+#define INVEPT_ALL_CONTEXT     2
+#define INVVPID_ADDRESS	       0
 #define INVVPID_SINGLE_CONTEXT 1
-#define INVVPID_ALL_CONTEXT   2
+#define INVVPID_ALL_CONTEXT    2
 
 static inline enum vmx_status invept(uint64_t type, uint64_t eptp)
 {
-	struct invept_desc d = { eptp, 0 };
+	struct invept_desc d = {eptp, 0};
 	uint8_t ok, cf;
 
 	__asm__ __volatile__("invept %[d], %[type]; " VMX_STATUS_ASM
@@ -113,7 +113,7 @@ static inline enum vmx_status invept(uint64_t type, uint64_t eptp)
 static inline enum vmx_status invvpid(uint64_t type, uint16_t vpid,
 				      uint64_t gla)
 {
-	struct invvpid_desc d = { vpid, gla };
+	struct invvpid_desc d = {vpid, gla};
 	uint8_t ok, cf;
 
 	__asm__ __volatile__("invvpid %[d], %[type]; " VMX_STATUS_ASM

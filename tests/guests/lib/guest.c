@@ -77,8 +77,8 @@ void debugcon_puts(const char *s)
 
 long hc_console_write(const char *s, unsigned long len)
 {
-	return vmcall3(TIDAL_HC_CONSOLE_WRITE, (unsigned long)(uintptr_t)s,
-		       len, 0);
+	return vmcall3(TIDAL_HC_CONSOLE_WRITE, (unsigned long)(uintptr_t)s, len,
+		       0);
 }
 
 long hc_get_counter(unsigned int id)
@@ -148,7 +148,7 @@ static void out_num(struct out *o, unsigned long long v, unsigned int base,
 
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	struct out o = { buf, size, 0 };
+	struct out o = {buf, size, 0};
 
 	for (; *fmt; fmt++) {
 		if (*fmt != '%') {
@@ -189,7 +189,9 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			s = lng > 1 ? va_arg(ap, long long)
 			    : lng   ? va_arg(ap, long)
 				    : va_arg(ap, int);
-			out_num(&o, s < 0 ? -(unsigned long long)s : (unsigned long long)s,
+			out_num(&o,
+				s < 0 ? -(unsigned long long)s
+				      : (unsigned long long)s,
 				10, s < 0, width, pad);
 			break;
 		case 'u':
@@ -197,7 +199,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			u = lng > 1 ? va_arg(ap, unsigned long long)
 			    : lng   ? va_arg(ap, unsigned long)
 				    : va_arg(ap, unsigned int);
-			out_num(&o, u, *fmt == 'u' ? 10 : 16, false, width, pad);
+			out_num(&o, u, *fmt == 'u' ? 10 : 16, false, width,
+				pad);
 			break;
 		case 'p':
 			out_c(&o, '0');
@@ -262,7 +265,9 @@ static const struct tidal_start_info *check_start_info(uint32_t magic,
 	}
 	if (!pa || si->magic != TIDAL_START_MAGIC ||
 	    si->version != TIDAL_ABI_VERSION || si->size > 4096 ||
-	    si->mmap_offset + (uint64_t)si->mmap_count * sizeof(struct tidal_mem_region) > si->size ||
+	    si->mmap_offset + (uint64_t)si->mmap_count *
+				      sizeof(struct tidal_mem_region) >
+		    si->size ||
 	    (uint64_t)si->cmdline_offset + si->cmdline_len + 1 > si->size ||
 	    ((const char *)si)[si->cmdline_offset + si->cmdline_len]) {
 		printf("guestlib: start info at %p is invalid\n", (void *)pa);
@@ -276,7 +281,8 @@ const struct tidal_start_info *start_info(void)
 	return g_si;
 }
 
-const struct tidal_mem_region *start_info_mmap(const struct tidal_start_info *si)
+const struct tidal_mem_region *
+start_info_mmap(const struct tidal_start_info *si)
 {
 	return (const void *)((const char *)si + si->mmap_offset);
 }

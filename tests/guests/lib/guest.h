@@ -49,8 +49,8 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 			 : "a"(leaf), "c"(sub));
 }
 
-static inline long vmcall3(unsigned long nr, unsigned long a,
-			   unsigned long b, unsigned long c)
+static inline long vmcall3(unsigned long nr, unsigned long a, unsigned long b,
+			   unsigned long c)
 {
 	long ret;
 
@@ -80,7 +80,8 @@ long hc_get_counter(unsigned int id);
 
 /* Start info: validated copy of what tidal passed (NULL when invalid). */
 const struct tidal_start_info *start_info(void);
-const struct tidal_mem_region *start_info_mmap(const struct tidal_start_info *si);
+const struct tidal_mem_region *
+start_info_mmap(const struct tidal_start_info *si);
 const char *start_info_cmdline(const struct tidal_start_info *si);
 /* Value of "key=" in the command line as a number, or dflt. */
 uint64_t cmdline_num(const char *key, uint64_t dflt);
