@@ -275,6 +275,8 @@ enum swtlb_result swtlb_access(struct swtlb_vcpu *v, uint64_t gfn,
 			return SWTLB_NOMEM;
 		pthread_mutex_lock(&v->lock);
 		done = !v->reload && vcpu_translate(v, gfn, access);
+		if (done && (access & TDP_ACC_WRITE) && v->vm->on_write)
+			v->vm->on_write(v, gfn);
 		pthread_mutex_unlock(&v->lock);
 		if (done)
 			return SWTLB_OK;
@@ -426,5 +428,55 @@ bool swtlb_check(struct swtlb_vm *vm)
 	kick_end(vm);
 	vm->checks++;
 	rwlock_write_unlock(&vm->mmu->mmu_lock);
+	return good;
+}
+
+static bool page_dirty(const struct memslot *s, uint64_t gfn)
+{
+	uint64_t i = gfn - s->base_gfn;
+
+	return (__atomic_load_n(&s->dirty->words[i / 64], __ATOMIC_RELAXED) >>
+		(i % 64)) &
+	       1;
+}
+
+bool swtlb_check_dirty(struct swtlb_vm *vm, uint32_t id)
+{
+	const struct memslot *s;
+	struct swtlb_vcpu *v;
+	struct swtlb_entry *e;
+	uint64_t g, n;
+	bool good = true;
+	int i, j;
+
+	ebr_read_lock();
+	s = memslot_find_id(memslot_set_current(vm->mmu), id);
+	if (!s || !s->dirty)
+		goto out;
+	for (i = 0; i < vm->nvcpus && good; i++) {
+		v = &vm->vcpus[i];
+		pthread_mutex_lock(&v->lock);
+		for (j = 0; j < SWTLB_ENTRIES && good; j++) {
+			e = &v->tlb[j];
+			if (!e->level || !(e->perms & SPTE_W))
+				continue;
+			n = tdp_pages_per_level(e->level);
+			for (g = MAX(e->gfn, s->base_gfn);
+			     g < MIN(e->gfn + n, s->base_gfn + s->npages);
+			     g++) {
+				if (page_dirty(s, g))
+					continue;
+				swtlb_fail("vCPU %d can write gfn %#llx of "
+					   "logged slot %u, whose dirty bit "
+					   "is clear",
+					   i, (unsigned long long)g, id);
+				good = false;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&v->lock);
+	}
+out:
+	ebr_read_unlock();
 	return good;
 }

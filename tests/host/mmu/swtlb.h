@@ -54,6 +54,12 @@ struct swtlb_vm {
 	struct swtlb_pending pending[SWTLB_PENDING];
 	uint64_t checks, entries_checked;
 	int kicks; /* flush/reload/check hooks in progress */
+	/*
+	 * Called in guest mode (vCPU lock held) for every write that
+	 * completes, TLB hit or walk: the write "lands" while the vCPU can
+	 * still be stopped by a flush, as a store does on a real CPU.
+	 */
+	void (*on_write)(struct swtlb_vcpu *v, uint64_t gfn);
 };
 
 void swtlb_vm_init(struct swtlb_vm *vm, struct tdp_mmu *mmu, int nvcpus);
@@ -83,6 +89,14 @@ enum swtlb_result swtlb_access(struct swtlb_vcpu *v, uint64_t gfn,
  * still in progress).  Returns false and reports on violation.
  */
 bool swtlb_check(struct swtlb_vm *vm);
+
+/*
+ * Dirty logging: with no clear of slot @id in flight, a vCPU may hold a
+ * writable translation of a page of a logged slot only if the page's
+ * dirty bit is set (the clear's flush took every other one away).
+ * Returns false and reports on violation.
+ */
+bool swtlb_check_dirty(struct swtlb_vm *vm, uint32_t id);
 
 /* Mark @old as being removed (until swtlb_pending_done). */
 int swtlb_pending_add(struct swtlb_vm *vm, const struct memslot *old);

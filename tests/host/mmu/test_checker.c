@@ -12,6 +12,10 @@
  *      do not back;
  *   2. no page-table page is freed while a vCPU may still hold it;
  *   3. flush counts per operation stay within their bounds;
+ *   4. dirty logging loses no write: a migration thread logs one slot,
+ *      copies every page it harvests after each get+clear, and at the end
+ *      of the round its copy must equal guest memory; after each clear no
+ *      vCPU may still write a page whose bit is clear;
  * plus: teardown returns every page and object.
  *
  *   test_mmu_checker [--seconds S] [--seed N]
@@ -32,6 +36,19 @@
 #define NSLOT_IDS 8
 #define G	  (GiB >> PAGE_SHIFT)
 
+/* The migrated slot: place 0, never touched by the slot operations. */
+#define LOG_ID	  100
+#define LOG_PAGES 1024 /* 4 MiB, 2 MiB-aligned: huge leaves to split */
+
+/* Guest memory of the logged slot and the migration's copy of it. */
+struct migration {
+	uint64_t mem[LOG_PAGES];  /* written by vCPUs in guest mode */
+	uint64_t copy[LOG_PAGES]; /* what the destination received */
+	uint64_t next_value;
+	bool logging; /* since the last full copy */
+	uint64_t cycles, harvested, enables;
+};
+
 struct round {
 	struct swtlb_vm vm;
 	struct tdp_mmu *mmu;
@@ -41,6 +58,7 @@ struct round {
 	uint64_t ops, slot_ops, fast_zaps;
 	int restricted[64];
 	uint64_t restricted_gfn[64];
+	struct migration mig;
 };
 
 static uint64_t place_gfn(int place)
@@ -79,6 +97,11 @@ static void bound(const struct fl_mark *m, uint64_t extra, const char *op,
 		swtlb_fail("%s: %llu flushes > %llu + %llu yields", op,
 			   (unsigned long long)f, (unsigned long long)extra,
 			   (unsigned long long)y);
+}
+
+static uint64_t split_zaps(struct tdp_mmu *mmu)
+{
+	return __atomic_load_n(&mmu->stats.split_zaps, __ATOMIC_RELAXED);
 }
 
 /* ---- memslot operations ---- */
@@ -127,7 +150,7 @@ static void op_slot(struct round *r)
 	bool zap_all = READ_ONCE(mmu->slot_flush_policy) == TDP_SLOT_FLUSH_ALL;
 	struct fl_mark m;
 	struct memslot old;
-	uint64_t size;
+	uint64_t size, split_zaps0;
 
 	mark(&m);
 	if (!slot_copy(mmu, id, &old)) {
@@ -158,11 +181,15 @@ static void op_slot(struct round *r)
 		bound(&m, 1, "memslot_move", zap_all);
 		break;
 	default:
+		split_zaps0 = split_zaps(mmu);
 		ret = memslot_set_flags(
 			mmu, id,
 			(host_rand() & 1 ? MEMSLOT_READONLY : 0) |
-				(host_rand() & 1 ? MEMSLOT_NO_HUGE : 0));
-		bound(&m, 1, "memslot_set_flags", false);
+				(host_rand() & 1 ? MEMSLOT_NO_HUGE : 0) |
+				(host_rand() & 1 ? MEMSLOT_DIRTY_LOG : 0));
+		/* Protect or zap, then recover; plus split fallbacks. */
+		bound(&m, 2 + split_zaps(mmu) - split_zaps0,
+		      "memslot_set_flags", false);
 		break;
 	}
 	if (ret && ret != -EEXIST && !(ret == -ENOMEM && r->nomem))
@@ -192,7 +219,7 @@ static uint64_t slot_gfn(struct tdp_mmu *mmu)
 
 static uint64_t random_gfn(void)
 {
-	int place = 1 + host_rand() % (NPLACES + 1);
+	int place = host_rand() % (NPLACES + 2); /* 0: the logged slot */
 	uint64_t off = host_rand() % 8 ? host_rand() % 2048 : host_rand() % G;
 
 	return place_gfn(place) + off;
@@ -207,7 +234,7 @@ static void op_one(struct round *r)
 	bool z;
 
 	mark(&m);
-	switch (host_rand() % 10) {
+	switch (host_rand() % 12) {
 	case 0:
 	case 1:
 		n = host_rand() % 8 ? 1 + host_rand() % 1024 : G;
@@ -253,6 +280,21 @@ static void op_one(struct round *r)
 					   tdp_level_base(g, 3) + G);
 		bound(&m, 1, "recover_huge_pages", false);
 		break;
+	case 7:
+		n = host_rand() % 8 ? 1 + host_rand() % 1024 : G;
+		if (host_rand() & 1)
+			tdp_mmu_age_gfn(mmu, g, g + n);
+		else
+			tdp_mmu_test_age_gfn(mmu, g, g + n);
+		bound(&m, 0, "age_gfn", true);
+		break;
+	case 8:
+		n = split_zaps(mmu);
+		tdp_mmu_split_huge_pages(mmu, tdp_level_base(g, 3),
+					 tdp_level_base(g, 3) + G,
+					 1 + host_rand() % 2);
+		bound(&m, split_zaps(mmu) - n, "split_huge_pages", false);
+		break;
 	case 6:
 		tdp_mmu_set_slot_flush_policy(
 			mmu, host_rand() & 1 ? TDP_SLOT_FLUSH_ALL
@@ -263,6 +305,127 @@ static void op_one(struct round *r)
 		break;
 	}
 	r->ops++;
+}
+
+/* ---- migration (property 4) ---- */
+
+static void mig_on_write(struct swtlb_vcpu *v, uint64_t gfn)
+{
+	struct round *r = container_of(v->vm, struct round, vm);
+
+	if (gfn < LOG_PAGES)
+		__atomic_store_n(&r->mig.mem[gfn],
+				 __atomic_add_fetch(&r->mig.next_value, 1,
+						    __ATOMIC_RELAXED),
+				 __ATOMIC_RELEASE);
+}
+
+static void mig_copy(struct migration *mg, uint64_t g)
+{
+	mg->copy[g] = __atomic_load_n(&mg->mem[g], __ATOMIC_ACQUIRE);
+}
+
+/* Start logging and send everything (the first pass of a migration). */
+static void mig_start(struct round *r)
+{
+	struct fl_mark m;
+	uint64_t g, z0 = split_zaps(r->mmu);
+	int ret;
+
+	mark(&m);
+	ret = memslot_set_flags(r->mmu, LOG_ID, MEMSLOT_DIRTY_LOG);
+	bound(&m, 1 + split_zaps(r->mmu) - z0, "enable dirty logging", false);
+	if (ret) {
+		if (!(ret == -ENOMEM && r->nomem))
+			swtlb_fail("enable dirty logging: %d", ret);
+		return;
+	}
+	for (g = 0; g < LOG_PAGES; g++)
+		mig_copy(&r->mig, g);
+	r->mig.logging = true;
+	r->mig.enables++;
+}
+
+/* One get + clear + copy of what was harvested. */
+static void mig_cycle(struct round *r)
+{
+	uint64_t bm[LOG_PAGES / 64], g;
+	struct fl_mark m;
+	long ret;
+
+	mark(&m);
+	ret = tdp_mmu_get_dirty_log(r->mmu, LOG_ID, bm, ARRAY_SIZE(bm));
+	bound(&m, 0, "get_dirty_log", true);
+	if (ret) {
+		swtlb_fail("get_dirty_log: %ld", ret);
+		return;
+	}
+	mark(&m);
+	ret = tdp_mmu_clear_dirty_log(r->mmu, LOG_ID, 0, LOG_PAGES, bm);
+	bound(&m, 1, "clear_dirty_log", false);
+	if (ret < 0) {
+		swtlb_fail("clear_dirty_log: %ld", ret);
+		return;
+	}
+	/* The clear's flush is done: nobody writes a clean page unseen. */
+	swtlb_check_dirty(&r->vm, LOG_ID);
+	for (g = 0; g < LOG_PAGES; g++)
+		if (bm[g / 64] & (1ull << (g % 64)))
+			mig_copy(&r->mig, g);
+	r->mig.cycles++;
+	r->mig.harvested += (uint64_t)ret;
+}
+
+static void mig_stop(struct round *r)
+{
+	struct fl_mark m;
+	int ret;
+
+	mark(&m);
+	ret = memslot_set_flags(r->mmu, LOG_ID, 0);
+	bound(&m, 1, "disable dirty logging", false);
+	if (ret && !(ret == -ENOMEM && r->nomem))
+		swtlb_fail("disable dirty logging: %d", ret);
+	if (!ret)
+		r->mig.logging = false;
+}
+
+/* After the vCPUs stopped: the last pass, then compare. */
+static void mig_finish(struct round *r)
+{
+	uint64_t g;
+
+	if (!r->mig.logging)
+		return;
+	mig_cycle(r);
+	for (g = 0; g < LOG_PAGES; g++)
+		if (r->mig.copy[g] != r->mig.mem[g]) {
+			swtlb_fail("lost dirty page: gfn %#llx holds %llu, "
+				   "the copy %llu",
+				   (unsigned long long)g,
+				   (unsigned long long)r->mig.mem[g],
+				   (unsigned long long)r->mig.copy[g]);
+			break;
+		}
+}
+
+static void *mig_thread(void *p)
+{
+	struct round *r = p;
+
+	host_thread_register();
+	host_srand(r->seed * 31337 + 5);
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE) && !swtlb_failed) {
+		if (!r->mig.logging)
+			mig_start(r);
+		else if (host_rand() % 16 == 0)
+			mig_stop(r);
+		else
+			mig_cycle(r);
+		usleep(200);
+	}
+	host_thread_unregister();
+	return NULL;
 }
 
 /* ---- threads ---- */
@@ -340,10 +503,13 @@ static void check_accounting(struct tdp_mmu *mmu)
 	tdp_mmu_zap_all_fast(mmu);
 	ebr_barrier();
 	want = sizeof(*set) + set->count * sizeof(struct memslot);
-	for (k = 0; k < set->count; k++)
+	for (k = 0; k < set->count; k++) {
 		want += (set->slots[k].huge_blocks[0] +
 			 set->slots[k].huge_blocks[1]) *
 			sizeof(uint32_t);
+		if (set->slots[k].dirty)
+			want += memslot_dirty_bytes(set->slots[k].npages);
+	}
 	tdp_mmu_get_stats(mmu, &st);
 	if (st.bytes != want)
 		swtlb_fail("accounted %llu bytes, want %llu",
@@ -354,7 +520,7 @@ static void check_accounting(struct tdp_mmu *mmu)
 static bool run_round(uint64_t seed, unsigned int ms, struct round *r)
 {
 	struct vcpu_arg va[SWTLB_VCPUS];
-	pthread_t tv[SWTLB_VCPUS], to, tc;
+	pthread_t tv[SWTLB_VCPUS], to, tc, tm;
 	int64_t pages0 = host_pages_live(), objs0 = host_objs_live();
 	int i;
 
@@ -373,6 +539,10 @@ static bool run_round(uint64_t seed, unsigned int ms, struct round *r)
 			      FAKE_HOST_BASE + 8 * GiB + 4 * KiB, 0));
 	BUG_ON(memslot_create(r->mmu, 2, place_gfn(3) << PAGE_SHIFT, 1 * GiB,
 			      FAKE_HOST_BASE + 16 * GiB, 0));
+	/* The migrated slot, at gfn 0. */
+	BUG_ON(memslot_create(r->mmu, LOG_ID, 0, LOG_PAGES << PAGE_SHIFT,
+			      FAKE_HOST_BASE + 64 * GiB, 0));
+	r->vm.on_write = mig_on_write;
 
 	/* Every fourth round: rare allocation failures everywhere. */
 	r->nomem = seed % 4 == 3;
@@ -384,13 +554,16 @@ static bool run_round(uint64_t seed, unsigned int ms, struct round *r)
 	}
 	pthread_create(&to, NULL, ops_thread, r);
 	pthread_create(&tc, NULL, check_thread, r);
+	pthread_create(&tm, NULL, mig_thread, r);
 	usleep(ms * 1000);
 	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
 	for (i = 0; i < nvcpus; i++)
 		pthread_join(tv[i], NULL);
 	pthread_join(to, NULL);
 	pthread_join(tc, NULL);
+	pthread_join(tm, NULL);
 	host_alloc_fail_rate(0);
+	mig_finish(r);
 
 	swtlb_check(&r->vm);
 	swtlb_vm_fini(&r->vm);
@@ -442,6 +615,22 @@ static void self_test(void)
 	ok(caught, "checker catches a writable translation of RO memory");
 	__atomic_store_n(&swtlb_failed, 0, __ATOMIC_SEQ_CST);
 	set->slots[0].flags &= ~MEMSLOT_READONLY;
+	/* A clear whose flush never reaches the vCPU must be caught. */
+	swtlb_attach(NULL);
+	BUG_ON(memslot_create(r.mmu, 1, 8 * MiB, 1 * MiB, FAKE_HOST_BASE,
+			      MEMSLOT_DIRTY_LOG));
+	BUG_ON(swtlb_access(v, 2048 + 3, TDP_ACC_WRITE) != SWTLB_OK);
+	ok(swtlb_check_dirty(&r.vm, 1), "a dirty page may be written");
+	{
+		uint64_t bm[4] = {~0ull, ~0ull, ~0ull, ~0ull};
+
+		BUG_ON(tdp_mmu_clear_dirty_log(r.mmu, 1, 0, 256, bm) != 1);
+	}
+	caught = !swtlb_check_dirty(&r.vm, 1);
+	ok(caught, "checker catches a write through a stale entry after a "
+		   "clear");
+	__atomic_store_n(&swtlb_failed, 0, __ATOMIC_SEQ_CST);
+	swtlb_attach(&r.vm);
 	/* A page freed while cached must be caught by the free hook. */
 	host_page_free_hook(v->pwc[0]);
 	ok(swtlb_failed, "checker catches a cached table being freed");
@@ -458,7 +647,8 @@ int main(int argc, char **argv)
 {
 	double seconds = 2.0;
 	uint64_t seed = 0, t_end, rounds = 0, checks = 0, entries = 0, ops = 0,
-		 slot_ops = 0, accesses = 0, faults = 0, noslot = 0;
+		 slot_ops = 0, accesses = 0, faults = 0, noslot = 0,
+		 mig_cycles = 0, mig_pages = 0, mig_enables = 0;
 	const char *env = getenv("TIDAL_STRESS_SECS");
 	struct round *r = calloc(1, sizeof(*r));
 	int i;
@@ -487,6 +677,9 @@ int main(int argc, char **argv)
 		entries += r->vm.entries_checked;
 		ops += r->ops;
 		slot_ops += r->slot_ops;
+		mig_cycles += r->mig.cycles;
+		mig_pages += r->mig.harvested;
+		mig_enables += r->mig.enables;
 		for (i = 0; i < nvcpus; i++) {
 			accesses += r->vm.vcpus[i].accesses;
 			faults += r->vm.vcpus[i].faults;
@@ -509,8 +702,14 @@ int main(int argc, char **argv)
 	     (unsigned long long)ops, (unsigned long long)slot_ops,
 	     (unsigned long long)accesses, (unsigned long long)faults,
 	     (unsigned long long)noslot);
+	diag("migration: %llu dirty-log cycles, %llu pages harvested, "
+	     "logging enabled %llu times",
+	     (unsigned long long)mig_cycles, (unsigned long long)mig_pages,
+	     (unsigned long long)mig_enables);
 	ok(checks > rounds && accesses > 0 && ops > 0,
 	   "the workload did real work");
+	ok(mig_cycles > rounds && mig_pages > 0,
+	   "the migration harvested dirty pages");
 	free(r);
 	return tap_done();
 }
