@@ -44,6 +44,12 @@ HOST_FLAVOURS_test_mmu_mirror_stress := plain asan tsan
 BOOT_TESTS += tests/host/mmu/freestanding.sh
 HOST_FLAVOURS_test_mmu_checker := plain asan tsan
 
+##   test_mmu_dirty    dirty logging, eager split, huge-page recovery, aging
+HOST_TESTS += test_mmu_dirty
+HOST_SRCS_test_mmu_dirty := tests/host/mmu/test_dirty.c tests/host/mmu/util.c \
+	$(MMU_CORE_SRCS) $(MMU_LIB_SRCS)
+HOST_FLAVOURS_test_mmu_dirty := plain asan
+
 ## soak-mmu          run the software-TLB checker for a long time
 ##                   (SOAK_SECONDS=120 by default, SEED=n to start from)
 SOAK_SECONDS ?= 120
@@ -52,21 +58,21 @@ soak-mmu: $(BUILD)/host/plain/test_mmu_checker $(BUILD)/host/tsan/test_mmu_check
 	$(BUILD)/host/plain/test_mmu_checker --seconds $(SOAK_SECONDS) $(if $(SEED),--seed $(SEED))
 	$(BUILD)/host/tsan/test_mmu_checker --seconds $$(( $(SOAK_SECONDS) / 4 )) $(if $(SEED),--seed $(SEED))
 
-# bench-mmu: built like the plain host tests (lock debugging on).
+# bench-mmu: a release build (no TIDAL_DEBUG_LOCKS), with the release
+# object rule of mk/sync.mk.
 BENCH_MMU_SRCS := tests/bench/bench_mmu.c tests/host/mmu/util.c \
 	$(MMU_CORE_SRCS) $(MMU_LIB_SRCS) tests/host/platform_host.c \
 	tests/host/tap.c
-$(BUILD)/host/plain/bench_mmu: $(patsubst %.c,$(BUILD)/host/plain/%.o,$(BENCH_MMU_SRCS))
-	$(quiet) LD.plain $@
-	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(HOST_FLAV_CFLAGS_plain) -o $@ $^
+$(BUILD)/bench/bench_mmu: $(patsubst %.c,$(BUILD)/bench/%.o,$(BENCH_MMU_SRCS))
+	$(quiet) LD.bench $@
+	$(Q)$(HOSTCC) $(BENCH_CFLAGS) -o $@ $^
+
+##   tests/host/mmu/bench_smoke.sh  bench-mmu --quick runs, JSON keys, flush counts
+BOOT_TESTS += tests/host/mmu/bench_smoke.sh
+TEST_DEPS += $(BUILD)/bench/bench_mmu
 
 .PHONY: bench-mmu
-## bench-mmu         TDP MMU figures: faults, unmap, fast zap, memslots (BENCH_ARGS=--quick)
-bench-mmu: $(BUILD)/host/plain/bench_mmu
-	$(Q)$(BUILD)/host/plain/bench_mmu $(BENCH_ARGS)
-
-##   test_mmu_dirty    dirty logging, eager split, huge-page recovery, aging
-HOST_TESTS += test_mmu_dirty
-HOST_SRCS_test_mmu_dirty := tests/host/mmu/test_dirty.c tests/host/mmu/util.c \
-	$(MMU_CORE_SRCS) $(MMU_LIB_SRCS)
-HOST_FLAVOURS_test_mmu_dirty := plain asan
+## bench-mmu         TDP MMU vs floor: populate, dirty rounds, recovery, zaps
+##                   (BENCH_ARGS="--vcpus N --gib M --rounds K --json|--quick")
+bench-mmu: $(BUILD)/bench/bench_mmu
+	$(Q)$(BUILD)/bench/bench_mmu $(BENCH_ARGS)

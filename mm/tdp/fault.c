@@ -182,11 +182,15 @@ static int map_locked(struct tdp_mmu *mmu, struct tdp_fault *f)
 
 int tdp_fault_finish(struct tdp_mmu *mmu, struct tdp_fault *f)
 {
+	bool excl = READ_ONCE(mmu->fault_exclusive);
 	int ret = f->result;
 
 	if (ret != FAULT_UNDECIDED)
 		goto out;
-	rwlock_read_lock(&mmu->mmu_lock);
+	if (excl)
+		rwlock_write_lock(&mmu->mmu_lock);
+	else
+		rwlock_read_lock(&mmu->mmu_lock);
 	stat_inc(&mmu->stats.faults);
 	/*
 	 * Root invalidation and memslot commits happen under the write
@@ -202,7 +206,10 @@ int tdp_fault_finish(struct tdp_mmu *mmu, struct tdp_fault *f)
 		ret = -EIO; /* this fault, or a concurrent one, bugged it */
 	else if (ret == TDP_MAP_RETRY)
 		stat_inc(&mmu->stats.fault_retries);
-	rwlock_read_unlock(&mmu->mmu_lock);
+	if (excl)
+		rwlock_write_unlock(&mmu->mmu_lock);
+	else
+		rwlock_read_unlock(&mmu->mmu_lock);
 out:
 	ebr_read_unlock();
 	return ret;

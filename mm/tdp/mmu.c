@@ -83,3 +83,8 @@ void tdp_mmu_set_eager_split(struct tdp_mmu *mmu, bool on)
 {
 	__atomic_store_n(&mmu->eager_split, on, __ATOMIC_RELAXED);
 }
+
+void tdp_mmu_set_fault_exclusive(struct tdp_mmu *mmu, bool on)
+{
+	__atomic_store_n(&mmu->fault_exclusive, on, __ATOMIC_RELAXED);
+}

@@ -121,8 +121,9 @@ struct tdp_mmu {
 	spinlock_t slots_update;    /* serialises memslot changes */
 	struct list_head observers; /* under slots_update */
 	enum tdp_slot_flush_policy slot_flush_policy;
-	int max_huge_level; /* 1, 2 or 3 (default 3: 1 GiB) */
-	bool eager_split;   /* split huge leaves when logging starts */
+	int max_huge_level;   /* 1, 2 or 3 (default 3: 1 GiB) */
+	bool eager_split;     /* split huge leaves when logging starts */
+	bool fault_exclusive; /* faults take mmu_lock for write (baseline) */
 	void *owner;
 	/* Protected VMs: the guard that owns the EPT the CPU walks. */
 	struct guard *guard;
@@ -184,6 +185,12 @@ void tdp_mmu_set_slot_flush_policy(struct tdp_mmu *mmu,
 int tdp_mmu_set_max_huge_level(struct tdp_mmu *mmu, int level);
 /* Split huge leaves eagerly when dirty logging starts (default on). */
 void tdp_mmu_set_eager_split(struct tdp_mmu *mmu, bool on);
+/*
+ * Make faults take mmu_lock for write instead of read: a baseline that
+ * shows what read-lock faulting buys (bench-mmu's "global lock").  Not
+ * for production use.
+ */
+void tdp_mmu_set_fault_exclusive(struct tdp_mmu *mmu, bool on);
 
 /* ---- roots (root.c) ---- */
 

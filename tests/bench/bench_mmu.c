@@ -1,26 +1,85 @@
 // SPDX-License-Identifier: MIT
 /*
- * bench-mmu: figures for the TDP MMU's main paths, on the host.
+ * bench-mmu: figures for the TDP MMU, modelled on what KVM's selftests
+ * dirty_log_perf_test, demand_paging_test and memslot_perf_test measure:
+ * N vCPU threads over M GiB of (fake) guest memory.
  *
- *   faults     4 KiB faults into an empty region, 1..N threads
- *   huge       faults that map 2 MiB and 1 GiB leaves
- *   unmap      zapping leaves of a range (one flush for the batch)
- *   fast zap   front half (write lock) and back half (read lock)
- *   memslot    create + delete of a slot with a mapped range
+ *   floor        one thread stores the same 4 KiB leaves into tables
+ *                allocated and linked beforehand: a walk from the root and
+ *                a plain store per page, the least work a fault can do
+ *   populate     faults that map everything at 4 KiB (1 and N vCPUs, warm
+ *                and cold allocator), 2 MiB and 1 GiB
+ *   global lock  the 4 KiB populate with faults taking mmu_lock for write
+ *   dirty        enable logging (eager split), K rounds of write-all +
+ *                get + clear, disable and recover huge pages
+ *   aging        age_gfn over everything, twice
+ *   memslot      delete of a mapped slot under each flush policy
+ *   unmap        zap of every 4 KiB leaf of a range
+ *   zapall       fast zap: front half and back half timed apart, with
+ *                everything mapped and with one page mapped
  *
- * Built from the test objects (lock debugging on), so absolute figures are
- * pessimistic; compare runs of the same build.  Usage: bench_mmu [--quick]
+ * Usage: bench_mmu [--vcpus N] [--gib M] [--rounds K] [--quick] [--json]
+ * --json prints one JSON object, keys "<phase>.<metric>".  Built from the
+ * test objects (-O2, lock debugging on): compare runs of the same build.
  */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tests/host/mmu/util.h"
 
-#define G (GiB >> PAGE_SHIFT)
+#define G	  (GiB >> PAGE_SHIFT)
+#define MAX_VCPUS 16
+#define MAX_RES	  128
 
 static int owner;
-static uint64_t npages = 1 << 18; /* 1 GiB of 4 KiB pages */
+static int nvcpus = 2, rounds = 3;
+static uint64_t gib = 1;
+static uint64_t npages; /* 4 KiB pages in the test region */
+static bool json;
+
+/* ---- results ---- */
+
+static struct {
+	char key[64];
+	double val;
+} res[MAX_RES];
+static int nres;
+
+static void put(const char *phase, const char *metric, double v)
+{
+	BUG_ON(nres == MAX_RES);
+	snprintf(res[nres].key, sizeof(res[nres].key), "%s.%s", phase, metric);
+	res[nres++].val = v;
+}
+
+static double get(const char *key)
+{
+	int i;
+
+	for (i = 0; i < nres; i++)
+		if (!strcmp(res[i].key, key))
+			return res[i].val;
+	return 0;
+}
+
+static void print_results(void)
+{
+	int i;
+
+	if (json) {
+		printf("{");
+		for (i = 0; i < nres; i++)
+			printf("%s\"%s\": %.6g", i ? ", " : "", res[i].key,
+			       res[i].val);
+		printf("}\n");
+		return;
+	}
+	printf("%-36s %16s\n", "phase.metric", "value");
+	for (i = 0; i < nres; i++)
+		printf("%-36s %16.6g\n", res[i].key, res[i].val);
+}
 
 static double now_s(void)
 {
@@ -32,139 +91,486 @@ static bool never(void)
 	return false;
 }
 
+static struct tdp_mmu_stats stats(struct tdp_mmu *mmu)
+{
+	struct tdp_mmu_stats s;
+
+	tdp_mmu_get_stats(mmu, &s);
+	return s;
+}
+
+static uint64_t pt_pages(const struct tdp_mmu_stats *s)
+{
+	return s->pt_pages[1] + s->pt_pages[2] + s->pt_pages[3] +
+	       s->pt_pages[4];
+}
+
+/* ---- the floor ---- */
+
+static void *page(void)
+{
+	void *p = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
+
+	BUG_ON(!p);
+	memset(p, 0, PAGE_SIZE);
+	return p;
+}
+
+/* The 4 KiB tables for @npages from gfn 0, linked under a root. */
+static spte_t *floor_build(void)
+{
+	spte_t *root = page(), *t3 = NULL, *t2 = NULL;
+	uint64_t g;
+
+	for (g = 0; g < npages; g += 512) {
+		if (g % (512 * G) == 0) {
+			t3 = page();
+			root[tdp_spte_index(g, 4)] =
+				spte_make_table((uintptr_t)t3);
+		}
+		if (g % G == 0) {
+			t2 = page();
+			t3[tdp_spte_index(g, 3)] =
+				spte_make_table((uintptr_t)t2);
+		}
+		t2[tdp_spte_index(g, 2)] = spte_make_table((uintptr_t)page());
+	}
+	return root;
+}
+
+static void floor_free(spte_t *t, int level)
+{
+	unsigned int i;
+
+	for (i = 0; level > 1 && i < SPTE_PER_PAGE; i++)
+		if (spte_is_table(t[i], level))
+			floor_free((spte_t *)(uintptr_t)spte_phys(t[i]),
+				   level - 1);
+	free(t);
+}
+
+static void bench_floor(void)
+{
+	spte_t *root = floor_build(), *t;
+	uint64_t base = (FAKE_HOST_BASE >> PAGE_SHIFT), g;
+	double t0, dt;
+	int l;
+
+	t0 = now_s();
+	for (g = 0; g < npages; g++) {
+		t = root;
+		for (l = 4; l > 1; l--)
+			t = (spte_t *)(uintptr_t)spte_phys(
+				t[tdp_spte_index(g, l)]);
+		t[tdp_spte_index(g, 1)] = spte_make_leaf(base + g, 1, SPTE_RWX);
+	}
+	dt = now_s() - t0;
+	__asm__ volatile("" ::"r"(root) : "memory");
+	put("floor_4k", "ms", dt * 1e3);
+	put("floor_4k", "ns_per_page", dt * 1e9 / npages);
+	floor_free(root, 4);
+}
+
+/* ---- populate ---- */
+
 struct farg {
 	struct tdp_mmu *mmu;
 	struct tdp_root *root;
-	uint64_t first, count;
+	uint64_t first, count, step, access;
+	pthread_barrier_t *go;
+	double start, end; /* when this vCPU started and finished */
 };
 
 static void *fault_worker(void *p)
 {
 	struct farg *a = p;
 	uint64_t i;
+	int ret;
 
 	host_thread_register();
-	for (i = 0; i < a->count; i++)
-		while (map(a->mmu, a->root, a->first + i, TDP_ACC_WRITE) ==
-		       TDP_MAP_RETRY)
-			;
+	pthread_barrier_wait(a->go);
+	a->start = now_s();
+	for (i = 0; i < a->count; i++) {
+		do
+			ret = map(a->mmu, a->root, a->first + i * a->step,
+				  a->access);
+		while (ret == TDP_MAP_RETRY);
+		if (ret != TDP_MAP_OK)
+			panic("fault at gfn %#llx: %d",
+			      (unsigned long long)(a->first + i * a->step),
+			      ret);
+	}
+	a->end = now_s();
 	host_thread_unregister();
 	return NULL;
 }
 
-static void bench_faults(int threads)
+/*
+ * @threads vCPUs fault in [start, start + n * step) every @step pages.
+ * Timed from the moment they are all released until the last one is
+ * done, so thread creation is not counted.
+ */
+static double run_faults(struct tdp_mmu *mmu, struct tdp_root *root,
+			 uint64_t start, uint64_t n, uint64_t step,
+			 uint64_t access, int threads)
 {
-	struct tdp_mmu *mmu = tdp_mmu_create(&owner);
-	struct tdp_root *root;
-	struct farg a[8];
-	pthread_t t[8];
-	uint64_t per = npages / threads;
-	double t0, dt;
+	struct farg a[MAX_VCPUS];
+	pthread_t t[MAX_VCPUS];
+	pthread_barrier_t go;
+	uint64_t per = n / threads;
+	double t0 = 1e300, end = 0;
 	int i;
 
-	/* host off by 4 KiB: 4 KiB leaves only */
-	BUG_ON(memslot_create(mmu, 0, 0, npages << PAGE_SHIFT,
-			      FAKE_HOST_BASE + 4 * KiB, 0));
-	root = tdp_mmu_get_root(mmu, TDP_ROLE_DEFAULT);
-	t0 = now_s();
+	pthread_barrier_init(&go, NULL, threads + 1);
 	for (i = 0; i < threads; i++) {
-		a[i] = (struct farg){mmu, root, i * per, per};
+		a[i] = (struct farg){mmu,
+				     root,
+				     start + i * per * step,
+				     i == threads - 1 ? n - i * per : per,
+				     step,
+				     access,
+				     &go,
+				     0,
+				     0};
 		pthread_create(&t[i], NULL, fault_worker, &a[i]);
 	}
-	for (i = 0; i < threads; i++)
+	pthread_barrier_wait(&go);
+	for (i = 0; i < threads; i++) {
 		pthread_join(t[i], NULL);
-	dt = now_s() - t0;
-	printf("faults    4K, %d thread%s: %8.0f ns/fault  %6.2f M faults/s\n",
-	       threads, threads > 1 ? "s" : " ", dt * 1e9 / npages,
-	       npages / dt / 1e6);
-
-	t0 = now_s();
-	tdp_mmu_unmap_range(mmu, 0, npages);
-	dt = now_s() - t0;
-	if (threads == 1)
-		printf("unmap     %llu leaves:  %8.1f ns/leaf   (%llu "
-		       "flushes)\n",
-		       (unsigned long long)npages, dt * 1e9 / npages,
-		       (unsigned long long)host_thread_flushes);
-	for (i = 0; i < (int)per && threads == 1; i++)
-		BUG_ON(map(mmu, root, i, TDP_ACC_READ) != TDP_MAP_OK);
-	if (threads == 1) {
-		t0 = now_s();
-		rwlock_write_lock(&mmu->mmu_lock);
-		tdp_mmu_zap_all_fast_front(mmu);
-		rwlock_write_unlock(&mmu->mmu_lock);
-		dt = now_s() - t0;
-		printf("fast zap  front half:     %8.1f us\n", dt * 1e6);
-		t0 = now_s();
-		tdp_mmu_zap_all_fast_back(mmu);
-		dt = now_s() - t0;
-		printf("fast zap  back half:      %8.1f ms for %llu leaves\n",
-		       dt * 1e3, (unsigned long long)npages);
+		t0 = MIN(t0, a[i].start);
+		end = MAX(end, a[i].end);
 	}
-	tdp_mmu_put_root(mmu, root);
-	tdp_mmu_destroy(mmu);
+	pthread_barrier_destroy(&go);
+	return end - t0;
 }
 
-static void bench_huge(void)
-{
-	struct tdp_mmu *mmu = tdp_mmu_create(&owner);
+struct vm {
+	struct tdp_mmu *mmu;
 	struct tdp_root *root;
-	uint64_t i, n2 = 4096;
-	double t0, dt;
+};
 
-	BUG_ON(memslot_create(mmu, 0, 0, 8 * GiB, FAKE_HOST_BASE, 0));
-	BUG_ON(memslot_create(mmu, 1, 8 * GiB, 8 * GiB,
-			      FAKE_HOST_BASE + 8 * GiB + 2 * MiB, 0));
-	root = tdp_mmu_get_root(mmu, TDP_ROLE_DEFAULT);
-	t0 = now_s();
-	for (i = 0; i < n2; i++)
-		BUG_ON(map(mmu, root, 8 * G + i * 512, TDP_ACC_READ));
-	dt = now_s() - t0;
-	printf("faults    2M leaves:      %8.0f ns/fault\n", dt * 1e9 / n2);
-	t0 = now_s();
-	for (i = 0; i < 8; i++)
-		BUG_ON(map(mmu, root, i * G, TDP_ACC_READ));
-	dt = now_s() - t0;
-	printf("faults    1G leaves:      %8.0f ns/fault\n", dt * 1e9 / 8);
-	tdp_mmu_put_root(mmu, root);
-	tdp_mmu_destroy(mmu);
+static struct vm vm_new(uint64_t size, uint64_t host_off, uint32_t flags)
+{
+	struct vm v;
+
+	v.mmu = tdp_mmu_create(&owner);
+	BUG_ON(!v.mmu);
+	BUG_ON(memslot_create(v.mmu, 0, 0, size, FAKE_HOST_BASE + host_off,
+			      flags));
+	v.root = tdp_mmu_get_root(v.mmu, TDP_ROLE_DEFAULT);
+	BUG_ON(!v.root);
+	return v;
 }
 
-static void bench_memslot(void)
+static void vm_free(struct vm *v)
 {
-	struct tdp_mmu *mmu = tdp_mmu_create(&owner);
-	struct tdp_root *root = tdp_mmu_get_root(mmu, TDP_ROLE_DEFAULT);
-	int i, n = 2000, j;
+	tdp_mmu_put_root(v->mmu, v->root);
+	tdp_mmu_destroy(v->mmu);
+}
+
+/* Drop every table (and give their pages back) but keep the VM. */
+static void vm_reset(struct vm *v)
+{
+	tdp_mmu_put_root(v->mmu, v->root);
+	tdp_mmu_zap_all_fast(v->mmu);
+	ebr_barrier();
+	v->root = tdp_mmu_get_root(v->mmu, TDP_ROLE_DEFAULT);
+}
+
+static void populate(const char *phase, struct vm *v, uint64_t n, uint64_t step,
+		     int threads)
+{
+	struct tdp_mmu_stats s0 = stats(v->mmu), s1;
+	double dt =
+		run_faults(v->mmu, v->root, 0, n, step, TDP_ACC_WRITE, threads);
+	uint64_t mapped = n * step;
+
+	s1 = stats(v->mmu);
+	put(phase, "vcpus", threads);
+	put(phase, "ms", dt * 1e3);
+	put(phase, "ns_per_page", dt * 1e9 / n);
+	put(phase, "faults", s1.faults - s0.faults);
+	put(phase, "retries", s1.fault_retries - s0.fault_retries);
+	put(phase, "pt_pages", pt_pages(&s1) - pt_pages(&s0));
+	put(phase, "pt_bytes_per_gib",
+	    (double)(s1.bytes - s0.bytes) / ((double)mapped * PAGE_SIZE / GiB));
+}
+
+static void bench_populate(void)
+{
+	struct vm v;
+
+	/* 4 KiB: host frames off by 4 KiB, so nothing can be huge. */
+	v = vm_new(npages << PAGE_SHIFT, 4 * KiB, 0);
+	populate("populate_4k_cold", &v, npages, 1, 1);
+	vm_reset(&v);
+	populate("populate_4k", &v, npages, 1, 1);
+	vm_reset(&v);
+	populate("populate_4k_nvcpu", &v, npages, 1, nvcpus);
+	vm_reset(&v);
+	tdp_mmu_set_fault_exclusive(v.mmu, true);
+	populate("globallock_4k", &v, npages, 1, nvcpus);
+	tdp_mmu_set_fault_exclusive(v.mmu, false);
+	vm_free(&v);
+
+	v = vm_new(npages << PAGE_SHIFT, 0, 0);
+	tdp_mmu_set_max_huge_level(v.mmu, 2);
+	populate("populate_2m", &v, npages / 512, 512, nvcpus);
+	vm_free(&v);
+	/* 1 GiB: 64 times the region, so there is more than one fault. */
+	v = vm_new(64 * gib * GiB, 0, 0);
+	populate("populate_1g", &v, 64 * gib, G, nvcpus);
+	vm_free(&v);
+}
+
+/* ---- dirty logging ---- */
+
+static void bench_dirty(void)
+{
+	struct vm v = vm_new(npages << PAGE_SHIFT, 0, 0);
+	uint64_t nwords = (npages + 63) / 64, *bm = calloc(nwords, 8);
+	struct tdp_mmu_stats s0, s1;
+	double t0, dt, tw = 0, tg = 0, tc = 0;
+	uint64_t flushes = 0, dirty = 0, i, n, step = npages >= G ? G : 512;
+	long cleared;
+	int r;
+
+	BUG_ON(!bm);
+	/* Mapped by the largest leaves, written: everything writable. */
+	run_faults(v.mmu, v.root, 0, npages / step, step, TDP_ACC_WRITE, 1);
+	s0 = stats(v.mmu);
+	t0 = now_s();
+	BUG_ON(memslot_set_flags(v.mmu, 0, MEMSLOT_DIRTY_LOG));
+	dt = now_s() - t0;
+	s1 = stats(v.mmu);
+	put("dirty_enable", "ms", dt * 1e3);
+	put("dirty_enable", "splits", s1.splits - s0.splits);
+	put("dirty_enable", "split_zaps", s1.split_zaps - s0.split_zaps);
+	put("dirty_enable", "flushes", s1.flushes - s0.flushes);
+	put("dirty_enable", "pt_pages", pt_pages(&s1) - pt_pages(&s0));
+
+	for (r = 0; r < rounds; r++) {
+		s0 = stats(v.mmu);
+		tw += run_faults(v.mmu, v.root, 0, npages, 1, TDP_ACC_WRITE,
+				 nvcpus);
+		t0 = now_s();
+		BUG_ON(tdp_mmu_get_dirty_log(v.mmu, 0, bm, nwords));
+		tg += now_s() - t0;
+		for (i = n = 0; i < nwords; i++)
+			n += __builtin_popcountll(bm[i]);
+		t0 = now_s();
+		cleared = tdp_mmu_clear_dirty_log(v.mmu, 0, 0, npages, bm);
+		tc += now_s() - t0;
+		BUG_ON(cleared != (long)n || n != npages);
+		s1 = stats(v.mmu);
+		flushes += s1.flushes - s0.flushes;
+		dirty += n;
+	}
+	put("dirty_round", "rounds", rounds);
+	put("dirty_round", "ms", (tw + tg + tc) * 1e3 / rounds);
+	put("dirty_round", "write_ns_per_page", tw * 1e9 / rounds / npages);
+	put("dirty_round", "get_us", tg * 1e6 / rounds);
+	put("dirty_round", "clear_ms", tc * 1e3 / rounds);
+	put("dirty_round", "clear_ns_per_page", tc * 1e9 / rounds / npages);
+	put("dirty_round", "dirty_pages", (double)dirty / rounds);
+	put("dirty_round", "flushes", (double)flushes / rounds);
+
+	/* A round where nothing was written: no flush at all. */
+	s0 = stats(v.mmu);
+	BUG_ON(tdp_mmu_get_dirty_log(v.mmu, 0, bm, nwords));
+	BUG_ON(tdp_mmu_clear_dirty_log(v.mmu, 0, 0, npages, bm) != 0);
+	s1 = stats(v.mmu);
+	put("dirty_idle_round", "flushes", s1.flushes - s0.flushes);
+
+	s0 = stats(v.mmu);
+	t0 = now_s();
+	BUG_ON(memslot_set_flags(v.mmu, 0, 0));
+	dt = now_s() - t0;
+	s1 = stats(v.mmu);
+	put("dirty_disable", "ms", dt * 1e3);
+	put("dirty_disable", "tables_recovered", s1.recovered - s0.recovered);
+	put("dirty_disable", "flushes", s1.flushes - s0.flushes);
+	s0 = stats(v.mmu);
+	run_faults(v.mmu, v.root, 0, npages / 512, 512, TDP_ACC_WRITE, 1);
+	s1 = stats(v.mmu);
+	put("dirty_disable", "huge_leaves_after_refault",
+	    s1.leaves[2] + s1.leaves[3]);
+	put("dirty_disable", "refaults", (double)(s1.faults - s0.faults));
+	free(bm);
+	vm_free(&v);
+}
+
+/* ---- aging ---- */
+
+static void bench_age(void)
+{
+	struct vm v = vm_new(npages << PAGE_SHIFT, 4 * KiB, 0);
+	struct tdp_mmu_stats s0, s1;
 	double t0, dt;
 
-	for (i = 0; i < 16; i++)
-		BUG_ON(memslot_create(mmu, 100 + i, (uint64_t)(i + 1) * GiB,
-				      4 * MiB, FAKE_HOST_BASE, 0));
+	run_faults(v.mmu, v.root, 0, npages, 1, TDP_ACC_READ, 1);
+	s0 = stats(v.mmu);
 	t0 = now_s();
-	for (i = 0; i < n; i++) {
-		BUG_ON(memslot_create(mmu, 1, 0, 1 * MiB,
-				      FAKE_HOST_BASE + 4 * KiB, 0));
-		for (j = 0; j < 16; j++)
-			BUG_ON(map(mmu, root, j * 16, TDP_ACC_READ));
-		BUG_ON(memslot_delete(mmu, 1));
-	}
+	tdp_mmu_age_gfn(v.mmu, 0, npages);
 	dt = now_s() - t0;
-	printf("memslot   create+16 faults+delete (17 slots): %6.1f us\n",
-	       dt * 1e6 / n);
-	tdp_mmu_put_root(mmu, root);
-	tdp_mmu_destroy(mmu);
+	s1 = stats(v.mmu);
+	put("age", "ns_per_page", dt * 1e9 / npages);
+	put("age", "flushes", s1.flushes - s0.flushes);
+	vm_free(&v);
+}
+
+/* ---- memslot delete, unmap, fast zap ---- */
+
+static void bench_delete(const char *phase, enum tdp_slot_flush_policy pol)
+{
+	struct vm v = vm_new(npages << PAGE_SHIFT, 4 * KiB, 0);
+	struct tdp_mmu_stats s0, s1;
+	double t0, dt;
+
+	/* Other slots that a zap-all also takes down. */
+	BUG_ON(memslot_create(v.mmu, 1, 64 * GiB, 64 * MiB, FAKE_HOST_BASE, 0));
+	run_faults(v.mmu, v.root, 0, npages, 1, TDP_ACC_READ, 1);
+	tdp_mmu_set_slot_flush_policy(v.mmu, pol);
+	s0 = stats(v.mmu);
+	t0 = now_s();
+	BUG_ON(memslot_delete(v.mmu, 0));
+	dt = now_s() - t0;
+	s1 = stats(v.mmu);
+	put(phase, "ms", dt * 1e3);
+	put(phase, "flushes", s1.flushes - s0.flushes);
+	vm_free(&v);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+#define ZAP_REPS 5
+
+/*
+ * Push the MMU's own data out of the caches, so that the front half is
+ * timed cold whatever was mapped before it (populating 1 GiB evicts
+ * everything; one page evicts nothing).
+ */
+static void evict_caches(void)
+{
+	static char *junk;
+	size_t i, n = 32 << 20;
+
+	if (!junk)
+		junk = malloc(n);
+	BUG_ON(!junk);
+	for (i = 0; i < n; i += 64)
+		junk[i]++;
+}
+
+/*
+ * Fast zap of a VM with @n pages mapped at 4 KiB, ZAP_REPS times: the
+ * medians of the front half (us) and the back half (ms).
+ */
+static void zap_all_timed(struct vm *v, uint64_t n, double *front, double *back)
+{
+	double f[ZAP_REPS], b[ZAP_REPS], t0;
+	int r;
+
+	for (r = 0; r < ZAP_REPS; r++) {
+		run_faults(v->mmu, v->root, 0, n, 1, TDP_ACC_READ, 1);
+		evict_caches();
+		t0 = now_s();
+		rwlock_write_lock(&v->mmu->mmu_lock);
+		tdp_mmu_zap_all_fast_front(v->mmu);
+		rwlock_write_unlock(&v->mmu->mmu_lock);
+		f[r] = (now_s() - t0) * 1e6;
+		t0 = now_s();
+		tdp_mmu_zap_all_fast_back(v->mmu);
+		b[r] = (now_s() - t0) * 1e3;
+		tdp_mmu_put_root(v->mmu, v->root);
+		v->root = tdp_mmu_get_root(v->mmu, TDP_ROLE_DEFAULT);
+	}
+	qsort(f, ZAP_REPS, sizeof(double), cmp_double);
+	qsort(b, ZAP_REPS, sizeof(double), cmp_double);
+	*front = f[ZAP_REPS / 2];
+	*back = b[ZAP_REPS / 2];
+}
+
+static void bench_zap(void)
+{
+	struct vm v = vm_new(npages << PAGE_SHIFT, 4 * KiB, 0);
+	double t0, dt, front, back;
+
+	run_faults(v.mmu, v.root, 0, npages, 1, TDP_ACC_READ, 1);
+	t0 = now_s();
+	tdp_mmu_unmap_range(v.mmu, 0, npages);
+	dt = now_s() - t0;
+	put("unmap", "ns_per_leaf", dt * 1e9 / npages);
+
+	put("zapall", "mapped_pages", npages);
+	zap_all_timed(&v, npages, &front, &back);
+	put("zapall_front", "us", front);
+	put("zapall_back", "ms", back);
+	/* One page mapped: the front half must take the same time. */
+	zap_all_timed(&v, 1, &front, &back);
+	put("zapall_front_1page", "us", front);
+	put("zapall_back_1page", "ms", back);
+	vm_free(&v);
+}
+
+static void usage(const char *argv0)
+{
+	fprintf(stderr,
+		"usage: %s [--vcpus N] [--gib M] [--rounds K] [--quick] "
+		"[--json]\n",
+		argv0);
+	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "--quick"))
-		npages = 1 << 14;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick"))
+			gib = 0;
+		else if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!strcmp(argv[i], "--vcpus") && i + 1 < argc)
+			nvcpus = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--gib") && i + 1 < argc)
+			gib = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
+			rounds = atoi(argv[++i]);
+		else
+			usage(argv[0]);
+	}
+	if (nvcpus < 1 || nvcpus > MAX_VCPUS || rounds < 1 || gib > 64)
+		usage(argv[0]);
+	/* --quick: 64 MiB, enough to run every phase in well under 1 s. */
+	npages = gib ? gib * G : 16384;
+	if (!gib)
+		gib = 1; /* the 1 GiB phases still map whole GiBs */
 	host_thread_register();
 	ebr_init();
 	host_should_yield_hook = never;
-	bench_faults(1);
-	bench_faults(2);
-	bench_huge();
-	bench_memslot();
+
+	bench_floor();
+	bench_populate();
+	bench_dirty();
+	bench_age();
+	bench_delete("memslot_delete_targeted", TDP_SLOT_FLUSH_TARGETED);
+	bench_delete("memslot_delete_zapall", TDP_SLOT_FLUSH_ALL);
+	bench_zap();
+
+	put("summary", "populate_4k_vs_floor",
+	    get("populate_4k.ns_per_page") / get("floor_4k.ns_per_page"));
+	put("summary", "nvcpu_speedup",
+	    get("populate_4k.ns_per_page") /
+		    get("populate_4k_nvcpu.ns_per_page"));
+	put("summary", "globallock_vs_readlock",
+	    get("globallock_4k.ns_per_page") /
+		    get("populate_4k_nvcpu.ns_per_page"));
+	print_results();
 	return 0;
 }
