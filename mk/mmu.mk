@@ -20,8 +20,10 @@ MMU_LIB_SRCS := lib/lock_cpu.c lib/spinlock.c lib/rwlock.c lib/ebr.c
 ##   test_mmu_mirror_stress  faults, zaps and memslot changes on a protected
 ##                     VM with busy answers injected; mirror == guard EPT
 ##                     after every step; teardown returns every page
+##   test_mmu_mirror_tlb  the software-TLB checker walking the guard's EPT
+##                     of a protected VM, with busy answers injected
 HOST_TESTS += test_mmu_spte test_mmu_tdp test_mmu_memslot test_mmu_checker \
-	test_mmu_mirror test_mmu_mirror_stress
+	test_mmu_mirror test_mmu_mirror_stress test_mmu_mirror_tlb
 HOST_SRCS_test_mmu_spte := tests/host/mmu/test_spte.c tests/host/mmu/util.c $(MMU_CORE_SRCS) \
 	$(MMU_LIB_SRCS)
 HOST_SRCS_test_mmu_tdp := tests/host/mmu/test_tdp.c tests/host/mmu/util.c \
@@ -40,6 +42,10 @@ HOST_SRCS_test_mmu_mirror_stress := tests/host/mmu/test_mirror_stress.c \
 	tests/host/mmu/mirror_util.c tests/host/mmu/util.c $(MMU_CORE_SRCS) \
 	$(MMU_LIB_SRCS)
 HOST_FLAVOURS_test_mmu_mirror_stress := plain asan tsan
+HOST_SRCS_test_mmu_mirror_tlb := tests/host/mmu/test_mirror_tlb.c \
+	tests/host/mmu/swtlb.c tests/host/mmu/mirror_util.c \
+	tests/host/mmu/util.c $(MMU_CORE_SRCS) $(MMU_LIB_SRCS)
+HOST_FLAVOURS_test_mmu_mirror_tlb := plain asan tsan
 ##   tests/host/mmu/freestanding.sh  MMU files build with no libc headers
 BOOT_TESTS += tests/host/mmu/freestanding.sh
 HOST_FLAVOURS_test_mmu_checker := plain asan tsan

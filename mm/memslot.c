@@ -481,7 +481,13 @@ static void commit(struct tdp_mmu *mmu, struct memslot_set *new,
 		now = new->slots[find_index(new, old->id)].flags;
 		on = now & ~old->flags;
 		off = old->flags & ~now;
-		if (on & MEMSLOT_READONLY)
+		/*
+		 * A protected VM's read-only leaves cannot be made writable
+		 * by a fault (that changes a present mirror SPTE under the
+		 * read lock): zap them, the next fault maps them writable.
+		 */
+		if ((on & MEMSLOT_READONLY) ||
+		    ((off & MEMSLOT_READONLY) && tdp_mmu_is_protected(mmu)))
 			zap_level = 1;
 		else if (on & MEMSLOT_NO_HUGE)
 			zap_level = 2;

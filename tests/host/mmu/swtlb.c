@@ -119,6 +119,7 @@ void swtlb_vm_init(struct swtlb_vm *vm, struct tdp_mmu *mmu, int nvcpus)
 
 	memset(vm, 0, sizeof(*vm));
 	vm->mmu = mmu;
+	vm->guard = mmu->guard;
 	vm->nvcpus = nvcpus;
 	pthread_mutex_init(&vm->pending_lock, NULL);
 	for (i = 0; i < nvcpus; i++) {
@@ -161,7 +162,7 @@ static bool vcpu_load_root(struct swtlb_vcpu *v)
 	pthread_mutex_unlock(&v->lock);
 	if (!need)
 		return true;
-	fresh = tdp_mmu_get_root(v->vm->mmu, TDP_ROLE_DEFAULT);
+	fresh = tdp_mmu_get_root(v->vm->mmu, tdp_mmu_vcpu_role(v->vm->mmu));
 	if (!fresh)
 		return false;
 	pthread_mutex_lock(&v->lock);
@@ -214,6 +215,39 @@ static void tlb_insert(struct swtlb_vcpu *v, uint64_t gfn, spte_t leaf,
 	e->level = level;
 }
 
+/*
+ * What the walker calls present, leaf, table: the MMU's software bit for
+ * its own roots, the hardware's R/W/X for the guard's EPT.
+ */
+static bool w_present(const struct swtlb_vm *vm, spte_t s)
+{
+	return vm->guard ? (s & SPTE_RWX) != 0 : spte_is_present(s);
+}
+
+static bool w_leaf(const struct swtlb_vm *vm, spte_t s, int level)
+{
+	return w_present(vm, s) && (level == 1 || (s & SPTE_LARGE));
+}
+
+static bool w_table(const struct swtlb_vm *vm, spte_t s, int level)
+{
+	return w_present(vm, s) && !w_leaf(vm, s, level);
+}
+
+static bool w_allows(const struct swtlb_vm *vm, spte_t s, uint64_t perms)
+{
+	return w_present(vm, s) && (spte_perms(s) & perms) == perms;
+}
+
+/* The table the CPU starts from: the EPTP's. */
+static spte_t *w_root(const struct swtlb_vcpu *v)
+{
+	if (v->vm->guard)
+		return platform_phys_to_virt(
+			tdp_mmu_eptp(v->vm->mmu, v->root) & SPTE_PFN_MASK);
+	return v->root->spt;
+}
+
 /* The CPU's A/D update: only on a present leaf, never on anything else. */
 static void set_ad(spte_t *sptep, spte_t seen, uint64_t access)
 {
@@ -239,22 +273,26 @@ static bool vcpu_translate(struct swtlb_vcpu *v, uint64_t gfn, uint64_t access)
 		v->hits++;
 		return true;
 	}
-	table = v->root->spt;
+	table = w_root(v);
 	for (level = TDP_ROOT_LEVEL; level >= 1; level--) {
 		pwc_add(v, table);
 		s = __atomic_load_n(&table[tdp_spte_index(gfn, level)],
 				    __ATOMIC_ACQUIRE);
-		if (!spte_is_present(s))
+		if (!w_present(v->vm, s))
 			return false;
-		if (spte_is_leaf(s, level)) {
-			if (!spte_allows(s, access))
+		if (w_leaf(v->vm, s, level)) {
+			if (!w_allows(v->vm, s, access))
 				return false;
-			set_ad(&table[tdp_spte_index(gfn, level)], s, access);
+			if (!v->vm->guard)
+				set_ad(&table[tdp_spte_index(gfn, level)], s,
+				       access);
 			tlb_insert(v, gfn, s, level);
 			return true;
 		}
 		/* With EPT A/D on, the CPU marks tables it walks, too. */
-		set_ad(&table[tdp_spte_index(gfn, level)], s, TDP_ACC_READ);
+		if (!v->vm->guard)
+			set_ad(&table[tdp_spte_index(gfn, level)], s,
+			       TDP_ACC_READ);
 		table = platform_phys_to_virt(spte_phys(s));
 	}
 	return false;
@@ -272,7 +310,8 @@ enum swtlb_result swtlb_access(struct swtlb_vcpu *v, uint64_t gfn,
 		while (__atomic_load_n(&v->vm->kicks, __ATOMIC_ACQUIRE))
 			sched_yield();
 		if (!vcpu_load_root(v))
-			return SWTLB_NOMEM;
+			return tdp_mmu_is_bugged(v->vm->mmu) ? SWTLB_BUGGED
+							     : SWTLB_NOMEM;
 		pthread_mutex_lock(&v->lock);
 		done = !v->reload && vcpu_translate(v, gfn, access);
 		if (done && (access & TDP_ACC_WRITE) && v->vm->on_write)
@@ -298,6 +337,8 @@ enum swtlb_result swtlb_access(struct swtlb_vcpu *v, uint64_t gfn,
 			return SWTLB_READONLY;
 		if (ret == -ENOMEM)
 			return SWTLB_NOMEM;
+		if (ret == -EIO)
+			return SWTLB_BUGGED;
 		if (tries > 100000)
 			swtlb_fail("gfn %#llx: no progress after %d faults",
 				   (unsigned long long)gfn, tries);
@@ -357,8 +398,8 @@ static bool owned(struct swtlb_vm *vm, const struct swtlb_entry *e)
  * Every gfn of @e's range that lies under @table (level @level, first gfn
  * @base) must be mapped to the same frame with at least @e's access.
  */
-static bool tables_back(spte_t *table, int level, uint64_t base,
-			const struct swtlb_entry *e)
+static bool tables_back(const struct swtlb_vm *vm, spte_t *table, int level,
+			uint64_t base, const struct swtlb_entry *e)
 {
 	uint64_t n = tdp_pages_per_level(level), lo, hi, g, first;
 	unsigned int i;
@@ -370,13 +411,13 @@ static bool tables_back(spte_t *table, int level, uint64_t base,
 	for (g = tdp_level_base(lo, level); g < hi; g += n) {
 		i = tdp_spte_index(g, level);
 		s = __atomic_load_n(&table[i], __ATOMIC_ACQUIRE);
-		if (spte_is_table(s, level)) {
-			if (!tables_back(platform_phys_to_virt(spte_phys(s)),
+		if (w_table(vm, s, level)) {
+			if (!tables_back(vm, platform_phys_to_virt(spte_phys(s)),
 					 level - 1, g, e))
 				return false;
 			continue;
 		}
-		if (!spte_is_leaf(s, level) || !spte_allows(s, e->perms))
+		if (!w_leaf(vm, s, level) || !w_allows(vm, s, e->perms))
 			return false;
 		first = MAX(g, e->gfn);
 		if (spte_pfn(s) + (first - g) != e->pfn + (first - e->gfn))
@@ -407,8 +448,8 @@ bool swtlb_check(struct swtlb_vm *vm)
 					   "invalid root",
 					   i, (unsigned long long)e->gfn);
 				good = false;
-			} else if (!tables_back(v->root->spt, TDP_ROOT_LEVEL, 0,
-						e)) {
+			} else if (!tables_back(vm, w_root(v), TDP_ROOT_LEVEL,
+						0, e)) {
 				swtlb_fail("vCPU %d: cached gfn %#llx level %d "
 					   "perms %#llx not backed by tables",
 					   i, (unsigned long long)e->gfn,

@@ -48,6 +48,12 @@ struct swtlb_pending {
 
 struct swtlb_vm {
 	struct tdp_mmu *mmu;
+	/*
+	 * A protected VM's vCPUs walk the guard's EPT (what the CPU would
+	 * load as EPTP), with the hardware's notion of present (any of
+	 * R/W/X) and no A/D bits (the guard's EPTP leaves them off).
+	 */
+	struct guard *guard;
 	int nvcpus;
 	struct swtlb_vcpu vcpus[SWTLB_VCPUS];
 	pthread_mutex_t pending_lock;
@@ -76,6 +82,7 @@ enum swtlb_result {
 	SWTLB_NO_SLOT,
 	SWTLB_READONLY,
 	SWTLB_NOMEM,
+	SWTLB_BUGGED, /* the VM is bugged: it must not run */
 };
 
 /* One guest access by @v to @gfn needing @access (TDP_ACC_*). */

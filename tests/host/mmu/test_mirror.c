@@ -148,6 +148,20 @@ static void test_map_and_zap(void)
 	ok(!tdp_mmu_is_bugged(p.mmu), "a huge leaf above is no bug");
 	check(&p, root, 3, "2M leaf kept");
 
+	/* Read-only, then writable again: the fault never widens in place. */
+	BUG_ON(memslot_set_flags(p.mmu, 0, MEMSLOT_READONLY));
+	is_int(map(p.mmu, root, 40, TDP_ACC_READ), TDP_MAP_OK, "RO fault");
+	ok(!guard_lookup(p.guard, 40, &gl) &&
+		   gl.prot == (GUARD_PROT_R | GUARD_PROT_X),
+	   "guard maps it read-only");
+	BUG_ON(memslot_set_flags(p.mmu, 0, 0));
+	is_int(map(p.mmu, root, 40, TDP_ACC_WRITE), TDP_MAP_OK,
+	       "write fault after the slot became writable");
+	ok(!tdp_mmu_is_bugged(p.mmu), "no bug: clearing READONLY zapped");
+	ok(!guard_lookup(p.guard, 40, &gl) && (gl.prot & GUARD_PROT_W),
+	   "guard maps it writable");
+	check(&p, root, (uint64_t)-1, "after READONLY round trip");
+
 	/* Slot removal zaps (targeted even with the fast-zap policy). */
 	tdp_mmu_set_slot_flush_policy(p.mmu, TDP_SLOT_FLUSH_ALL);
 	is_int(memslot_delete(p.mmu, 0), 0, "delete the slot");
