@@ -191,7 +191,7 @@ int tdp_fault_finish(struct tdp_mmu *mmu, struct tdp_fault *f)
 		rwlock_write_lock(&mmu->mmu_lock);
 	else
 		rwlock_read_lock(&mmu->mmu_lock);
-	stat_inc(&mmu->stats.faults);
+	tdp_pcpu_add(&tdp_pcpu(mmu)->faults, 1);
 	/*
 	 * Root invalidation and memslot commits happen under the write
 	 * lock, so checking once here, with the read lock held, covers the
@@ -205,7 +205,7 @@ int tdp_fault_finish(struct tdp_mmu *mmu, struct tdp_fault *f)
 	if (tdp_mmu_is_bugged(mmu))
 		ret = -EIO; /* this fault, or a concurrent one, bugged it */
 	else if (ret == TDP_MAP_RETRY)
-		stat_inc(&mmu->stats.fault_retries);
+		tdp_pcpu_add(&tdp_pcpu(mmu)->fault_retries, 1);
 	if (excl)
 		rwlock_write_unlock(&mmu->mmu_lock);
 	else

@@ -161,4 +161,28 @@ static inline void tdp_stat_add(uint64_t *ctr, int64_t delta)
 	__atomic_add_fetch(ctr, (uint64_t)delta, __ATOMIC_RELAXED);
 }
 
+/*
+ * Per-CPU counters (struct tdp_pcpu_stats): only the running CPU writes
+ * its line, so a relaxed load and store make the update; the atomics only
+ * keep the concurrent reader in tdp_mmu_get_stats() well defined.
+ */
+static inline struct tdp_pcpu_stats *tdp_pcpu(struct tdp_mmu *mmu)
+{
+	return &mmu->pcpu[platform_cpu_id()];
+}
+
+static inline void tdp_pcpu_add(uint64_t *ctr, int64_t delta)
+{
+	__atomic_store_n(ctr,
+			 __atomic_load_n(ctr, __ATOMIC_RELAXED) +
+				 (uint64_t)delta,
+			 __ATOMIC_RELAXED);
+}
+
+static inline void tdp_leaves_add(struct tdp_mmu *mmu, int level,
+				  int64_t delta)
+{
+	tdp_pcpu_add(&tdp_pcpu(mmu)->leaves[level], delta);
+}
+
 #endif

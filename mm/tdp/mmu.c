@@ -15,6 +15,14 @@ struct tdp_mmu *tdp_mmu_create(void *owner)
 		platform_zalloc(TDP_PT_HASH_BUCKETS * sizeof(*mmu->pt_hash));
 	if (!mmu->pt_hash)
 		goto fail;
+	/* Aligned by hand: the allocator promises less than a cache line. */
+	mmu->pcpu_mem = platform_zalloc(platform_cpu_max() *
+						sizeof(struct tdp_pcpu_stats) +
+					sizeof(struct tdp_pcpu_stats) - 1);
+	if (!mmu->pcpu_mem)
+		goto fail;
+	mmu->pcpu = (struct tdp_pcpu_stats *)ALIGN_UP(
+		(uintptr_t)mmu->pcpu_mem, sizeof(struct tdp_pcpu_stats));
 	rwlock_init(&mmu->mmu_lock);
 	spin_lock_init(&mmu->roots_lock);
 	spin_lock_init(&mmu->pt_lock);
@@ -30,6 +38,7 @@ struct tdp_mmu *tdp_mmu_create(void *owner)
 		goto fail;
 	return mmu;
 fail:
+	platform_free(mmu->pcpu_mem);
 	platform_free(mmu->pt_hash);
 	platform_free(mmu);
 	return NULL;
@@ -51,6 +60,7 @@ void tdp_mmu_destroy(struct tdp_mmu *mmu)
 	for (i = 0; i < TDP_PT_HASH_BUCKETS; i++)
 		BUG_ON(mmu->pt_hash[i]);
 	WARN_ON(mmu->stats.bytes != 0);
+	platform_free(mmu->pcpu_mem);
 	platform_free(mmu->pt_hash);
 	platform_free(mmu);
 }
@@ -59,10 +69,21 @@ void tdp_mmu_get_stats(struct tdp_mmu *mmu, struct tdp_mmu_stats *out)
 {
 	const uint64_t *src = (const uint64_t *)&mmu->stats;
 	uint64_t *dst = (uint64_t *)out;
+	const struct tdp_pcpu_stats *p;
+	unsigned int c;
 	size_t i;
 
 	for (i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	for (c = 0; c < platform_cpu_max(); c++) {
+		p = &mmu->pcpu[c];
+		for (i = 0; i <= TDP_MAX_LEVEL; i++)
+			out->leaves[i] +=
+				__atomic_load_n(&p->leaves[i], __ATOMIC_RELAXED);
+		out->faults += __atomic_load_n(&p->faults, __ATOMIC_RELAXED);
+		out->fault_retries +=
+			__atomic_load_n(&p->fault_retries, __ATOMIC_RELAXED);
+	}
 }
 
 void tdp_mmu_set_slot_flush_policy(struct tdp_mmu *mmu,

@@ -101,8 +101,8 @@ static bool is_split(spte_t old, spte_t new, int level)
  */
 static void handle_split(struct tdp_mmu *mmu, int level)
 {
-	tdp_stat_add(&mmu->stats.leaves[level], -1);
-	tdp_stat_add(&mmu->stats.leaves[level - 1], SPTE_PER_PAGE);
+	tdp_leaves_add(mmu, level, -1);
+	tdp_leaves_add(mmu, level - 1, SPTE_PER_PAGE);
 	stat_inc(&mmu->stats.splits);
 }
 
@@ -130,10 +130,7 @@ void tdp_handle_changed_spte(struct tdp_mmu *mmu, struct tdp_flush *fl,
 		stat_inc(&mmu->stats.wrprot);
 
 	if (was_leaf != is_leaf) {
-		if (was_leaf)
-			tdp_stat_add(&mmu->stats.leaves[level], -1);
-		else
-			tdp_stat_add(&mmu->stats.leaves[level], 1);
+		tdp_leaves_add(mmu, level, was_leaf ? -1 : 1);
 	}
 	if (was_leaf) {
 		account_ad(mmu, old, new, is_leaf);

@@ -107,6 +107,20 @@ struct memslot_observer {
 
 #define TDP_PT_HASH_BUCKETS 1024
 
+/*
+ * The counters every fault touches, one cache line per CPU: each CPU
+ * changes only its own line, with a plain load and store (no locked
+ * instruction, no line bouncing between vCPUs), and tdp_mmu_get_stats()
+ * adds the lines up.  A line may hold a "negative" leaf count (a leaf
+ * installed on one CPU and zapped on another); only the sum means
+ * anything.
+ */
+struct tdp_pcpu_stats {
+	uint64_t leaves[TDP_MAX_LEVEL + 1];
+	uint64_t faults;
+	uint64_t fault_retries;
+} __aligned(64);
+
 struct tdp_mmu {
 	rwlock_t mmu_lock;
 	/* Root lists; a leaf lock, taken briefly under mmu_lock. */
@@ -129,7 +143,9 @@ struct tdp_mmu {
 	struct guard *guard;
 	/* Set once, never cleared: every later MMU operation fails. */
 	bool bugged;
-	struct tdp_mmu_stats stats;
+	struct tdp_mmu_stats stats; /* shared counters (see pcpu for hot ones) */
+	struct tdp_pcpu_stats *pcpu; /* platform_cpu_max() lines */
+	void *pcpu_mem;		     /* the allocation pcpu is aligned in */
 };
 
 /*
