@@ -2,11 +2,12 @@
 
 CORE_SRCS += mm/tdp/iter.c mm/tdp/pt.c mm/tdp/spte_change.c mm/tdp/root.c \
 	mm/tdp/fault.c mm/tdp/zap.c mm/tdp/mmu.c mm/tdp/dirty.c \
-	mm/tdp/split.c mm/tdp/age.c mm/tdp/mirror.c mm/memslot.c
+	mm/tdp/split.c mm/tdp/age.c mm/tdp/mirror.c mm/tdp/prefault.c mm/memslot.c
 
 MMU_CORE_SRCS := mm/tdp/iter.c mm/tdp/pt.c mm/tdp/spte_change.c \
 	mm/tdp/root.c mm/tdp/fault.c mm/tdp/zap.c mm/tdp/mmu.c mm/tdp/dirty.c \
-	mm/tdp/split.c mm/tdp/age.c mm/tdp/mirror.c mm/memslot.c mm/guard.c
+	mm/tdp/split.c mm/tdp/age.c mm/tdp/mirror.c mm/tdp/prefault.c mm/memslot.c \
+	mm/guard.c
 # The lock and EBR implementations the MMU runs on.
 MMU_LIB_SRCS := lib/lock_cpu.c lib/spinlock.c lib/rwlock.c lib/ebr.c
 
@@ -55,6 +56,12 @@ HOST_TESTS += test_mmu_dirty
 HOST_SRCS_test_mmu_dirty := tests/host/mmu/test_dirty.c tests/host/mmu/util.c \
 	$(MMU_CORE_SRCS) $(MMU_LIB_SRCS)
 HOST_FLAVOURS_test_mmu_dirty := plain asan
+
+##   test_mmu_prefault tdp_mmu_prefault: sizes, counts, gaps, dirty log, races
+HOST_TESTS += test_mmu_prefault
+HOST_SRCS_test_mmu_prefault := tests/host/mmu/test_prefault.c \
+	tests/host/mmu/util.c $(MMU_CORE_SRCS) $(MMU_LIB_SRCS)
+HOST_FLAVOURS_test_mmu_prefault := plain asan tsan
 
 ## soak-mmu          run the software-TLB checker for a long time
 ##                   (SOAK_SECONDS=120 by default, SEED=n to start from)

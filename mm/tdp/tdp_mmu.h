@@ -89,6 +89,7 @@ struct tdp_mmu_stats {
 	uint64_t split_cache_fills; /* times the split cache was topped up */
 	uint64_t recovered;	    /* tables zapped by huge-page recovery */
 	uint64_t aged;		    /* accessed bits cleared by aging */
+	uint64_t prefaulted;	    /* leaves installed by tdp_mmu_prefault */
 	/* Protected VMs (mirror.c): guard requests made by the MMU. */
 	uint64_t mirror_requests;  /* link/set/remove/free forwarded */
 	uint64_t mirror_rollbacks; /* frozen SPTEs restored after a failure */
@@ -272,6 +273,28 @@ void tdp_fault_begin(struct tdp_mmu *mmu, struct tdp_fault *f,
 int tdp_fault_finish(struct tdp_mmu *mmu, struct tdp_fault *f);
 int tdp_map(struct tdp_mmu *mmu, struct tdp_root *root, uint64_t gpa,
 	    uint64_t access);
+
+/*
+ * Prefault (prefault.c): map [gfn, gfn + npages) of @root ahead of the
+ * guest, as faults at every page would, but in one walk under mmu_lock
+ * held for read (do not hold it) and one EBR section, yielding when asked.
+ * Each entry gets the largest leaf allowed; a missing table is built
+ * complete while private and linked with one compare-and-exchange.
+ * Existing mappings are kept (or widened).  In a dirty-logged slot a page
+ * is mapped writable only if its dirty bit is already set; no bit is set.
+ * Needs no TLB flush (unless it zaps a huge leaf restricted since).
+ *
+ * Returns the number of pages mapped from @gfn (> 0, possibly fewer than
+ * @npages: it stops at a gap between memslots, at the end of the last
+ * slot, or when the root was invalidated or the memslots changed during a
+ * yield: call again from there), or, when nothing was mapped: -ENOENT (no
+ * memslot at @gfn), -EAGAIN (the root is invalid or the memslots changed:
+ * get a fresh root and call again), -ENOMEM, -EINVAL (@npages 0, or the
+ * range is beyond the guest-physical width), -EOPNOTSUPP (a mirror root:
+ * use the fault path), -EIO (the VM is bugged).
+ */
+long tdp_mmu_prefault(struct tdp_mmu *mmu, struct tdp_root *root, uint64_t gfn,
+		      uint64_t npages);
 
 /* ---- zapping (zap.c) ---- */
 
