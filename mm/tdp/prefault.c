@@ -101,8 +101,7 @@ static unsigned int fill_private(struct prefault *p, spte_t *spt, int level,
  * and link it.  0 if linked (it->old_spte is the new table), -EBUSY if
  * the entry changed (it->old_spte has the new value), -ENOMEM.
  */
-static int link_private(struct prefault *p, struct tdp_iter *it,
-			bool *complete)
+static int link_private(struct prefault *p, struct tdp_iter *it, bool *complete)
 {
 	int child = it->level - 1;
 	struct tdp_pt *pt = tdp_pt_alloc(p->mmu, child);
@@ -133,8 +132,7 @@ static int widen_leaf(struct prefault *p, struct tdp_iter *it)
 	if (spte_phys(old) != spte_phys(leaf) ||
 	    !(spte_perms(leaf) & ~spte_perms(old)))
 		return 0;
-	return tdp_set_spte_atomic(p->mmu, &p->fl, it,
-				   old | spte_perms(leaf));
+	return tdp_set_spte_atomic(p->mmu, &p->fl, it, old | spte_perms(leaf));
 }
 
 /*
@@ -157,7 +155,7 @@ static int prefault_entry(struct prefault *p, struct tdp_iter *it)
 		/* Huge where it may no longer be: zap, as a fault does. */
 		if (tdp_zap_spte_atomic(p->mmu, &p->fl, it))
 			return -EBUSY;
-		old = it->old_spte;
+		stat_inc(&p->mmu->stats.prefault_zaps);
 	}
 	if (level >= it->level) {
 		ret = tdp_set_spte_atomic(p->mmu, &p->fl, it,

@@ -90,6 +90,7 @@ struct tdp_mmu_stats {
 	uint64_t recovered;	    /* tables zapped by huge-page recovery */
 	uint64_t aged;		    /* accessed bits cleared by aging */
 	uint64_t prefaulted;	    /* leaves installed by tdp_mmu_prefault */
+	uint64_t prefault_zaps;	    /* huge leaves it zapped (now too big) */
 	/* Protected VMs (mirror.c): guard requests made by the MMU. */
 	uint64_t mirror_requests;  /* link/set/remove/free forwarded */
 	uint64_t mirror_rollbacks; /* frozen SPTEs restored after a failure */

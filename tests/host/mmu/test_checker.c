@@ -56,6 +56,7 @@ struct round {
 	int stop;
 	bool nomem; /* allocations fail at random this round */
 	uint64_t ops, slot_ops, fast_zaps;
+	uint64_t prefaults, prefaulted; /* calls, pages reported mapped */
 	int restricted[64];
 	uint64_t restricted_gfn[64];
 	struct migration mig;
@@ -225,6 +226,41 @@ static uint64_t random_gfn(void)
 	return place_gfn(place) + off;
 }
 
+static uint64_t prefault_zaps(struct tdp_mmu *mmu)
+{
+	return __atomic_load_n(&mmu->stats.prefault_zaps, __ATOMIC_RELAXED);
+}
+
+/*
+ * Prefault a range, half the time in the migrated slot (dirty logging
+ * on: writable only where the bit is set, which property 4 checks).  It
+ * flushes only for huge leaves it zapped (not yet split in a slot that
+ * just started logging).
+ */
+static void op_prefault(struct round *r, uint64_t g, struct fl_mark *m)
+{
+	struct tdp_mmu *mmu = r->mmu;
+	struct tdp_root *root = tdp_mmu_get_root(mmu, TDP_ROLE_DEFAULT);
+	uint64_t n = host_rand() % 8 ? 1 + host_rand() % 2048 : G;
+	uint64_t z = prefault_zaps(mmu);
+	long ret;
+
+	if (!root)
+		return; /* no memory (failure rounds) */
+	if (host_rand() & 1)
+		g = host_rand() % LOG_PAGES;
+	ret = tdp_mmu_prefault(mmu, root, g, n);
+	r->prefaults++;
+	if (ret > 0)
+		r->prefaulted += (uint64_t)ret;
+	if (ret == 0 || ret > (long)n ||
+	    (ret < 0 && ret != -ENOENT && ret != -EAGAIN && ret != -ENOMEM))
+		swtlb_fail("prefault(%#llx, %llu): %ld", (unsigned long long)g,
+			   (unsigned long long)n, ret);
+	tdp_mmu_put_root(mmu, root);
+	bound(m, prefault_zaps(mmu) - z, "prefault", false);
+}
+
 static void op_one(struct round *r)
 {
 	struct tdp_mmu *mmu = r->mmu;
@@ -234,7 +270,7 @@ static void op_one(struct round *r)
 	bool z;
 
 	mark(&m);
-	switch (host_rand() % 12) {
+	switch (host_rand() % 13) {
 	case 0:
 	case 1:
 		n = host_rand() % 8 ? 1 + host_rand() % 1024 : G;
@@ -294,6 +330,9 @@ static void op_one(struct round *r)
 					 tdp_level_base(g, 3) + G,
 					 1 + host_rand() % 2);
 		bound(&m, split_zaps(mmu) - n, "split_huge_pages", false);
+		break;
+	case 9:
+		op_prefault(r, g, &m);
 		break;
 	case 6:
 		tdp_mmu_set_slot_flush_policy(
@@ -648,7 +687,7 @@ int main(int argc, char **argv)
 	double seconds = 2.0;
 	uint64_t seed = 0, t_end, rounds = 0, checks = 0, entries = 0, ops = 0,
 		 slot_ops = 0, accesses = 0, faults = 0, noslot = 0,
-		 mig_cycles = 0, mig_pages = 0, mig_enables = 0;
+		 mig_cycles = 0, mig_pages = 0, mig_enables = 0, prefaults = 0, prefaulted = 0;
 	const char *env = getenv("TIDAL_STRESS_SECS");
 	struct round *r = calloc(1, sizeof(*r));
 	int i;
@@ -680,6 +719,8 @@ int main(int argc, char **argv)
 		mig_cycles += r->mig.cycles;
 		mig_pages += r->mig.harvested;
 		mig_enables += r->mig.enables;
+		prefaults += r->prefaults;
+		prefaulted += r->prefaulted;
 		for (i = 0; i < nvcpus; i++) {
 			accesses += r->vm.vcpus[i].accesses;
 			faults += r->vm.vcpus[i].faults;
@@ -710,6 +751,9 @@ int main(int argc, char **argv)
 	   "the workload did real work");
 	ok(mig_cycles > rounds && mig_pages > 0,
 	   "the migration harvested dirty pages");
+	diag("prefault: %llu calls, %llu pages mapped",
+	     (unsigned long long)prefaults, (unsigned long long)prefaulted);
+	ok(prefaults > 0 && prefaulted > 0, "prefault ran and mapped pages");
 	free(r);
 	return tap_done();
 }

@@ -74,7 +74,8 @@ static bool mapped_as(uint64_t gfn, uint64_t n, uint64_t host_pfn, int level,
 	for (i = 0; i < n; i++) {
 		if (!walk_gfn(root, gfn + i, &w) || w.level != level ||
 		    w.pfn != host_pfn + i || spte_perms(w.leaf) != perms) {
-			diag("gfn %#llx: mapped %d level %d pfn %#llx perms %#llx",
+			diag("gfn %#llx: mapped %d level %d pfn %#llx perms "
+			     "%#llx",
 			     (unsigned long long)(gfn + i),
 			     walk_gfn(root, gfn + i, &w), w.level,
 			     (unsigned long long)w.pfn,
@@ -248,8 +249,7 @@ static void test_existing(void)
 	ok(mapped_as(0, 2 * M2, HOST_PFN(0), 1, SPTE_RWX), "all RWX");
 	ok(counts_match(), "existing: counters match");
 
-	is_int(tdp_mmu_prefault(mmu, root, G, M2), (long)M2,
-	       "read-only slot");
+	is_int(tdp_mmu_prefault(mmu, root, G, M2), (long)M2, "read-only slot");
 	ok(walk_gfn(root, G, &w) && w.level == 2 &&
 		   spte_perms(w.leaf) == (SPTE_R | SPTE_X),
 	   "read-only slot: a 2 MiB leaf without W");
@@ -320,9 +320,9 @@ static void test_nomem(void)
 			failed++;
 		else if (r > 0 && r < (long)(32 * M2))
 			partial++;
-		if (!counts_match() || (r > 0 && !mapped_as(0, (uint64_t)r,
-							    HOST_PFN(4 * KiB),
-							    1, SPTE_RWX)))
+		if (!counts_match() ||
+		    (r > 0 && !mapped_as(0, (uint64_t)r, HOST_PFN(4 * KiB), 1,
+					 SPTE_RWX)))
 			break;
 		/* And it completes once memory is back. */
 		if (tdp_mmu_prefault(mmu, root, 0, 32 * M2) != (long)(32 * M2))
