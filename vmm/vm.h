@@ -113,6 +113,12 @@ void vm_mem_destroy(struct vm *vm);
 /* Make sure the vCPU has a valid root; set its EPTP.  0 or -1. */
 int vm_mem_load_root(struct vcpu *v);
 enum mem_fault vm_mem_fault(struct vcpu *v, uint64_t gpa, uint64_t qual);
+/*
+ * Map all of guest RAM before the first entry (the "prefault" option),
+ * so the guest starts without EPT violations for its RAM.  0, or -1 if
+ * it could not (the guest still runs: faults map the rest).
+ */
+int vm_mem_prefault(struct vm *vm);
 struct vm_mem_counts {
 	uint64_t mapped[3]; /* 4K, 2M, 1G leaves now present */
 	uint64_t pt_pages;  /* page-table pages now in use */

@@ -106,6 +106,46 @@ enum mem_fault vm_mem_fault(struct vcpu *v, uint64_t gpa, uint64_t qual)
 	}
 }
 
+int vm_mem_prefault(struct vm *vm)
+{
+	uint64_t gfn = 0, npages = vm->mem_bytes >> PAGE_SHIFT;
+	struct tdp_root *root = NULL;
+	int tries = 0;
+	long r;
+
+	while (gfn < npages) {
+		if (!root)
+			root = tdp_mmu_get_root(vm->mmu, TDP_ROLE_DEFAULT);
+		if (!root) {
+			r = -ENOMEM;
+			break;
+		}
+		r = tdp_mmu_prefault(vm->mmu, root, gfn, npages - gfn);
+		if (r > 0) {
+			gfn += (uint64_t)r;
+			continue;
+		}
+		/* Roots or slots changed under us: a fresh root, a few times. */
+		if (r != -EAGAIN || ++tries > 3)
+			break;
+		tdp_mmu_put_root(vm->mmu, root);
+		root = NULL;
+	}
+	/* The VM's root list keeps the root for the vCPU to pick up. */
+	if (root)
+		tdp_mmu_put_root(vm->mmu, root);
+	if (gfn < npages) {
+		pr_err("tidal: vm: prefault stopped at %llu MiB of %llu "
+		       "(error %ld): faults will map the rest\n",
+		       (unsigned long long)(gfn >> (20 - PAGE_SHIFT)),
+		       (unsigned long long)(npages >> (20 - PAGE_SHIFT)), r);
+		return -1;
+	}
+	printk("tidal: vm: prefault: %llu MiB of guest RAM mapped\n",
+	       (unsigned long long)(npages >> (20 - PAGE_SHIFT)));
+	return 0;
+}
+
 void vm_mem_counts(struct vm *vm, struct vm_mem_counts *c)
 {
 	struct tdp_mmu_stats s;

@@ -138,6 +138,9 @@ int vmm_start(const struct boot_info *bi)
 		vmx_cpu_off();
 		return 1;
 	}
+	/* "prefault": map all guest RAM now instead of fault by fault. */
+	if (cmdline_has(bi->cmdline, "prefault"))
+		vm_mem_prefault(vm);
 	printk("tidal: vm: starting guest \"%s\" (%llu MiB%s)\n",
 	       guest_args(mod->cmdline), (unsigned long long)(mem >> 20),
 	       timeout ? ", time limit set" : "");
