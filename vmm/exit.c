@@ -397,6 +397,10 @@ static void handle_ept_violation(struct vcpu *v)
 		vm_stop(vm, "out of memory for EPT page tables at GPA %llx",
 			(unsigned long long)gpa);
 		break;
+	case MEM_FAULT_BUGGED:
+		vm_stop(vm, "the MMU bugged the VM at GPA %llx",
+			(unsigned long long)gpa);
+		break;
 	}
 	vcpu_dump(v);
 }

@@ -3,6 +3,7 @@
 #include "vmm/vm.h"
 #include "arch/x86/tsc.h"
 #include "arch/x86/vmx/vmx.h"
+#include "lib/cmdline.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "mm/frame.h"
@@ -53,6 +54,7 @@ int vm_create(struct vm *vm, uint64_t mem, const void *elf, size_t elf_size,
 	vm->mem_bytes = mem;
 	vm->timeout_ns = timeout_ns;
 	vm->vcpu.vm = vm;
+	vm->protected = cmdline_has(cmdline, "protected");
 	eerr = elf_parse(elf, elf_size, &lim, &vm->img);
 	if (eerr) {
 		printk("tidal: guest: ELF rejected: %s", elf_strerror(eerr));

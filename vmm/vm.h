@@ -15,6 +15,7 @@
 #include "vmm/guest_abi.h"
 #include "vmm/guest_layout.h"
 
+struct guard;
 struct tdp_mmu;
 struct tdp_root;
 
@@ -65,6 +66,12 @@ struct vm {
 	struct elf_image img;
 	struct guest_layout layout;
 	struct tdp_mmu *mmu;
+	/*
+	 * A protected VM ("protected" on the guest's command line): the EPT
+	 * the CPU walks is the guard's, the MMU keeps a mirror of it.
+	 */
+	bool protected;
+	struct guard *guard;
 	struct vcpu vcpu;
 
 	struct uart16550 uart;
@@ -107,6 +114,7 @@ enum mem_fault {
 	MEM_FAULT_NOSLOT,   /* no memslot behind the GPA */
 	MEM_FAULT_READONLY, /* write to a read-only slot */
 	MEM_FAULT_NOMEM,    /* out of page-table memory */
+	MEM_FAULT_BUGGED,   /* the MMU bugged the VM: it must not run */
 };
 int vm_mem_init(struct vm *vm);
 void vm_mem_destroy(struct vm *vm);

@@ -14,16 +14,61 @@
 #include "arch/x86/vmx/vmx.h"
 #include "lib/ebr.h"
 #include "lib/printf.h"
+#include "mm/guard.h"
 #include "mm/memslot.h"
 #include "mm/tdp/tdp_mmu.h"
 
 #define RAM_SLOT_ID 0
 
+/* Frame ownership shared by every protected VM. */
+static struct guard_registry *registry;
+
+/*
+ * A protected VM: a guard owns the EPT the CPU walks and is given the
+ * guest's RAM; the MMU keeps a mirror and forwards every change to it.
+ */
+static int protected_init(struct vm *vm)
+{
+	struct guard_config cfg = {
+		.levels = 4,
+		.max_leaf = vmx_caps.ept_1g ? GUARD_LEVEL_1G : GUARD_LEVEL_2M,
+	};
+	int err;
+
+	if (!registry && (err = guard_registry_create(&registry)))
+		goto fail;
+	if ((err = guard_create(registry, &cfg, &vm->guard)))
+		goto fail;
+	/* The RAM holds the loaded image: not zero, scrub it on release. */
+	err = guard_add_memory(vm->guard, vm->ram_pa >> PAGE_SHIFT,
+			       vm->mem_bytes >> PAGE_SHIFT, 0);
+	if (err)
+		goto fail;
+	vm->mmu = tdp_mmu_create_protected(vm, vm->guard);
+	if (!vm->mmu) {
+		err = GUARD_E_NOMEM;
+		goto fail;
+	}
+	printk("tidal: vm: protected: EPT owned by the guard, MMU on a "
+	       "mirror root\n");
+	return 0;
+fail:
+	pr_err("tidal: vm: protected VM refused: %s\n", guard_strerror(err));
+	guard_destroy(vm->guard);
+	vm->guard = NULL;
+	return -1;
+}
+
 int vm_mem_init(struct vm *vm)
 {
 	int err;
 
-	vm->mmu = tdp_mmu_create(vm);
+	if (vm->protected) {
+		if (protected_init(vm))
+			return -1;
+	} else {
+		vm->mmu = tdp_mmu_create(vm);
+	}
 	if (!vm->mmu) {
 		pr_err("tidal: vm: no memory for the TDP MMU\n");
 		return -1;
@@ -37,9 +82,37 @@ int vm_mem_init(struct vm *vm)
 		       err);
 		tdp_mmu_destroy(vm->mmu);
 		vm->mmu = NULL;
+		guard_destroy(vm->guard);
+		vm->guard = NULL;
 		return -1;
 	}
 	return 0;
+}
+
+/* The guard's view at the end, for the summary and the boot test. */
+static void protected_report(struct vm *vm)
+{
+	struct guard_stats gs;
+
+	guard_get_stats(vm->guard, &gs);
+	printk("tidal: guard: %llu link, %llu set, %llu remove, %llu free "
+	       "requests; %llu refused; %llu leaves, %llu frames mapped, "
+	       "%llu tables after teardown\n",
+	       (unsigned long long)gs.done[GUARD_CALL_LINK_TABLE],
+	       (unsigned long long)gs.done[GUARD_CALL_SET_LEAF],
+	       (unsigned long long)gs.done[GUARD_CALL_REMOVE_LEAF],
+	       (unsigned long long)gs.done[GUARD_CALL_FREE_TABLE],
+	       (unsigned long long)(gs.calls[GUARD_CALL_LINK_TABLE] +
+				    gs.calls[GUARD_CALL_SET_LEAF] +
+				    gs.calls[GUARD_CALL_REMOVE_LEAF] +
+				    gs.calls[GUARD_CALL_FREE_TABLE] -
+				    gs.done[GUARD_CALL_LINK_TABLE] -
+				    gs.done[GUARD_CALL_SET_LEAF] -
+				    gs.done[GUARD_CALL_REMOVE_LEAF] -
+				    gs.done[GUARD_CALL_FREE_TABLE]),
+	       (unsigned long long)gs.leaves_live,
+	       (unsigned long long)gs.frames_mapped,
+	       (unsigned long long)gs.tables_live);
 }
 
 void vm_mem_destroy(struct vm *vm)
@@ -54,6 +127,12 @@ void vm_mem_destroy(struct vm *vm)
 	}
 	tdp_mmu_destroy(vm->mmu);
 	vm->mmu = NULL;
+	if (vm->guard) {
+		/* No vCPU runs any more: the guard scrubs the guest's RAM. */
+		protected_report(vm);
+		guard_destroy(vm->guard);
+		vm->guard = NULL;
+	}
 }
 
 int vm_mem_load_root(struct vcpu *v)
@@ -68,11 +147,13 @@ int vm_mem_load_root(struct vcpu *v)
 		tdp_mmu_put_root(vm->mmu, v->root);
 		v->root = NULL;
 	}
-	root = tdp_mmu_get_root(vm->mmu, TDP_ROLE_DEFAULT);
+	root = tdp_mmu_get_root(vm->mmu, tdp_mmu_vcpu_role(vm->mmu));
 	if (!root)
 		return -1;
 	v->root = root;
-	v->eptp = ept_root_eptp(root);
+	/* A mirror root is never walked: the CPU gets the guard's EPT. */
+	v->eptp = vm->protected ? tdp_mmu_eptp(vm->mmu, root)
+				: ept_root_eptp(root);
 	if (vmwrite(VMCS_EPT_POINTER, v->eptp))
 		return -1;
 	/* Nothing cached for this EPTP may survive from an older tree. */
@@ -101,6 +182,8 @@ enum mem_fault vm_mem_fault(struct vcpu *v, uint64_t gpa, uint64_t qual)
 		return MEM_FAULT_READONLY;
 	case -ENOMEM:
 		return MEM_FAULT_NOMEM;
+	case -EIO:
+		return MEM_FAULT_BUGGED;
 	default: /* no slot, or beyond the guest-physical width */
 		return MEM_FAULT_NOSLOT;
 	}
