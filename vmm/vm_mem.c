@@ -196,6 +196,12 @@ int vm_mem_prefault(struct vm *vm)
 	int tries = 0;
 	long r;
 
+	/* A mirror root maps through the guard fault by fault (mm/tdp/mirror.c). */
+	if (vm->protected) {
+		printk("tidal: vm: prefault: not available for protected VMs; "
+		       "faults will map guest RAM\n");
+		return -1;
+	}
 	while (gfn < npages) {
 		if (!root)
 			root = tdp_mmu_get_root(vm->mmu, TDP_ROLE_DEFAULT);
