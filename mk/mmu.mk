@@ -64,12 +64,12 @@ HOST_SRCS_test_mmu_prefault := tests/host/mmu/test_prefault.c \
 HOST_FLAVOURS_test_mmu_prefault := plain asan tsan
 
 ## soak-mmu          run the software-TLB checker for a long time
-##                   (SOAK_SECONDS=120 by default, SEED=n to start from)
-SOAK_SECONDS ?= 120
+##                   (SOAK_SECS=120 by default, SEED=n to start from)
+SOAK_SECS ?= 120
 .PHONY: soak-mmu
 soak-mmu: $(BUILD)/host/plain/test_mmu_checker $(BUILD)/host/tsan/test_mmu_checker
-	$(BUILD)/host/plain/test_mmu_checker --seconds $(SOAK_SECONDS) $(if $(SEED),--seed $(SEED))
-	$(BUILD)/host/tsan/test_mmu_checker --seconds $$(( $(SOAK_SECONDS) / 4 )) $(if $(SEED),--seed $(SEED))
+	$(BUILD)/host/plain/test_mmu_checker --seconds $(SOAK_SECS) $(if $(SEED),--seed $(SEED))
+	$(BUILD)/host/tsan/test_mmu_checker --seconds $$(( $(SOAK_SECS) / 4 )) $(if $(SEED),--seed $(SEED))
 
 # bench-mmu: a release build (no TIDAL_DEBUG_LOCKS), with the release
 # object rule of mk/sync.mk.
