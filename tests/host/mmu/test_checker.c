@@ -237,7 +237,8 @@ static uint64_t prefault_zaps(struct tdp_mmu *mmu)
  * flushes only for huge leaves it zapped (not yet split in a slot that
  * just started logging).
  */
-static void op_prefault(struct round *r, uint64_t g, struct fl_mark *m)
+static void op_prefault(struct round *r, uint64_t g, bool log_slot,
+			struct fl_mark *m)
 {
 	struct tdp_mmu *mmu = r->mmu;
 	struct tdp_root *root = tdp_mmu_get_root(mmu, TDP_ROLE_DEFAULT);
@@ -247,7 +248,7 @@ static void op_prefault(struct round *r, uint64_t g, struct fl_mark *m)
 
 	if (!root)
 		return; /* no memory (failure rounds) */
-	if (host_rand() & 1)
+	if (log_slot)
 		g = host_rand() % LOG_PAGES;
 	ret = tdp_mmu_prefault(mmu, root, g, n);
 	r->prefaults++;
@@ -332,7 +333,7 @@ static void op_one(struct round *r)
 		bound(&m, split_zaps(mmu) - n, "split_huge_pages", false);
 		break;
 	case 9:
-		op_prefault(r, g, &m);
+		op_prefault(r, g, host_rand() & 1, &m);
 		break;
 	case 6:
 		tdp_mmu_set_slot_flush_policy(
@@ -499,12 +500,25 @@ static void *vcpu_thread(void *p)
 	return NULL;
 }
 
+static void op_prefault_first(struct round *r)
+{
+	struct fl_mark m;
+
+	mark(&m);
+	op_prefault(r, 0, true, &m);
+}
+
 static void *ops_thread(void *p)
 {
 	struct round *r = p;
 
 	host_thread_register();
 	host_srand(r->seed * 104729 + 17);
+	/*
+	 * One prefault of the migrated slot first, so that even a round of a
+	 * few operations (TSan on a loaded machine) exercises it.
+	 */
+	op_prefault_first(r);
 	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE) && !swtlb_failed) {
 		op_one(r);
 		/* Property 1 right after the operation returned. */
