@@ -521,3 +521,15 @@ out:
 	ebr_read_unlock();
 	return good;
 }
+
+bool swtlb_slot_copy(struct tdp_mmu *mmu, uint32_t id, struct memslot *out)
+{
+	const struct memslot *slot;
+
+	ebr_read_lock();
+	slot = memslot_find_id(memslot_set_current(mmu), id);
+	if (slot)
+		*out = *slot;
+	ebr_read_unlock();
+	return slot != NULL;
+}

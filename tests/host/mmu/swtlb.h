@@ -114,6 +114,9 @@ extern uint64_t swtlb_seed;
 extern int swtlb_failed;
 extern bool swtlb_quiet; /* do not print failures (self-test) */
 extern char swtlb_failure[512];
+/* Copy slot @id of the current memslot set into @out; false if absent. */
+bool swtlb_slot_copy(struct tdp_mmu *mmu, uint32_t id, struct memslot *out);
+
 void swtlb_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -126,23 +126,6 @@ static bool place_free(struct tdp_mmu *mmu, int place, uint64_t npages)
 	return free;
 }
 
-static bool slot_copy(struct tdp_mmu *mmu, uint32_t id, struct memslot *out)
-{
-	struct memslot_set *set;
-	unsigned int i;
-	bool found = false;
-
-	ebr_read_lock();
-	set = memslot_set_current(mmu);
-	for (i = 0; i < set->count; i++)
-		if (set->slots[i].id == id) {
-			*out = set->slots[i];
-			found = true;
-		}
-	ebr_read_unlock();
-	return found;
-}
-
 static void op_slot(struct round *r)
 {
 	struct tdp_mmu *mmu = r->mmu;
@@ -154,7 +137,7 @@ static void op_slot(struct round *r)
 	uint64_t size, split_zaps0;
 
 	mark(&m);
-	if (!slot_copy(mmu, id, &old)) {
+	if (!swtlb_slot_copy(mmu, id, &old)) {
 		size = sizes[host_rand() %
 			     (ARRAY_SIZE(sizes) - (host_rand() % 4 != 0))];
 		if (!place_free(mmu, place, size >> PAGE_SHIFT))

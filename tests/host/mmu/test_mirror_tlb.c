@@ -56,23 +56,6 @@ static phys_addr_t id_backing(struct run *r, uint32_t id)
 	return platform_virt_to_phys(r->p.mem + id * 8 * MiB);
 }
 
-static bool slot_copy(struct tdp_mmu *mmu, uint32_t id, struct memslot *out)
-{
-	struct memslot_set *set;
-	unsigned int i;
-	bool found = false;
-
-	ebr_read_lock();
-	set = memslot_set_current(mmu);
-	for (i = 0; i < set->count; i++)
-		if (set->slots[i].id == id) {
-			*out = set->slots[i];
-			found = true;
-		}
-	ebr_read_unlock();
-	return found;
-}
-
 static void op_slot(struct run *r)
 {
 	struct tdp_mmu *mmu = r->p.mmu;
@@ -81,7 +64,7 @@ static void op_slot(struct run *r)
 	struct memslot old;
 	int pend, ret;
 
-	if (!slot_copy(mmu, id, &old)) {
+	if (!swtlb_slot_copy(mmu, id, &old)) {
 		/* 4 MiB (2M leaves) or 2 MiB off by 4K (4K leaves only). */
 		bool off = host_rand() & 1;
 
