@@ -301,12 +301,13 @@ static bool vcpu_translate(struct swtlb_vcpu *v, uint64_t gfn, uint64_t access)
 enum swtlb_result swtlb_access(struct swtlb_vcpu *v, uint64_t gfn,
 			       uint64_t access)
 {
-	int ret, tries;
-	uint64_t f0;
+	uint64_t f0, t0 = platform_time_ns();
+	unsigned long tries;
 	bool done;
+	int ret;
 
 	v->accesses++;
-	for (tries = 0;; tries++) {
+	for (tries = 1;; tries++) {
 		while (__atomic_load_n(&v->vm->kicks, __ATOMIC_ACQUIRE))
 			sched_yield();
 		if (!vcpu_load_root(v))
@@ -339,8 +340,8 @@ enum swtlb_result swtlb_access(struct swtlb_vcpu *v, uint64_t gfn,
 			return SWTLB_NOMEM;
 		if (ret == -EIO)
 			return SWTLB_BUGGED;
-		if (tries > 100000)
-			swtlb_fail("gfn %#llx: no progress after %d faults",
+		if (!map_retry_continue(tries, t0))
+			swtlb_fail("gfn %#llx: no progress after %lu faults",
 				   (unsigned long long)gfn, tries);
 	}
 }

@@ -66,20 +66,17 @@ static void do_fault(struct worker *w)
 {
 	uint64_t gfn = rnd_gfn();
 	uint64_t acc = (host_rand() & 1) ? TDP_ACC_WRITE : TDP_ACC_READ;
-	int tries = 0, r;
+	int r;
 
 	w->faults++;
-	do {
-		r = map(p.mmu, root, gfn, acc);
-		if (r == TDP_MAP_RETRY)
-			w->retries++;
-	} while (r == TDP_MAP_RETRY && ++tries < 100000);
-	if (r == TDP_MAP_OK)
+	r = map_retry(p.mmu, root, gfn, acc, &w->retries);
+	if (r == TDP_MAP_OK) {
 		w->ok++;
-	else if (r == TDP_MAP_NO_SLOT)
+	} else if (r == TDP_MAP_NO_SLOT) {
 		w->noslot++;
-	else
-		w->errors++;
+	} else if (w->errors++ < 3) {
+		diag("fault at gfn %#llx: %d", (unsigned long long)gfn, r);
+	}
 }
 
 static void do_zap(struct worker *w)
@@ -99,8 +96,9 @@ static void do_zap(struct worker *w)
 		/* Slot 0 never moves: its restriction must undo cleanly. */
 		if (tdp_mmu_restrict_huge(p.mmu, gfn) == 0 &&
 		    tdp_mmu_unrestrict_huge(p.mmu, gfn) &&
-		    gfn < (SLOT0_SIZE >> PAGE_SHIFT))
-			w->errors++;
+		    gfn < (SLOT0_SIZE >> PAGE_SHIFT) && w->errors++ < 3)
+			diag("restriction of gfn %#llx did not undo",
+			     (unsigned long long)gfn);
 		break;
 	default:
 		tdp_mmu_unmap_range(p.mmu, gfn, gfn + n);

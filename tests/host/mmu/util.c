@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
+#include <sched.h>
+
 #include "tests/host/mmu/util.h"
 
 bool walk_gfn(struct tdp_root *root, uint64_t gfn, struct walk *w)
@@ -59,4 +61,27 @@ void mmu_test_init(void)
 		done = true;
 	}
 	host_thread_register();
+}
+
+bool map_retry_continue(unsigned long tries, uint64_t t0)
+{
+	if (tries % MAP_RETRY_YIELD_EVERY)
+		return true;
+	sched_yield();
+	return platform_time_ns() - t0 < MAP_RETRY_LIMIT_NS;
+}
+
+int map_retry(struct tdp_mmu *mmu, struct tdp_root *root, uint64_t gfn,
+	      uint64_t access, unsigned long *tries)
+{
+	uint64_t t0 = platform_time_ns();
+	unsigned long n = 0;
+	int r;
+
+	do {
+		r = map(mmu, root, gfn, access);
+	} while (r == TDP_MAP_RETRY && map_retry_continue(++n, t0));
+	if (tries)
+		*tries += n;
+	return r;
 }

@@ -31,4 +31,22 @@ static inline int map(struct tdp_mmu *mmu, struct tdp_root *root, uint64_t gfn,
 	return tdp_map(mmu, root, gfn << PAGE_SHIFT, access);
 }
 
+/*
+ * How long a test lets one fault retry before calling it stuck.  A retry
+ * waits for another thread to finish its change (a FROZEN entry held
+ * across a guard call, a lost compare-and-exchange); on a loaded host
+ * that thread may be preempted for a long time, so the bound is time,
+ * not a count, and the retrying thread yields now and then, as a vCPU
+ * going back to the guest would let the holder run.
+ */
+#define MAP_RETRY_LIMIT_NS (20ull * 1000 * 1000 * 1000)
+#define MAP_RETRY_YIELD_EVERY 64
+
+/* Yield every MAP_RETRY_YIELD_EVERY tries; true while under the limit. */
+bool map_retry_continue(unsigned long tries, uint64_t t0);
+
+/* map() until it gives anything but TDP_MAP_RETRY, or the time limit. */
+int map_retry(struct tdp_mmu *mmu, struct tdp_root *root, uint64_t gfn,
+	      uint64_t access, unsigned long *tries);
+
 #endif
