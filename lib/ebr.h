@@ -125,8 +125,10 @@ void ebr_bad_nesting(void) __noreturn;
 static inline void ebr_read_lock(void)
 {
 	struct ebr_reader *r = &ebr_readers[platform_cpu_id()];
-	uint64_t s = __atomic_load_n(&r->state, __ATOMIC_RELAXED);
+	uint64_t s;
 
+	platform_sched_point(SCHED_EBR_ENTER, r);
+	s = __atomic_load_n(&r->state, __ATOMIC_RELAXED);
 	if (s & EBR_NEST_MASK) {
 #ifdef TIDAL_DEBUG_LOCKS
 		if (unlikely((s & EBR_NEST_MASK) == EBR_NEST_MASK))
@@ -165,6 +167,7 @@ static inline void ebr_read_unlock(void)
 		__atomic_store_n(&r->state, 0, __ATOMIC_RELEASE);
 	else
 		__atomic_store_n(&r->state, s - 1, __ATOMIC_RELAXED);
+	platform_sched_point(SCHED_EBR_EXIT, r);
 }
 
 #endif

@@ -79,6 +79,30 @@ void platform_reload_guest_roots(void *owner);
 bool platform_membarrier_init(void);
 void platform_membarrier(void);
 
+/*
+ * Scheduling points, for the host's deterministic interleaving explorer
+ * (tests/host/mmu/explore.c).  The core calls platform_sched_point() at
+ * every atomic operation on an SPTE, before taking and after dropping a
+ * lock, at EBR section entry and exit and when a TLB-flush batch commits.
+ * The definition comes from "platform_sched.h", picked by each build's
+ * include path: the hypervisor's (arch/x86/include/) is an empty inline,
+ * so it costs nothing there; the host's (tests/host/include/) calls the
+ * explorer's hook when one is installed.  Spin-waits reach the explorer
+ * through platform_relax() and platform_yield().
+ */
+enum sched_point {
+	SCHED_SPTE,	 /* an atomic operation on an SPTE follows */
+	SCHED_LOCK,	 /* a lock is about to be taken */
+	SCHED_UNLOCK,	 /* a lock was dropped */
+	SCHED_EBR_ENTER, /* an EBR read-side section is about to begin */
+	SCHED_EBR_EXIT,	 /* an EBR read-side section ended */
+	SCHED_FLUSH,	 /* a TLB-flush batch is about to commit */
+	SCHED_SPIN,	 /* host only: waiting for another CPU (relax) */
+	SCHED_YIELD,	 /* host only: platform_yield() */
+};
+
+#include "platform_sched.h"
+
 /* Local interrupt masking for IRQ-safe locks (a no-op on the host). */
 unsigned long platform_irq_save(void);
 void platform_irq_restore(unsigned long flags);

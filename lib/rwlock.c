@@ -149,6 +149,7 @@ void rwlock_read_lock(rwlock_t *l)
 	struct lock_cpu *c = lock_cpu_this();
 	uint32_t cnts;
 
+	platform_sched_point(SCHED_LOCK, l);
 	debug_check_free_for_me(l, c);
 	cnts = __atomic_add_fetch(&l->cnts, RW_READER, __ATOMIC_ACQUIRE);
 	if (unlikely(cnts & RW_WMASK))
@@ -183,6 +184,7 @@ void rwlock_read_unlock(rwlock_t *l)
 	BUG_ON(c->held == 0);
 	c->held--;
 	__atomic_fetch_sub(&l->cnts, RW_READER, __ATOMIC_RELEASE);
+	platform_sched_point(SCHED_UNLOCK, l);
 }
 
 static void write_lock_slow(rwlock_t *l)
@@ -222,6 +224,7 @@ void rwlock_write_lock(rwlock_t *l)
 	struct lock_cpu *c = lock_cpu_this();
 	uint32_t cnts = 0;
 
+	platform_sched_point(SCHED_LOCK, l);
 	debug_check_free_for_me(l, c);
 	if (unlikely(!__atomic_compare_exchange_n(&l->cnts, &cnts, RW_LOCKED,
 						  false, __ATOMIC_ACQUIRE,
@@ -254,6 +257,7 @@ void rwlock_write_unlock(rwlock_t *l)
 	c->held--;
 	/* Readers at the head of the queue may have added their counts. */
 	__atomic_fetch_sub(&l->cnts, RW_LOCKED, __ATOMIC_RELEASE);
+	platform_sched_point(SCHED_UNLOCK, l);
 }
 
 bool rwlock_contended(rwlock_t *l)

@@ -67,6 +67,7 @@ void spin_lock(spinlock_t *l)
 	struct lock_cpu *c = lock_cpu_this();
 	uint32_t ticket;
 
+	platform_sched_point(SCHED_LOCK, l);
 	debug_check_not_mine(l, c);
 	/* Sequentially consistent: spin_lock() is a full barrier (header). */
 	ticket = __atomic_fetch_add(&l->next, 1, __ATOMIC_SEQ_CST);
@@ -100,6 +101,7 @@ void spin_unlock(spinlock_t *l)
 	c->held--;
 	/* Only the holder writes owner: no read-modify-write needed. */
 	store_release(&l->owner, READ_ONCE(l->owner) + 1);
+	platform_sched_point(SCHED_UNLOCK, l);
 }
 
 /*

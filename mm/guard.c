@@ -43,6 +43,7 @@ static void glock(struct guard_lock *l)
 {
 	unsigned int spins = 0;
 
+	platform_sched_point(SCHED_LOCK, l);
 	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE)) {
 		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED)) {
 			platform_relax();
@@ -56,6 +57,7 @@ static void glock(struct guard_lock *l)
 static void gunlock(struct guard_lock *l)
 {
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+	platform_sched_point(SCHED_UNLOCK, l);
 }
 
 /* A run of frames that the registry knows about. */
@@ -923,6 +925,15 @@ int guard_free_table(struct guard *g, uint64_t gfn, int level)
 	/* The CPU may still cache the table: free it after a flush. */
 	p->page = pte_table(pte);
 	p->gen = ++g->removal_gen;
+	/*
+	 * Only a flush that begins after this point covers the table: its
+	 * generation must be newer than every flush already done, and the
+	 * pending list stays in generation order for free_pending().
+	 */
+	BUG_ON(p->gen <= g->flushed_gen);
+	BUG_ON(!list_empty(&g->pending) &&
+	       list_entry(g->pending.prev, struct pending_table, link)->gen >=
+		       p->gen);
 	list_add_tail(&p->link, &g->pending);
 	g->stats.tables_live--;
 	g->stats.tables_pending++;

@@ -22,6 +22,47 @@ struct tdp_pt {
 	struct ebr_head ebr;
 };
 
+/*
+ * Every write of a live SPTE goes through one of these three, and each is
+ * a scheduling point (lib/platform.h), so the interleaving explorer can
+ * stop a thread right before it.
+ *
+ * Under the read lock an entry changes only by compare-and-exchange
+ * (spte_try_cmpxchg), or by the owner of a FROZEN entry writing its final
+ * value (spte_unfreeze: debug builds check that the entry still holds the
+ * FROZEN its caller put there, so a plain store can never undo someone
+ * else's change).  spte_xchg is for the write lock, where only the CPU's
+ * A/D updates race, and for entries of a table already unlinked.
+ */
+static inline bool spte_try_cmpxchg(spte_t *sptep, spte_t *old, spte_t new)
+{
+	platform_sched_point(SCHED_SPTE, sptep);
+	return try_cmpxchg(sptep, old, new);
+}
+
+static inline spte_t spte_xchg(spte_t *sptep, spte_t new)
+{
+	platform_sched_point(SCHED_SPTE, sptep);
+	return xchg(sptep, new);
+}
+
+static inline void spte_unfreeze(spte_t *sptep, spte_t new)
+{
+	platform_sched_point(SCHED_SPTE, sptep);
+#ifdef TIDAL_DEBUG_LOCKS
+	{
+		spte_t was = xchg(sptep, new);
+
+		if (unlikely(!spte_is_frozen(was)))
+			panic("SPTE %p: %#llx overwritten without "
+			      "compare-and-exchange (expected FROZEN)",
+			      (void *)sptep, (unsigned long long)was);
+	}
+#else
+	__atomic_store_n(sptep, new, __ATOMIC_RELEASE);
+#endif
+}
+
 /* pt.c */
 struct tdp_pt *tdp_pt_alloc(struct tdp_mmu *mmu, int level);
 /* Free a table that was never made reachable: no grace period needed. */

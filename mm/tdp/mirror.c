@@ -179,12 +179,14 @@ int tdp_mirror_set_spte_atomic(struct tdp_mmu *mmu, struct tdp_flush *fl,
 	 * wants to go below it must not ask the guard for a child before
 	 * the guard has the parent.
 	 */
-	if (!try_cmpxchg(it->sptep, &it->old_spte, SPTE_FROZEN))
+	if (!spte_try_cmpxchg(it->sptep, &it->old_spte, SPTE_FROZEN))
 		return -EBUSY;
+	/* Nobody may see the new value before the guard holds it. */
+	BUG_ON(!spte_is_frozen(tdp_read_spte(it->sptep)));
 	err = install_one(mmu, it->gfn, it->level, new);
 	if (err) {
 		/* Put the old value back: nothing may stay frozen. */
-		__atomic_store_n(it->sptep, old, __ATOMIC_RELEASE);
+		spte_unfreeze(it->sptep, old);
 		stat_inc(&mmu->stats.mirror_rollbacks);
 		guard_count_rollback(mmu->guard);
 		if (err == GUARD_E_BUSY)
@@ -192,7 +194,7 @@ int tdp_mirror_set_spte_atomic(struct tdp_mmu *mmu, struct tdp_flush *fl,
 		refused(mmu, err, "install under the read lock");
 		return -EIO;
 	}
-	__atomic_store_n(it->sptep, new, __ATOMIC_RELEASE);
+	spte_unfreeze(it->sptep, new);
 	tdp_handle_changed_spte(mmu, fl, it->gfn, old, new, it->level, true);
 	it->old_spte = new;
 	return 0;
@@ -210,7 +212,7 @@ void tdp_mirror_set_spte_locked(struct tdp_mmu *mmu, struct tdp_flush *fl,
 	 * (the old leaf, or the old table bottom-up), then install the new
 	 * value unless it is the same mapping with other software bits.
 	 */
-	__atomic_store_n(it->sptep, new, __ATOMIC_RELEASE);
+	spte_xchg(it->sptep, new);
 	tdp_handle_changed_spte(mmu, fl, it->gfn, old, new, it->level, false);
 	it->old_spte = new;
 	if (!spte_is_present(new) || tdp_mmu_is_bugged(mmu))

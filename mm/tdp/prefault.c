@@ -146,6 +146,8 @@ static int prefault_entry(struct prefault *p, struct tdp_iter *it)
 	bool complete;
 	int level, ret;
 
+	/* Every yield re-checks: we never map from a replaced memslot set. */
+	BUG_ON(memslot_set_current(p->mmu)->generation != p->slot_gen);
 	if (spte_is_table(old, it->level))
 		return 0;
 	level = it->level == 1 ? 1 : level_for(p, it->gfn);

@@ -131,7 +131,7 @@ void tdp_root_free(struct tdp_mmu *mmu, struct tdp_root *root)
 	BUG_ON(tdp_root_is_valid(root));
 	tdp_flush_init(&fl, false);
 	for (i = 0; i < SPTE_PER_PAGE; i++) {
-		old = xchg(&root->spt[i], SPTE_NONPRESENT);
+		old = spte_xchg(&root->spt[i], SPTE_NONPRESENT);
 		tdp_handle_changed_spte(
 			mmu, &fl, i * tdp_pages_per_level(TDP_ROOT_LEVEL), old,
 			SPTE_NONPRESENT, TDP_ROOT_LEVEL, false);

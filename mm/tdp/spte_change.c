@@ -8,6 +8,7 @@
 
 void tdp_flush_commit(struct tdp_mmu *mmu, struct tdp_flush *fl)
 {
+	platform_sched_point(SCHED_FLUSH, fl);
 	if (!fl->requests)
 		return;
 	if (tdp_mmu_is_protected(mmu))
@@ -51,7 +52,7 @@ static void handle_removed_table(struct tdp_mmu *mmu, struct tdp_flush *fl,
 
 	for (i = 0; i < SPTE_PER_PAGE; i++) {
 		for (;;) {
-			old = xchg(&spt[i], SPTE_FROZEN);
+			old = spte_xchg(&spt[i], SPTE_FROZEN);
 			if (!spte_is_frozen(old))
 				break;
 			BUG_ON(!shared);
@@ -157,7 +158,7 @@ int tdp_set_spte_atomic(struct tdp_mmu *mmu, struct tdp_flush *fl,
 	BUG_ON(spte_is_frozen(old));
 	if (tdp_root_is_mirror(it->root))
 		return tdp_mirror_set_spte_atomic(mmu, fl, it, new);
-	if (!try_cmpxchg(it->sptep, &it->old_spte, new))
+	if (!spte_try_cmpxchg(it->sptep, &it->old_spte, new))
 		return -EBUSY;
 	tdp_handle_changed_spte(mmu, fl, it->gfn, old, new, it->level, true);
 	it->old_spte = new;
@@ -175,7 +176,7 @@ void tdp_set_spte_locked(struct tdp_mmu *mmu, struct tdp_flush *fl,
 		return;
 	}
 	/* Only the CPU (A/D bits) can race with us: exchange, keep its bits. */
-	old = xchg(it->sptep, new);
+	old = spte_xchg(it->sptep, new);
 	BUG_ON(spte_is_frozen(old));
 	tdp_handle_changed_spte(mmu, fl, it->gfn, old, new, it->level, false);
 	it->old_spte = new;
@@ -194,7 +195,9 @@ int tdp_zap_spte_atomic(struct tdp_mmu *mmu, struct tdp_flush *fl,
 	 * spot while they can.
 	 */
 	tdp_flush_commit(mmu, fl);
-	__atomic_store_n(it->sptep, SPTE_NONPRESENT, __ATOMIC_RELEASE);
+	/* The removal must be flushed before the entry can be refilled. */
+	BUG_ON(fl->requests);
+	spte_unfreeze(it->sptep, SPTE_NONPRESENT);
 	it->old_spte = SPTE_NONPRESENT;
 	return 0;
 }

@@ -105,8 +105,11 @@ unsigned int platform_cpu_max(void)
 	return HOST_MAX_CPUS;
 }
 
+void (*host_sched_hook)(enum sched_point point, const void *addr);
+
 void platform_relax(void)
 {
+	platform_sched_point(SCHED_SPIN, NULL);
 	__builtin_ia32_pause();
 }
 
@@ -122,6 +125,7 @@ __thread uint64_t host_thread_yields;
 void platform_yield(void)
 {
 	host_thread_yields++;
+	platform_sched_point(SCHED_YIELD, NULL);
 	sched_yield();
 }
 
@@ -281,9 +285,14 @@ void platform_log(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+void (*host_panic_hook)(void);
+
 void platform_panic(const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
+
+	if (host_panic_hook)
+		host_panic_hook();
 
 	va_start(ap, fmt);
 	fprintf(stderr, "panic at %s:%d: ", file, line);

@@ -41,6 +41,13 @@ void host_alloc_fail_rate(unsigned int per_million);
  */
 extern void (*host_page_free_hook)(void *page);
 extern bool (*host_should_yield_hook)(void);
+/*
+ * The scheduling-point hook (lib/platform.h, tests/host/include/
+ * platform_sched.h): NULL but in the interleaving explorer.
+ */
+extern void (*host_sched_hook)(enum sched_point point, const void *addr);
+/* Called first by platform_panic() (the explorer prints its schedule). */
+extern void (*host_panic_hook)(void);
 
 /*
  * Guest-TLB hooks for MMU tests, NULL by default (then the calls are only

@@ -12,7 +12,7 @@ n=0
 fail=0
 for f in $files; do
 	n=$((n + 1))
-	if out=$($CC -std=gnu11 -ffreestanding -nostdinc -isystem "$inc" -I. \
+	if out=$($CC -std=gnu11 -ffreestanding -nostdinc -isystem "$inc" -I. -Iarch/x86/include \
 		-Wall -Wextra -Werror -Wno-unused-parameter -fsyntax-only \
 		"$f" 2>&1); then
 		echo "ok $n - $f compiles freestanding, no libc headers"
