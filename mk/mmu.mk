@@ -63,11 +63,16 @@ HOST_SRCS_test_mmu_prefault := tests/host/mmu/test_prefault.c \
 	tests/host/mmu/util.c $(MMU_CORE_SRCS) $(MMU_LIB_SRCS)
 HOST_FLAVOURS_test_mmu_prefault := plain asan tsan
 
-## soak-mmu          run the software-TLB checker for a long time
-##                   (SOAK_SECS=120 by default, SEED=n to start from)
+## soak-mmu          the interleaving explorer with SOAK_BOUND (3)
+##                   preemptions, then the software-TLB checker for a long
+##                   time (SOAK_SECS=120 by default, SEED=n to start from)
 SOAK_SECS ?= 120
+# The interleaving explorer's preemption bound there (make test uses 2).
+SOAK_BOUND ?= 3
 .PHONY: soak-mmu
-soak-mmu: $(BUILD)/host/plain/test_mmu_checker $(BUILD)/host/tsan/test_mmu_checker
+soak-mmu: $(BUILD)/host/plain/test_mmu_checker $(BUILD)/host/tsan/test_mmu_checker \
+		$(BUILD)/host/plain/test_mmu_explore
+	$(BUILD)/host/plain/test_mmu_explore --bound $(SOAK_BOUND)
 	$(BUILD)/host/plain/test_mmu_checker --seconds $(SOAK_SECS) $(if $(SEED),--seed $(SEED))
 	$(BUILD)/host/tsan/test_mmu_checker --seconds $$(( $(SOAK_SECS) / 4 )) $(if $(SEED),--seed $(SEED))
 
@@ -89,3 +94,13 @@ TEST_DEPS += $(BUILD)/bench/bench_mmu
 ##                   (BENCH_ARGS="--vcpus N --gib M --rounds K --json|--quick")
 bench-mmu: $(BUILD)/bench/bench_mmu
 	$(Q)$(BUILD)/bench/bench_mmu $(BENCH_ARGS)
+
+##   test_mmu_explore  every interleaving (up to 2 preemptions) of small
+##                     scenarios: fault/zap/slot/dirty/age/split/mirror/
+##                     prefault/guard; properties checked at every step
+##                     (tests/host/mmu/explore.h); plain build only
+HOST_TESTS += test_mmu_explore
+HOST_SRCS_test_mmu_explore := tests/host/mmu/test_explore.c \
+	tests/host/mmu/explore.c tests/host/mmu/mirror_util.c \
+	tests/host/mmu/util.c $(MMU_CORE_SRCS) $(MMU_LIB_SRCS)
+HOST_FLAVOURS_test_mmu_explore := plain

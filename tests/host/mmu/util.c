@@ -65,6 +65,8 @@ void mmu_test_init(void)
 
 bool map_retry_continue(unsigned long tries, uint64_t t0)
 {
+	/* Like a yield: lets the interleaving explorer run the others. */
+	platform_sched_point(SCHED_YIELD, NULL);
 	if (tries % MAP_RETRY_YIELD_EVERY)
 		return true;
 	sched_yield();
