@@ -636,6 +636,29 @@ static void hz_t1(void)
 	want_ok(1, fault(9, TDP_ACC_READ), "fault");
 }
 
+/*
+ * A table replaced by a huge leaf while another fault is inside it: the
+ * largest level goes up (a plain store, no lock) between the two faults'
+ * walks.  The removed table's entries must be frozen so that the late
+ * fault cannot install into a table that is already gone.
+ */
+static void hr_setup(void)
+{
+	plain_setup(1, 0);
+	BUG_ON(fault(0, TDP_ACC_WRITE));
+	probes(3, 0ull, 5ull, 9ull);
+	model_tick();
+}
+static void hr_t0(void)
+{
+	BUG_ON(tdp_mmu_set_max_huge_level(m.mmu, 2));
+	want_ok(0, fault(5, TDP_ACC_WRITE), "fault");
+}
+static void hr_t1(void)
+{
+	want_ok(1, fault(9, TDP_ACC_WRITE), "fault");
+}
+
 /* fault vs memslot delete / move. */
 static const uint64_t s1 = SLOT1_GPA >> PAGE_SHIFT;
 static const uint64_t s1b = SLOT1_GPA_B >> PAGE_SHIFT;
@@ -753,7 +776,10 @@ static void mz_zap(void)
 static void ps_setup(void)
 {
 	plain_setup(1, 0);
-	probes(2, s1, s1b);
+	/* A table to walk through entry by entry, yielding in between. */
+	BUG_ON(fault(s1, TDP_ACC_READ));
+	probes(3, s1, s1 + 2, s1b + 2);
+	model_tick();
 }
 static void ps_prefault(void)
 {
@@ -845,6 +871,8 @@ static const struct ex_scenario scenarios[] = {
 	SCEN("fault-zap", 2, fz_setup, plain_finish, 0, fz_t0, fz_t1),
 	SCEN("fault-fault-huge-zap", 2, hz_setup, plain_finish, 0, hz_t0,
 	     hz_t1),
+	SCEN("fault-fault-table-replace", 2, hr_setup, plain_finish, 0, hr_t0,
+	     hr_t1),
 	SCEN("fault-slot-delete", 2, fs_setup, plain_finish, 0, fs_fault,
 	     fs_delete),
 	SCEN("fault-slot-move", 3, fs_setup, plain_finish, 0, fs_fault, fs_move,
