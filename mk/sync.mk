@@ -31,8 +31,11 @@ soak-sync: $(SYNC_STRESS_BINS)
 
 # bench-sync: a release build of the primitives (no TIDAL_DEBUG_LOCKS)
 # against liburcu and Concurrency Kit, which only the benchmark links.
+# Benchmarks are built like the hypervisor: release (no TIDAL_DEBUG_LOCKS)
+# and with its empty scheduling points (arch/x86/include/platform_sched.h),
+# not the host tests' explorer hook.
 BENCH_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
-	-fno-omit-frame-pointer -I. -Itests/host/include -pthread
+	-fno-omit-frame-pointer -I. -Iarch/x86/include -pthread
 BENCH_SYNC_SRCS := tests/bench/bench_sync.c tests/bench/bench_tidal.c \
 	tests/bench/bench_urcu.c tests/bench/bench_urcu_inline.c \
 	tests/bench/bench_ck.c tests/bench/bench_pthread.c \
