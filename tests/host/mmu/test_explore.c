@@ -516,7 +516,14 @@ static void protected_setup(void)
 	BUG_ON(!m.root);
 }
 
-static void probes(int n, ...)
+static int fault(uint64_t gfn, uint64_t acc);
+
+/*
+ * The model vCPU watches @n probe addresses (varargs, uint64_t); the
+ * first @nmapped of them are mapped first with access @acc, and the
+ * vCPU caches them.
+ */
+static void watch(uint64_t acc, int nmapped, int n, ...)
 {
 	va_list ap;
 	int i;
@@ -526,6 +533,9 @@ static void probes(int n, ...)
 		m.probes[i] = va_arg(ap, uint64_t);
 	va_end(ap);
 	m.nprobes = n;
+	for (i = 0; i < nmapped; i++)
+		BUG_ON(fault(m.probes[i], acc));
+	model_tick();
 }
 
 static void teardown_hooks(void)
@@ -583,37 +593,33 @@ static int fault(uint64_t gfn, uint64_t acc)
 
 /* ---- scenarios ---- */
 
+/* A thread body that is one fault, which must succeed. */
+#define FAULT_THREAD(fn, t, gfn, acc)                       \
+	static void fn(void)                                \
+	{                                                   \
+		want_ok((t), fault((gfn), (acc)), "fault"); \
+	}
+
 /* fault vs fault: both link the same missing tables. */
 static void ff_setup(void)
 {
 	plain_setup(1, 0);
-	probes(2, 0ull, 1ull);
+	watch(0, 0, 2, 0ull, 1ull);
 }
-static void ff_t0(void)
-{
-	want_ok(0, fault(0, TDP_ACC_WRITE), "fault");
-}
-static void ff_t1(void)
-{
-	want_ok(1, fault(1, TDP_ACC_READ), "fault");
-}
+FAULT_THREAD(ff_t0, 0, 0, TDP_ACC_WRITE)
+FAULT_THREAD(ff_t1, 1, 1, TDP_ACC_READ)
 
 /* fault vs zap of the range. */
 static void fz_setup(void)
 {
 	plain_setup(1, 0);
-	BUG_ON(fault(0, TDP_ACC_WRITE) || fault(1, TDP_ACC_WRITE));
-	probes(2, 0ull, 1ull);
-	model_tick();
+	watch(TDP_ACC_WRITE, 2, 2, 0ull, 1ull);
 }
 static void fz_t0(void)
 {
 	tdp_mmu_unmap_range(m.mmu, 0, 2);
 }
-static void fz_t1(void)
-{
-	want_ok(1, fault(1, TDP_ACC_WRITE), "fault");
-}
+FAULT_THREAD(fz_t1, 1, 1, TDP_ACC_WRITE)
 
 /*
  * Huge leaf, then the largest level is lowered: two faults inside it
@@ -622,19 +628,11 @@ static void fz_t1(void)
 static void hz_setup(void)
 {
 	plain_setup(2, 0);
-	BUG_ON(fault(0, TDP_ACC_WRITE));
-	probes(3, 0ull, 5ull, 9ull);
-	model_tick();
+	watch(TDP_ACC_WRITE, 1, 3, 0ull, 5ull, 9ull);
 	BUG_ON(tdp_mmu_set_max_huge_level(m.mmu, 1));
 }
-static void hz_t0(void)
-{
-	want_ok(0, fault(5, TDP_ACC_WRITE), "fault");
-}
-static void hz_t1(void)
-{
-	want_ok(1, fault(9, TDP_ACC_READ), "fault");
-}
+FAULT_THREAD(hz_t0, 0, 5, TDP_ACC_WRITE)
+FAULT_THREAD(hz_t1, 1, 9, TDP_ACC_READ)
 
 /*
  * A table replaced by a huge leaf while another fault is inside it: the
@@ -645,19 +643,14 @@ static void hz_t1(void)
 static void hr_setup(void)
 {
 	plain_setup(1, 0);
-	BUG_ON(fault(0, TDP_ACC_WRITE));
-	probes(3, 0ull, 5ull, 9ull);
-	model_tick();
+	watch(TDP_ACC_WRITE, 1, 3, 0ull, 5ull, 9ull);
 }
 static void hr_t0(void)
 {
 	BUG_ON(tdp_mmu_set_max_huge_level(m.mmu, 2));
 	want_ok(0, fault(5, TDP_ACC_WRITE), "fault");
 }
-static void hr_t1(void)
-{
-	want_ok(1, fault(9, TDP_ACC_WRITE), "fault");
-}
+FAULT_THREAD(hr_t1, 1, 9, TDP_ACC_WRITE)
 
 /* fault vs memslot delete / move. */
 static const uint64_t s1 = SLOT1_GPA >> PAGE_SHIFT;
@@ -665,7 +658,7 @@ static const uint64_t s1b = SLOT1_GPA_B >> PAGE_SHIFT;
 static void fs_setup(void)
 {
 	plain_setup(1, 0);
-	probes(2, s1 + 3, s1b + 3);
+	watch(0, 0, 2, s1 + 3, s1b + 3);
 }
 static void fs_fault(void)
 {
@@ -696,9 +689,7 @@ static void fs_fault_b(void)
 static void fd_setup(void)
 {
 	plain_setup(1, MEMSLOT_DIRTY_LOG);
-	BUG_ON(fault(0, TDP_ACC_WRITE) || fault(1, TDP_ACC_WRITE));
-	probes(2, 0ull, 1ull);
-	model_tick();
+	watch(TDP_ACC_WRITE, 2, 2, 0ull, 1ull);
 }
 static void fd_clear(void)
 {
@@ -707,18 +698,13 @@ static void fd_clear(void)
 	if (tdp_mmu_clear_dirty_log(m.mmu, 0, 0, 64, &mask) < 0)
 		ex_fail("clear_dirty_log failed");
 }
-static void fd_fault(void)
-{
-	want_ok(1, fault(1, TDP_ACC_WRITE), "write fault");
-}
+FAULT_THREAD(fd_fault, 1, 1, TDP_ACC_WRITE)
 
 /* age vs fault: a fault widens a read-only leaf while aging clears A. */
 static void af_setup(void)
 {
 	plain_setup(1, MEMSLOT_DIRTY_LOG);
-	BUG_ON(fault(0, TDP_ACC_READ) || fault(1, TDP_ACC_READ));
-	probes(2, 0ull, 1ull);
-	model_tick();
+	watch(TDP_ACC_READ, 2, 2, 0ull, 1ull);
 }
 static void af_age(void)
 {
@@ -738,9 +724,7 @@ static void af_fault(void)
 static void sf_setup(void)
 {
 	plain_setup(2, 0);
-	BUG_ON(fault(0, TDP_ACC_WRITE));
-	probes(2, 0ull, 3ull);
-	model_tick();
+	watch(TDP_ACC_WRITE, 1, 2, 0ull, 3ull);
 	/* Else the fault would map 2 MiB again over the split table. */
 	BUG_ON(tdp_mmu_set_max_huge_level(m.mmu, 1));
 }
@@ -748,25 +732,16 @@ static void sf_split(void)
 {
 	tdp_mmu_split_huge_pages(m.mmu, 0, 512, 1);
 }
-static void sf_fault(void)
-{
-	want_ok(1, fault(3, TDP_ACC_WRITE), "fault");
-}
+FAULT_THREAD(sf_fault, 1, 3, TDP_ACC_WRITE)
 
 /* mirror: two faults (set) vs a zap of the range, protected VM. */
 static void mz_setup(void)
 {
 	protected_setup();
-	probes(2, 0ull, 1ull);
+	watch(0, 0, 2, 0ull, 1ull);
 }
-static void mz_f0(void)
-{
-	want_ok(0, fault(0, TDP_ACC_WRITE), "mirror fault");
-}
-static void mz_f1(void)
-{
-	want_ok(1, fault(1, TDP_ACC_READ), "mirror fault");
-}
+FAULT_THREAD(mz_f0, 0, 0, TDP_ACC_WRITE)
+FAULT_THREAD(mz_f1, 1, 1, TDP_ACC_READ)
 static void mz_zap(void)
 {
 	tdp_mmu_unmap_range(m.mmu, 0, 2);
@@ -777,9 +752,7 @@ static void ps_setup(void)
 {
 	plain_setup(1, 0);
 	/* A table to walk through entry by entry, yielding in between. */
-	BUG_ON(fault(s1, TDP_ACC_READ));
-	probes(3, s1, s1 + 2, s1b + 2);
-	model_tick();
+	watch(TDP_ACC_READ, 1, 3, s1, s1 + 2, s1b + 2);
 }
 static void ps_prefault(void)
 {
@@ -814,8 +787,7 @@ static void g_setup(void)
 	for (l = 4; l >= 2; l--)
 		BUG_ON(guard_link_table(m.guard, 0, l));
 	BUG_ON(guard_set_leaf(m.guard, 0, 1, pfn, GUARD_PROT_RWX, GUARD_MT_WB));
-	probes(1, 0ull);
-	model_tick();
+	watch(0, 0, 1, 0ull);
 }
 static void g_remove(void)
 {
