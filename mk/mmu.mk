@@ -95,12 +95,12 @@ TEST_DEPS += $(BUILD)/bench/bench_mmu
 bench-mmu: $(BUILD)/bench/bench_mmu
 	$(Q)$(BUILD)/bench/bench_mmu $(BENCH_ARGS)
 
-##   test_mmu_explore  every interleaving (up to 2 preemptions) of small
-##                     scenarios: fault/zap/slot/dirty/age/split/mirror/
-##                     prefault/guard; properties checked at every step
-##                     (tests/host/mmu/explore.h); plain build only
+##   test_mmu_explore  every interleaving (up to 2 preemptions; 1 in the
+##                     ASan build) of small scenarios: fault/zap/slot/
+##                     dirty/age/split/mirror/prefault/guard; properties
+##                     checked at every step (docs/testing.md)
 HOST_TESTS += test_mmu_explore
 HOST_SRCS_test_mmu_explore := tests/host/mmu/test_explore.c \
 	tests/host/mmu/explore.c tests/host/mmu/mirror_util.c \
 	tests/host/mmu/util.c $(MMU_CORE_SRCS) $(MMU_LIB_SRCS)
-HOST_FLAVOURS_test_mmu_explore := plain
+HOST_FLAVOURS_test_mmu_explore := plain asan

@@ -12,7 +12,8 @@ void pvm_create(struct pvm *p, uint64_t bytes, unsigned int max_leaf,
 
 	memset(p, 0, sizeof(*p));
 	p->bytes = bytes;
-	p->mem = aligned_alloc(2 * MiB, bytes);
+	/* C11: the size is a multiple of the alignment. */
+	p->mem = aligned_alloc(2 * MiB, (bytes + 2 * MiB - 1) & ~(2 * MiB - 1));
 	BUG_ON(!p->mem);
 	memset(p->mem, 0xa5, bytes); /* "guest data" the guard must scrub */
 	BUG_ON(guard_registry_create(&p->reg));
