@@ -331,6 +331,9 @@ void ex_explore(const struct ex_scenario *s, int bound, uint64_t max_schedules,
 	memset(r, 0, sizeof(*r));
 	ex.ndevs = 0;
 	ex.failed = false;
+	if (s->max_bound && bound > s->max_bound)
+		bound = s->max_bound;
+	r->bound = bound;
 	host_panic_hook = panic_hook;
 	do {
 		run_one(s);

@@ -41,10 +41,17 @@ struct ex_scenario {
 	void (*finish)(void);
 	/* platform_should_yield() answers yes in these threads (bit mask). */
 	unsigned int yield_mask;
+	/*
+	 * If not 0: never more preemptions than this (a scenario with a
+	 * long run of points, e.g. a table of 512 entries frozen one by
+	 * one under the write lock, would otherwise take minutes).
+	 */
+	int max_bound;
 };
 
 struct ex_result {
 	uint64_t schedules; /* complete runs */
+	int bound;	    /* the preemption bound used */
 	uint64_t max_steps; /* longest run, in scheduling points */
 	bool failed;
 	char failure[512];

@@ -734,6 +734,19 @@ static void sf_split(void)
 }
 FAULT_THREAD(sf_fault, 1, 3, TDP_ACC_WRITE)
 
+/* huge-page recovery (a table zapped, freed after a flush) vs a fault. */
+static void rf_setup(void)
+{
+	plain_setup(1, 0);
+	watch(TDP_ACC_WRITE, 2, 3, 0ull, 7ull, 9ull);
+	BUG_ON(tdp_mmu_set_max_huge_level(m.mmu, 2));
+}
+static void rf_recover(void)
+{
+	tdp_mmu_recover_huge_pages(m.mmu, 0, 512);
+}
+FAULT_THREAD(rf_fault, 1, 9, TDP_ACC_WRITE)
+
 /* mirror: two faults (set) vs a zap of the range, protected VM. */
 static void mz_setup(void)
 {
@@ -853,6 +866,14 @@ static const struct ex_scenario scenarios[] = {
 	     fd_fault),
 	SCEN("age-fault", 2, af_setup, plain_finish, 0, af_age, af_fault),
 	SCEN("split-fault", 2, sf_setup, plain_finish, 0, sf_split, sf_fault),
+	/* 512 frozen entries under the write lock: one preemption. */
+	{.name = "recover-fault",
+	 .nthreads = 2,
+	 .setup = rf_setup,
+	 .thread = {rf_recover, rf_fault},
+	 .step_check = step_check,
+	 .finish = plain_finish,
+	 .max_bound = 1},
 	SCEN("mirror-set-zap", 3, mz_setup, protected_finish, 0, mz_f0, mz_f1,
 	     mz_zap),
 	/* The prefault yields at every entry it may (bit 0: thread 0). */
@@ -943,8 +964,9 @@ int main(int argc, char **argv)
 		if (r.failed)
 			diag("%s FAILED: %s; replay with: --replay %s %s",
 			     s->name, r.failure, s->name, r.schedule);
-		ok(!r.failed, "%s: %llu schedules, up to %llu steps, %.1f s",
-		   s->name, (unsigned long long)r.schedules,
+		ok(!r.failed,
+		   "%s: %llu schedules (bound %d), up to %llu steps, %.1f s",
+		   s->name, (unsigned long long)r.schedules, r.bound,
 		   (unsigned long long)r.max_steps,
 		   (double)(platform_time_ns() - t0) / 1e9);
 	}
