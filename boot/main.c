@@ -12,8 +12,10 @@
 #include "arch/x86/percpu.h"
 #include "arch/x86/power.h"
 #include "arch/x86/serial.h"
+#include "arch/x86/smp.h"
 #include "arch/x86/tsc.h"
 #include "lib/cmdline.h"
+#include "lib/ebr.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "mm/frame.h"
@@ -180,6 +182,11 @@ void tidal_main(uint32_t magic, uint32_t mbi_phys)
 	paging_init(bi);
 	power_init(bi);
 	tsc_init();
+	smp_init(bi);
+	ebr_init();
+	pr_info("tidal: ebr: %s\n",
+		ebr_asymmetric() ? "fence-free read side (membarrier by NMI)"
+				 : "fenced read side");
 	tidal_boot_stage = 2;
 
 	if (cmdline_has(bi->cmdline, "selftest") && selftest_run())

@@ -1,8 +1,10 @@
 # Host tests and boot tests of the boot path (boot/, arch/x86/, mm/frame*).
 
 ## Host tests of the boot path: test_mb2 (multiboot2 parser), test_printf
-##   (formatter + command line), test_frame (frame allocator)
-HOST_TESTS += test_mb2 test_printf test_frame
+##   (formatter + command line), test_frame (frame allocator), test_madt
+##   (ACPI MADT parser: valid, truncated and hostile tables)
+HOST_TESTS += test_mb2 test_printf test_frame test_madt
+HOST_SRCS_test_madt := tests/host/test_madt.c arch/x86/madt.c lib/printf.c
 HOST_SRCS_test_mb2 := tests/host/test_mb2.c boot/mb2.c lib/printf.c
 HOST_SRCS_test_printf := tests/host/test_printf.c lib/printf.c lib/cmdline.c
 HOST_SRCS_test_frame := tests/host/test_frame.c mm/frame.c

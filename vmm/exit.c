@@ -12,6 +12,7 @@
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/vmx/vmx_names.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/smp.h"
 #include "lib/printf.h"
 #include "mm/paging.h"
 
@@ -446,8 +447,11 @@ static void handle_exception_nmi(struct vcpu *v)
 	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
 
 	if ((info & (7u << 8)) == INTR_TYPE_NMI) {
-		/* A host NMI: nothing to forward it to; note it. */
-		pr_warn("tidal: vm: NMI while the guest ran\n");
+		/*
+		 * A host NMI (membarrier, gdb stop, ...), consumed by the
+		 * exit: do what the IDT handler would, then resume.
+		 */
+		smp_nmi_service();
 		return;
 	}
 	vm_stop(v->vm, "unexpected exception exit (info %x)", info);

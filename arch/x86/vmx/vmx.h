@@ -19,6 +19,14 @@ extern struct vmx_caps vmx_caps;
 int vmx_init(void);
 
 /*
+ * On any CPU after vmx_init(): NULL if this CPU's VMX capabilities give
+ * exactly the boot CPU's controls and features, else the name of the
+ * first capability that differs (e.g. "secondary processor-based
+ * controls", "ept_1g").
+ */
+const char *vmx_cpu_check(void);
+
+/*
  * Enter VMX root operation on the calling CPU: IA32_FEATURE_CONTROL
  * (locked with VMX enabled if firmware left it open), CR0/CR4 fixed bits,
  * VMXON region.  Returns 0 or -1 after printing why.
