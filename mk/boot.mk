@@ -21,10 +21,11 @@ BOOT_TEST_ISOS := $(BT)/plain.iso $(BT)/module.iso $(BT)/mb1.iso \
 ## Boot tests (make test-boot): tests/boot/qemu-bios.t, qemu-ovmf.t,
 ##   bochs.t, exceptions.t (test= hooks + symbolizer), refusals.t (no long
 ##   mode, multiboot1 loader, too little memory), gdb.t, vehicle.t (make run
-##   picks Bochs here: no VMX on this CPU)
+##   picks Bochs here: no VMX on this CPU), smp.t (Bochs with 1, 2 and 4
+##   CPUs, cpus=, QEMU -smp 4)
 BOOT_TESTS += tests/boot/qemu-bios.t tests/boot/qemu-ovmf.t \
 	tests/boot/bochs.t tests/boot/exceptions.t tests/boot/refusals.t \
-	tests/boot/gdb.t tests/boot/vehicle.t
+	tests/boot/gdb.t tests/boot/vehicle.t tests/boot/smp.t
 # (mk/kernel.rules, which names the image, is read after this fragment.)
 BT_ELF := $(BUILD)/tidal.elf
 TEST_DEPS += $(BT_ELF) $(BOOT_TEST_ISOS) $(BT)/dummy.elf

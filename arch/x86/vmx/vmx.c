@@ -213,6 +213,13 @@ int vmx_cpu_on(void)
 	return 0;
 }
 
+bool vmx_cpu_is_on(void)
+{
+	unsigned int cpu = platform_cpu_id();
+
+	return cpu < VMX_MAX_CPUS && vmxon_region[cpu];
+}
+
 void vmx_cpu_off(void)
 {
 	unsigned int cpu = platform_cpu_id();

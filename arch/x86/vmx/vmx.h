@@ -33,6 +33,8 @@ const char *vmx_cpu_check(void);
  */
 int vmx_cpu_on(void);
 void vmx_cpu_off(void);
+/* True if the calling CPU is in VMX root operation (vmx_cpu_on()). */
+bool vmx_cpu_is_on(void);
 
 /* Print a failed VMX instruction: what, status and VMCS_INSN_ERROR. */
 void vmx_report_failure(const char *what, enum vmx_status st);
