@@ -98,12 +98,12 @@ static void map_4k(uint64_t va, uint64_t flags)
 void *paging_map_uc(phys_addr_t pa)
 {
 	uint64_t va = mmio_next;
+	uint64_t flags = PTE_P | PTE_W | PTE_PCD | PTE_PWT | nx_bit;
 
 	if (va >= MMIO_WINDOW + MMIO_WINDOW_SIZE || !pml4)
 		return NULL;
 	mmio_next += PAGE_SIZE;
-	map_page(va, (pa & PTE_ADDR) | PTE_P | PTE_W | PTE_PCD | PTE_PWT |
-			     nx_bit);
+	map_page(va, (pa & PTE_ADDR) | flags);
 	return (void *)(uintptr_t)(va + (pa & (PAGE_SIZE - 1)));
 }
 

@@ -457,9 +457,23 @@ static const struct madt_info *read_madt(void)
 	return &mi;
 }
 
+/*
+ * "test=smp-refuse" (boot tests): the second AP's VMX check sees its
+ * capabilities without 1 GiB EPT pages, so it must be refused by name.
+ */
+static bool test_refuse(const char *cmdline)
+{
+	char what[16];
+
+	return cmdline_get(cmdline, "test", what, sizeof(what)) &&
+	       !strcmp(what, "smp-refuse");
+}
+
 static void start_aps(const struct boot_info *bi, const struct madt_info *mi,
 		      unsigned int limit)
 {
+	bool refuse = test_refuse(bi->cmdline);
+	unsigned int tried = 0;
 	uint8_t page = trampoline_page(bi);
 	size_t len = (size_t)(ap_trampoline_end - ap_trampoline_start);
 
@@ -475,9 +489,12 @@ static void start_aps(const struct boot_info *bi, const struct madt_info *mi,
 	bsp_cr4 = read_cr4() & ~(uint64_t)X86_CR4_VMXE;
 	bsp_pat = rdmsr(MSR_IA32_PAT);
 	for (unsigned int i = 0; i < mi->ncpus && nr_online < limit; i++) {
-		if (mi->apic_id[i] != cpus[0].apic_id)
-			start_ap(mi->apic_id[i], page);
+		if (mi->apic_id[i] == cpus[0].apic_id)
+			continue;
+		vmx_test_hide_ept_1g(refuse && ++tried == 2);
+		start_ap(mi->apic_id[i], page);
 	}
+	vmx_test_hide_ept_1g(false);
 }
 
 void smp_init(const struct boot_info *bi)

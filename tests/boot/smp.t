@@ -3,7 +3,8 @@
 # guest with "selftest" (every AP takes work, reports its APIC ID and
 # VMXON, answers a membarrier round by NMI); cpus=2 on a 4-CPU Bochs
 # starts one AP only; a bad cpus= value is refused; QEMU TCG with 4 CPUs
-# brings every CPU up, then refuses to run guests (no VMX).
+# brings every CPU up, then refuses to run guests (no VMX).  A CPU whose
+# VMX capabilities differ from the boot CPU's is refused by name.
 . "$(dirname "$0")/lib.sh"
 
 DEMO=$BUILD/guests/demo.elf
@@ -69,6 +70,21 @@ has "$OUT/smp-limit.log" '^tidal: cpus: 2 online \(APIC IDs 0 1\)$' \
 	"cpus=2 on 4 CPUs: two online"
 is "$(tr -d '\r' < "$OUT/smp-limit.log" | grep -c '^tidal: vmx: VMX on for CPU')" 2 \
 	"cpus=2 on 4 CPUs: VMXON on two CPUs only"
+
+# A CPU whose VMX capabilities differ is refused by name and left offline;
+# CPU numbers stay dense (test=smp-refuse hides 1 GiB EPT pages from the
+# second AP's check).
+log=$OUT/smp-refuse.log
+iso refuse "test=smp-refuse"
+bochs refuse 4
+is $? 0 "refused AP: clean power off"
+has "$log" '^tidal: cpus: CPU with APIC ID 2 refused: its VMX capabilities differ from the boot CPU.s \(ept_1g\); left offline$' \
+	"refused AP: one line naming the capability"
+has "$log" '^tidal: cpus: 3 online \(APIC IDs 0 1 3\)$' \
+	"refused AP: the others online, numbered densely"
+has "$log" '^tidal: vmx: VMX on for CPU 2$' "refused AP: the next AP is CPU 2"
+is "$(tr -d '\r' < "$log" | grep -c '^tidal: vmx: VMX on for CPU')" 3 \
+	"refused AP: VMXON on three CPUs"
 
 # QEMU TCG: no VMX, but every CPU comes up first; then bad cpus= values.
 log=$OUT/smp-qemu4.log

@@ -98,11 +98,19 @@ int vmx_init(void)
 }
 
 /* Compare one field of two vmx_caps; name it if it differs. */
-#define CAP_DIFF(a, b, f)                  \
-	do {                               \
-		if ((a)->f != (b)->f)      \
-			return #f;         \
+#define CAP_DIFF(a, b, f)             \
+	do {                          \
+		if ((a)->f != (b)->f) \
+			return #f;    \
 	} while (0)
+
+/* test=smp-refuse: the next checks see no 1 GiB EPT pages. */
+static bool test_hide_ept_1g;
+
+void vmx_test_hide_ept_1g(bool on)
+{
+	test_hide_ept_1g = on;
+}
 
 const char *vmx_cpu_check(void)
 {
@@ -121,6 +129,8 @@ const char *vmx_cpu_check(void)
 	if (!cpu_has_vmx())
 		return "no VMX at all";
 	read_msrs(&m);
+	if (test_hide_ept_1g)
+		m.ept_vpid &= ~BIT(17);
 	if (vmx_caps_compute(&m, &mine, &err))
 		return err.what;
 	for (unsigned int i = 0; i < VMX_CTL_NSETS; i++) {

@@ -25,6 +25,8 @@ int vmx_init(void);
  * controls", "ept_1g").
  */
 const char *vmx_cpu_check(void);
+/* For test=smp-refuse only: make vmx_cpu_check() see no 1 GiB EPT pages. */
+void vmx_test_hide_ept_1g(bool on);
 
 /*
  * Enter VMX root operation on the calling CPU: IA32_FEATURE_CONTROL
