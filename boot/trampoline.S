@@ -18,6 +18,8 @@
  * The boot CPU starts one AP at a time and fills ap_boot_* before each
  * SIPI, so the APs share these variables without a race.
  */
+#include "boot/entry64.h"
+
 #define CR0_PE		(1 << 0)
 #define CR0_NW		(1 << 29)
 #define CR0_CD		(1 << 30)
@@ -88,17 +90,7 @@ ap_entry32:
 
 	.code64
 ap_entry64:
-	movl	$AP_DATA, %eax
-	movl	%eax, %ds
-	movl	%eax, %es
-	movl	%eax, %ss
-	xorl	%eax, %eax
-	movl	%eax, %fs
-	movl	%eax, %gs
-	movq	ap_boot_stack(%rip), %rsp
-	/* A zero return address and frame pointer end every backtrace. */
-	pushq	$0
-	xorl	%ebp, %ebp
+	enter_c_stack AP_DATA, "movq ap_boot_stack(%rip), %rsp"
 	call	ap_main
 1:	cli
 	hlt

@@ -79,9 +79,12 @@ bool smp_vmx_on(void);
  * membarrier acknowledgement; NMIs that arrive together may be merged
  * into one, so a callback checks its own flag and returns true if it
  * found work.  Callbacks run in NMI context on the IST NMI stack: no
- * locks that normal code takes.  A callback that waits (e.g. parks the
- * CPU for a debugger) must call smp_nmi_poll() in its wait loop, or a
- * membarrier on another CPU waits for it.  Up to SMP_MAX_NMI_HANDLERS;
+ * locks that normal code takes, no faults (an IRET from a fault would
+ * unblock NMIs on the shared IST stack), and no smp_send_*() (in xAPIC
+ * mode the NMI may have interrupted this CPU between the two ICR writes
+ * of another IPI).  A callback that waits (e.g. parks the CPU for a
+ * debugger) must call smp_nmi_poll() in its wait loop, or a membarrier
+ * on another CPU waits for it.  Up to SMP_MAX_NMI_HANDLERS;
  * returns 0, or -1 when the table is full.
  */
 #define SMP_MAX_NMI_HANDLERS 4
