@@ -509,6 +509,7 @@ void smp_init(const struct boot_info *bi)
 	trap_set_handler(VEC_IPI_CALL, ipi_trap);
 	trap_set_handler(VEC_SPURIOUS, ipi_trap);
 	bsp_vmx_on();
+	cpus[0].apic_id = cpuid(1).ebx >> 24; /* until the APIC says */
 	if (mi && !apic_init_boot(mi->lapic_base)) {
 		apic_ok = true;
 		cpus[0].apic_id = apic_id();

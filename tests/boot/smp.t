@@ -3,7 +3,8 @@
 # guest with "selftest" (every AP takes work, reports its APIC ID and
 # VMXON, answers a membarrier round by NMI); cpus=2 on a 4-CPU Bochs
 # starts one AP only; a bad cpus= value is refused; QEMU TCG with 4 CPUs
-# brings every CPU up, then refuses to run guests (no VMX).  A CPU whose
+# brings every CPU up, then refuses to run guests (no VMX); without ACPI
+# tidal says so and runs on the boot CPU alone.  A CPU whose
 # VMX capabilities differ from the boot CPU's is refused by name.
 . "$(dirname "$0")/lib.sh"
 
@@ -96,6 +97,14 @@ has "$log" '^tidal: selftest: cpu 3: APIC ID 3, VMXON not done$' \
 	"QEMU -smp 4: AP 3 ran work (no VMX here)"
 has "$log" '^tidal: selftest: [0-9]+ passed, 0 failed$' "QEMU -smp 4: self-tests pass"
 has "$log" '^tidal: VMX is not available on this CPU' "QEMU -smp 4: the usual refusal"
+
+# No ACPI at all (so no MADT): one line, the boot CPU alone.
+log=$OUT/smp-noacpi.log
+tools/run-qemu --smp 2 --timeout 60 --log "$log" "$OUT/smp-qemu4.iso" -- -no-acpi >/dev/null 2>&1
+is $? 0 "no MADT: clean power off"
+has "$log" '^tidal: cpus: no ACPI MADT: using the boot CPU only$' "no MADT: one clear line"
+has "$log" '^tidal: cpus: 1 online \(APIC IDs 0\)$' "no MADT: the boot CPU alone"
+has "$log" '^tidal: selftest: [0-9]+ passed, 0 failed$' "no MADT: self-tests pass"
 
 for bad in 0 abc 65 -1 2x; do
 	log=$OUT/smp-bad.log
