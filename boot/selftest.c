@@ -212,6 +212,27 @@ static bool wait_idle(unsigned int cpu)
 	return true;
 }
 
+/* Runs on every CPU at once: membarrier rounds that overlap. */
+static void mb_storm(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 50; i++)
+		platform_membarrier();
+}
+
+static void test_membarrier_storm(unsigned int n)
+{
+	bool started = true, idle = true;
+
+	for (unsigned int cpu = 1; cpu < n; cpu++)
+		started &= smp_start_on(cpu, mb_storm, NULL) == 0;
+	mb_storm(NULL);
+	for (unsigned int cpu = 1; cpu < n; cpu++)
+		idle &= wait_idle(cpu);
+	check(started && idle, "smp: 50 membarrier rounds on every CPU at "
+			       "once all complete");
+}
+
 static void check_ap(unsigned int cpu, const struct ap_report *r)
 {
 	bool ok = r->apic_id == smp_apic_id(cpu) && r->cpu == cpu &&
@@ -259,6 +280,7 @@ static void test_smp(void)
 	check(idle, "smp: every AP is back to idle");
 	for (unsigned int cpu = 1; cpu < n && answered; cpu++)
 		check_ap(cpu, &rep[cpu]);
+	test_membarrier_storm(n);
 	check(!(read_rflags() & X86_RFLAGS_IF), "smp: boot CPU still masked");
 }
 
