@@ -281,6 +281,11 @@ static void test_smp(void)
 	for (unsigned int cpu = 1; cpu < n && answered; cpu++)
 		check_ap(cpu, &rep[cpu]);
 	test_membarrier_storm(n);
+	/* The NMI-exit path: service, then IRET to itself (a bad frame would
+	 * fault and fail the boot). */
+	smp_nmi_vmexit();
+	check(!(read_rflags() & X86_RFLAGS_IF),
+	      "smp: smp_nmi_vmexit() returns with RFLAGS intact");
 	check(!(read_rflags() & X86_RFLAGS_IF), "smp: boot CPU still masked");
 }
 

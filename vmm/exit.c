@@ -448,9 +448,9 @@ static void handle_exception_nmi(struct vcpu *v)
 	if ((info & (7u << 8)) == INTR_TYPE_NMI) {
 		/*
 		 * A host NMI (membarrier, gdb stop, ...), consumed by the
-		 * exit: do what the IDT handler would, then resume.
+		 * exit: do what the IDT handler would, unblock NMIs, resume.
 		 */
-		smp_nmi_service();
+		smp_nmi_vmexit();
 		return;
 	}
 	vm_stop(v->vm, "unexpected exception exit (info %x)", info);

@@ -159,6 +159,29 @@ void smp_nmi_service(void)
 	}
 }
 
+/* IRET to the next instruction: the one way to end NMI blocking. */
+static void nmi_unblock(void)
+{
+	__asm__ __volatile__("movq %%rsp, %%rax\n\t"
+			     "pushq %[ss]\n\t"
+			     "pushq %%rax\n\t"
+			     "pushfq\n\t"
+			     "pushq %[cs]\n\t"
+			     "leaq 1f(%%rip), %%rax\n\t"
+			     "pushq %%rax\n\t"
+			     "iretq\n"
+			     "1:"
+			     :
+			     : [ss] "i"(GDT_DATA), [cs] "i"(GDT_CODE)
+			     : "rax", "memory", "cc");
+}
+
+void smp_nmi_vmexit(void)
+{
+	smp_nmi_service();
+	nmi_unblock();
+}
+
 void smp_service_vector(uint8_t vector)
 {
 	if (vector != VEC_SPURIOUS && apic_ok)

@@ -93,12 +93,17 @@ int smp_add_nmi_handler(bool (*fn)(void));
 /* Acknowledge pending membarrier rounds (see above). */
 void smp_nmi_poll(void);
 
-/*
- * Everything an NMI does on this CPU.  The IDT's NMI handler calls it; so
- * must a vCPU loop that takes an NMI VM exit (NMI exiting is on, so the
- * NMI is consumed by the exit): call it, then resume the guest.
- */
+/* Everything an NMI does on this CPU; the IDT's NMI handler calls it. */
 void smp_nmi_service(void);
+
+/*
+ * For a vCPU loop that took an NMI VM exit (NMI exiting is on, so the NMI
+ * was consumed by the exit and NMIs stay blocked on this CPU until an
+ * IRET): smp_nmi_service(), then an IRET to itself to unblock NMIs, so
+ * that host code running before the next VM entry can take the next
+ * membarrier or debugger NMI.  Then resume the guest.
+ */
+void smp_nmi_vmexit(void);
 
 /*
  * For a vCPU loop that took an external-interrupt VM exit with the vector
