@@ -207,7 +207,7 @@ static bool ipi_trap(struct trap_frame *tf)
  * that spins with interrupts masked (e.g. on a lock the caller holds):
  * NMIs are taken regardless of IF, and the handler takes no lock.  A CPU
  * in guest mode takes the NMI as a VM exit (NMI exiting is a required
- * control) and the vCPU loop calls smp_nmi_service().  NMIs that arrive
+ * control) and the vCPU loop calls smp_nmi_vmexit().  NMIs that arrive
  * while one is pending merge, which is harmless: the handler acknowledges
  * the latest round it sees, which covers every round started before it.
  */
