@@ -17,6 +17,7 @@
  *      tidal_main(magic, mbi_phys).
  */
 #include "boot/mb2.h"
+#include "boot/entry64.h"
 
 #define COM1		0x3f8
 #define BOOT_STACK_SIZE	16384
@@ -288,17 +289,7 @@ puthex32:
 
 	.code64
 long_mode_entry:
-	movl	$0x10, %eax
-	movl	%eax, %ds
-	movl	%eax, %es
-	movl	%eax, %ss
-	xorl	%eax, %eax
-	movl	%eax, %fs
-	movl	%eax, %gs
-	leaq	boot_stack_top(%rip), %rsp
-	/* A zero return address and frame pointer end every backtrace. */
-	pushq	$0
-	xorl	%ebp, %ebp
+	enter_c_stack 0x10, "leaq boot_stack_top(%rip), %rsp"
 	movl	boot_magic(%rip), %edi
 	movl	boot_mbi_phys(%rip), %esi
 	call	tidal_main

@@ -12,8 +12,10 @@
 #include "arch/x86/percpu.h"
 #include "arch/x86/power.h"
 #include "arch/x86/serial.h"
+#include "arch/x86/smp.h"
 #include "arch/x86/tsc.h"
 #include "lib/cmdline.h"
+#include "lib/ebr.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "mm/frame.h"
@@ -85,6 +87,8 @@ static __attribute__((noinline)) void tidal_test_hook(const char *cmdline)
 		recurse(0); /* runs into the boot stack's guard page */
 	else if (!strcmp(what, "panic"))
 		panic("test hook asked for a panic");
+	else if (!strcmp(what, "smp-refuse") || !strcmp(what, "smp-mb-guest"))
+		; /* done by smp_init() / around vmm_start() */
 	else
 		pr_warn("tidal: test hook: unknown test '%s'\n", what);
 }
@@ -158,6 +162,39 @@ static void report_modules(const struct boot_info *bi)
 					     bi->modules[i].start));
 }
 
+/* test=smp-mb-guest: CPU 1 runs membarrier rounds while the guest runs. */
+static int mb_stop;
+static unsigned long mb_rounds;
+
+static void membarrier_loop(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&mb_stop, __ATOMIC_ACQUIRE)) {
+		platform_membarrier();
+		mb_rounds++;
+		tsc_delay_us(500);
+	}
+}
+
+static int run_vmm(const struct boot_info *bi)
+{
+	char what[16];
+	bool mb = cmdline_get(bi->cmdline, "test", what, sizeof(what)) &&
+		  !strcmp(what, "smp-mb-guest") &&
+		  !smp_start_on(1, membarrier_loop, NULL);
+	int status = vmm_start(bi);
+
+	if (mb) {
+		__atomic_store_n(&mb_stop, 1, __ATOMIC_RELEASE);
+		while (smp_cpu_busy(1))
+			cpu_relax();
+		pr_info("tidal: smp: %lu membarrier rounds from CPU 1 while "
+			"the guest ran\n",
+			mb_rounds);
+	}
+	return status;
+}
+
 void tidal_main(uint32_t magic, uint32_t mbi_phys)
 {
 	struct cpu_caps caps;
@@ -180,6 +217,11 @@ void tidal_main(uint32_t magic, uint32_t mbi_phys)
 	paging_init(bi);
 	power_init(bi);
 	tsc_init();
+	smp_init(bi);
+	ebr_init();
+	pr_info("tidal: ebr: %s\n",
+		ebr_asymmetric() ? "fence-free read side (membarrier by NMI)"
+				 : "fenced read side");
 	tidal_boot_stage = 2;
 
 	if (cmdline_has(bi->cmdline, "selftest") && selftest_run())
@@ -200,6 +242,6 @@ void tidal_main(uint32_t magic, uint32_t mbi_phys)
 		power_off(0);
 	}
 	tidal_boot_stage = 3;
-	status = vmm_start(bi);
+	status = run_vmm(bi);
 	power_off(status);
 }

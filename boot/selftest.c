@@ -2,11 +2,17 @@
 /*
  * In-hypervisor self-tests of what host tests cannot reach: the kernel
  * heap, page allocation through the direct map, frame runs on the real
- * memory map, time and interrupt masking.  Run with "selftest" on the
+ * memory map, time and interrupt masking, and every AP (work handed over
+ * by smp_start_on(), its APIC ID, VMXON, a membarrier round by NMI while
+ * the APs spin with interrupts masked).  Run with "selftest" on the
  * command line (the QEMU boot test does); a failure fails the boot.
  */
 #include "boot/selftest.h"
+#include "arch/x86/apic.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
+#include "arch/x86/vmx/vmx.h"
 #include "lib/platform.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -39,8 +45,8 @@ static bool all_bytes(const void *p, uint8_t v, size_t n)
 
 static void test_heap_sizes(void)
 {
-	static const size_t sizes[] = { 1,    15,   16,   17,    100,	 1000,
-					2032, 2033, 4096, 10000, 100000 };
+	static const size_t sizes[] = {1,    15,   16,	 17,	100,   1000,
+				       2032, 2033, 4096, 10000, 100000};
 	void *p[ARRAY_SIZE(sizes)];
 	bool zeroed = true, aligned = true, intact = true;
 
@@ -84,7 +90,8 @@ static void test_heap_reuse(void)
 	}
 	frame_get_stats(&b);
 	check(ok, "heap: freed small objects come back zeroed");
-	check(a.free == b.free, "heap: freed objects are reused, no new frames");
+	check(a.free == b.free,
+	      "heap: freed objects are reused, no new frames");
 	for (int i = 0; i < N; i++)
 		platform_free(p[i]);
 
@@ -149,6 +156,139 @@ static void test_time_irq(void)
 	      "cpu: boot CPU is 0");
 }
 
+struct ap_report {
+	uint32_t apic_id;
+	unsigned int cpu;
+	bool if_masked, vmx_on;
+	int done;
+};
+
+static int ap_release;
+static unsigned int nmi_seen[TIDAL_MAX_CPUS];
+
+/* An NMI callback (smp_add_nmi_handler): count NMIs per CPU. */
+static bool count_nmi(void)
+{
+	__atomic_fetch_add(&nmi_seen[platform_cpu_id()], 1, __ATOMIC_RELAXED);
+	return false;
+}
+
+/* Runs on an AP: say who we are, then spin with IF = 0 until released. */
+static void ap_report(void *arg)
+{
+	struct ap_report *r = arg;
+
+	r->apic_id = apic_id();
+	r->cpu = platform_cpu_id();
+	r->if_masked = !(read_rflags() & X86_RFLAGS_IF);
+	r->vmx_on = vmx_cpu_is_on();
+	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&ap_release, __ATOMIC_ACQUIRE))
+		cpu_relax();
+}
+
+/* Wait up to 5 s (TSC time) for @flag to become nonzero. */
+static bool wait_flag(const int *flag)
+{
+	uint64_t end = platform_time_ns() + 5000000000ull;
+
+	while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
+		if (platform_time_ns() > end)
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
+static bool wait_idle(unsigned int cpu)
+{
+	uint64_t end = platform_time_ns() + 5000000000ull;
+
+	while (smp_cpu_busy(cpu)) {
+		if (platform_time_ns() > end)
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
+/* Runs on every CPU at once: membarrier rounds that overlap. */
+static void mb_storm(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 50; i++)
+		platform_membarrier();
+}
+
+static void test_membarrier_storm(unsigned int n)
+{
+	bool started = true, idle = true;
+
+	for (unsigned int cpu = 1; cpu < n; cpu++)
+		started &= smp_start_on(cpu, mb_storm, NULL) == 0;
+	mb_storm(NULL);
+	for (unsigned int cpu = 1; cpu < n; cpu++)
+		idle &= wait_idle(cpu);
+	check(started && idle, "smp: 50 membarrier rounds on every CPU at "
+			       "once all complete");
+}
+
+static void check_ap(unsigned int cpu, const struct ap_report *r)
+{
+	bool ok = r->apic_id == smp_apic_id(cpu) && r->cpu == cpu &&
+		  r->if_masked && r->vmx_on == smp_vmx_on();
+
+	pr_info("tidal: selftest: cpu %u: APIC ID %u, VMXON %s\n", cpu,
+		r->apic_id, r->vmx_on ? "done" : "not done");
+	check(ok, "smp: AP runs handed-over work as itself, IF masked, "
+		  "VMX as on the boot CPU");
+}
+
+static void test_smp(void)
+{
+	static struct ap_report rep[TIDAL_MAX_CPUS];
+	unsigned int n = smp_cpus_online();
+	bool started = true, answered = true, idle = true, nmi_ok = true;
+
+	check(smp_start_on(0, ap_report, &rep[0]) == -1 &&
+		      smp_start_on(n, ap_report, &rep[0]) == -1,
+	      "smp: no work for the boot CPU or an offline CPU");
+	ap_release = 0;
+	for (unsigned int cpu = 1; cpu < n; cpu++) {
+		rep[cpu] = (struct ap_report){0};
+		started &= smp_start_on(cpu, ap_report, &rep[cpu]) == 0;
+	}
+	for (unsigned int cpu = 1; cpu < n; cpu++)
+		answered &= wait_flag(&rep[cpu].done);
+	check(started && answered, "smp: every AP ran the work handed to it");
+	if (n > 1)
+		check(smp_cpu_busy(1) &&
+			      smp_start_on(1, ap_report, &rep[0]) == -1,
+		      "smp: a busy AP takes no second job");
+	/* The APs spin with interrupts masked: only NMIs reach them. */
+	check(smp_add_nmi_handler(count_nmi) == 0, "smp: NMI callback added");
+	for (unsigned int cpu = 0; cpu < n; cpu++)
+		nmi_seen[cpu] = 0;
+	platform_membarrier();
+	for (unsigned int cpu = 1; cpu < n; cpu++)
+		nmi_ok &= __atomic_load_n(&nmi_seen[cpu], __ATOMIC_RELAXED) > 0;
+	check(nmi_ok, "smp: membarrier round reached every AP spinning with "
+		      "IF masked (NMI callbacks ran)");
+	__atomic_store_n(&ap_release, 1, __ATOMIC_RELEASE);
+	for (unsigned int cpu = 1; cpu < n; cpu++)
+		idle &= wait_idle(cpu);
+	check(idle, "smp: every AP is back to idle");
+	for (unsigned int cpu = 1; cpu < n && answered; cpu++)
+		check_ap(cpu, &rep[cpu]);
+	test_membarrier_storm(n);
+	/* The NMI-exit path: service, then IRET to itself (a bad frame would
+	 * fault and fail the boot). */
+	smp_nmi_vmexit();
+	check(!(read_rflags() & X86_RFLAGS_IF),
+	      "smp: smp_nmi_vmexit() returns with RFLAGS intact");
+	check(!(read_rflags() & X86_RFLAGS_IF), "smp: boot CPU still masked");
+}
+
 int selftest_run(void)
 {
 	test_heap_sizes();
@@ -156,6 +296,7 @@ int selftest_run(void)
 	test_pages();
 	test_frames();
 	test_time_irq();
+	test_smp();
 	pr_info("tidal: selftest: %d passed, %d failed\n", passed, failed);
 	return failed ? -1 : 0;
 }

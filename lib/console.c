@@ -6,7 +6,9 @@
  * not interleave.  Interrupts are masked while it is held.  A CPU that
  * finds the lock already held by itself (an exception or panic raised
  * while it was printing) prints anyway instead of deadlocking: a garbled
- * line is better than a silent hang when things have gone wrong.
+ * line is better than a silent hang when things have gone wrong.  For
+ * the same reason, once a panic has started (console_panic()) a CPU
+ * waits only so long for the lock before printing without it.
  */
 #include "lib/printf.h"
 #include "lib/atomic.h"
@@ -16,6 +18,13 @@ enum log_level console_loglevel = LOG_INFO;
 
 /* Owner CPU + 1, or 0 when free. */
 static unsigned int console_owner;
+/* Set by console_panic(): waits for the lock are bounded from then on. */
+static bool console_panicking;
+
+void console_panic(void)
+{
+	__atomic_store_n(&console_panicking, true, __ATOMIC_RELEASE);
+}
 
 static bool console_lock(unsigned long *flags)
 {
@@ -24,12 +33,20 @@ static bool console_lock(unsigned long *flags)
 	*flags = platform_irq_save();
 	if (READ_ONCE(console_owner) == me)
 		return false; /* re-entered from a fault inside printk */
-	for (;;) {
+	for (unsigned long spins = 0;; spins++) {
 		free = 0;
 		if (__atomic_compare_exchange_n(&console_owner, &free, me,
 						false, __ATOMIC_ACQUIRE,
 						__ATOMIC_RELAXED))
 			return true;
+		/*
+		 * A panic must print even if the owner is stuck (halted in
+		 * the middle of a line, or spinning with interrupts masked):
+		 * after a long wait, print without the lock.
+		 */
+		if (spins > 50000000ul &&
+		    __atomic_load_n(&console_panicking, __ATOMIC_ACQUIRE))
+			return false;
 		platform_relax();
 	}
 }

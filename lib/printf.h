@@ -30,6 +30,8 @@ int kvformat(void (*put)(char c, void *arg), void *arg, const char *fmt,
 	     va_list ap);
 
 /* Hypervisor console output. */
+/* A panic is under way: bound waits for the console lock (console.c). */
+void console_panic(void);
 int printk(const char *fmt, ...) __printf(1, 2);
 int vprintk(const char *fmt, va_list ap);
 int log_printk(enum log_level level, const char *fmt, ...) __printf(2, 3);

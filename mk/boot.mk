@@ -1,8 +1,10 @@
 # Host tests and boot tests of the boot path (boot/, arch/x86/, mm/frame*).
 
 ## Host tests of the boot path: test_mb2 (multiboot2 parser), test_printf
-##   (formatter + command line), test_frame (frame allocator)
-HOST_TESTS += test_mb2 test_printf test_frame
+##   (formatter + command line), test_frame (frame allocator), test_madt
+##   (ACPI MADT parser: valid, truncated and hostile tables)
+HOST_TESTS += test_mb2 test_printf test_frame test_madt
+HOST_SRCS_test_madt := tests/host/test_madt.c arch/x86/madt.c lib/printf.c
 HOST_SRCS_test_mb2 := tests/host/test_mb2.c boot/mb2.c lib/printf.c
 HOST_SRCS_test_printf := tests/host/test_printf.c lib/printf.c lib/cmdline.c
 HOST_SRCS_test_frame := tests/host/test_frame.c mm/frame.c
@@ -19,10 +21,11 @@ BOOT_TEST_ISOS := $(BT)/plain.iso $(BT)/module.iso $(BT)/mb1.iso \
 ## Boot tests (make test-boot): tests/boot/qemu-bios.t, qemu-ovmf.t,
 ##   bochs.t, exceptions.t (test= hooks + symbolizer), refusals.t (no long
 ##   mode, multiboot1 loader, too little memory), gdb.t, vehicle.t (make run
-##   picks Bochs here: no VMX on this CPU)
+##   picks Bochs here: no VMX on this CPU), smp.t (Bochs with 1, 2 and 4
+##   CPUs, cpus=, QEMU -smp 4)
 BOOT_TESTS += tests/boot/qemu-bios.t tests/boot/qemu-ovmf.t \
 	tests/boot/bochs.t tests/boot/exceptions.t tests/boot/refusals.t \
-	tests/boot/gdb.t tests/boot/vehicle.t
+	tests/boot/gdb.t tests/boot/vehicle.t tests/boot/smp.t
 # (mk/kernel.rules, which names the image, is read after this fragment.)
 BT_ELF := $(BUILD)/tidal.elf
 TEST_DEPS += $(BT_ELF) $(BOOT_TEST_ISOS) $(BT)/dummy.elf

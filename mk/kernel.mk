@@ -6,11 +6,11 @@
 
 CORE_SRCS += lib/printf.c lib/cmdline.c boot/mb2.c mm/frame.c
 
-KERNEL_SRCS += boot/header.S boot/entry.S boot/main.c boot/vmm_default.c \
+KERNEL_SRCS += boot/header.S boot/entry.S boot/trampoline.S boot/main.c boot/vmm_default.c \
 	boot/selftest.c \
 	lib/string.c lib/console.c \
 	arch/x86/serial.c arch/x86/cpu.c arch/x86/cpu_caps.c arch/x86/power.c \
-	arch/x86/acpi.c \
+	arch/x86/acpi.c arch/x86/madt.c arch/x86/apic.c \
 	arch/x86/gdt.c arch/x86/idt.c arch/x86/isr.S arch/x86/traps.c \
 	arch/x86/platform.c arch/x86/tsc.c arch/x86/heap.c arch/x86/smp.c \
 	mm/paging.c mm/frame_boot.c

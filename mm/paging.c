@@ -15,6 +15,8 @@
 
 #define PTE_P	 BIT(0)
 #define PTE_W	 BIT(1)
+#define PTE_PWT	 BIT(3)
+#define PTE_PCD	 BIT(4)
 #define PTE_PS	 BIT(7)
 #define PTE_NX	 BIT(63)
 #define PTE_ADDR 0x000ffffffffff000ull
@@ -26,6 +28,19 @@ extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[],
 static uint64_t *pml4;
 static uint64_t nx_bit;
 static uint64_t direct_end = 4 * GiB; /* what the boot tables map */
+
+/* Two windows in the top 512 GiB: uncached MMIO, then AP stacks. */
+#define MMIO_WINDOW	 0xffffff8000000000ull
+#define MMIO_WINDOW_SIZE (64 * PAGE_SIZE)
+#define STACK_WINDOW	 0xffffff8040000000ull
+#define STACK_WINDOW_END 0xffffff8080000000ull
+
+static uint64_t mmio_next = MMIO_WINDOW, stack_next = STACK_WINDOW;
+
+phys_addr_t paging_root(void)
+{
+	return virt_to_phys(pml4);
+}
 
 uint64_t paging_direct_map_end(void)
 {
@@ -64,14 +79,50 @@ static unsigned int idx(uint64_t va, int level)
 	return (va >> (12 + 9 * level)) & 511;
 }
 
-/* Map one 4 KiB page of the image at its physical address. */
-static void map_4k(uint64_t va, uint64_t flags)
+/* Map the 4 KiB page at @va to the PTE value @pte. */
+static void map_page(uint64_t va, uint64_t pte)
 {
 	uint64_t *t = pml4;
 
 	for (int level = 3; level > 0; level--)
 		t = next_level(t, idx(va, level));
-	t[idx(va, 0)] = (va & PTE_ADDR) | flags;
+	t[idx(va, 0)] = pte;
+}
+
+/* Map one 4 KiB page of the image at its physical address. */
+static void map_4k(uint64_t va, uint64_t flags)
+{
+	map_page(va, (va & PTE_ADDR) | flags);
+}
+
+void *paging_map_uc(phys_addr_t pa)
+{
+	uint64_t va = mmio_next;
+	uint64_t flags = PTE_P | PTE_W | PTE_PCD | PTE_PWT | nx_bit;
+
+	if (va >= MMIO_WINDOW + MMIO_WINDOW_SIZE || !pml4)
+		return NULL;
+	mmio_next += PAGE_SIZE;
+	map_page(va, (pa & PTE_ADDR) | flags);
+	return (void *)(uintptr_t)(va + (pa & (PAGE_SIZE - 1)));
+}
+
+void *paging_alloc_stack(size_t size)
+{
+	uint64_t base = stack_next + PAGE_SIZE; /* guard page below */
+	phys_addr_t pa;
+
+	size = ALIGN_UP(size, PAGE_SIZE);
+	if (!pml4 || base + size > STACK_WINDOW_END)
+		return NULL;
+	pa = frame_alloc_run(size / PAGE_SIZE, PAGE_SIZE, 0);
+	if (!pa)
+		return NULL;
+	memset(phys_to_virt(pa), 0, size);
+	for (uint64_t off = 0; off < size; off += PAGE_SIZE)
+		map_page(base + off, (pa + off) | PTE_P | PTE_W | nx_bit);
+	stack_next = base + size;
+	return (void *)(uintptr_t)(base + size);
 }
 
 static void map_image_range(const char *start, const char *end,

@@ -43,6 +43,25 @@ struct boot_info;
  */
 void paging_init(const struct boot_info *bi);
 
+/*
+ * Map the 4 KiB of MMIO at @pa uncached (PCD | PWT: UC with the reset PAT)
+ * in a window of its own, away from the write-back direct map.  Returns
+ * the address, or NULL when the window is full.  Boot CPU, before the
+ * other CPUs start (the same page tables serve every CPU).
+ */
+void *paging_map_uc(phys_addr_t pa);
+
+/*
+ * A stack of @size bytes (a multiple of PAGE_SIZE) in the stack window,
+ * with an unmapped guard page below it.  Returns its top, or NULL when out
+ * of memory.  Boot CPU only, like paging_map_uc().
+ */
+void *paging_alloc_stack(size_t size);
+
+/* Physical address of the page-table root (below 4 GiB: APs load it in
+ * 32-bit mode). */
+phys_addr_t paging_root(void);
+
 /* Highest physical address covered by the direct map (exclusive). */
 uint64_t paging_direct_map_end(void);
 

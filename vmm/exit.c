@@ -12,6 +12,7 @@
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/vmx/vmx_names.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/smp.h"
 #include "lib/printf.h"
 #include "mm/paging.h"
 
@@ -425,6 +426,7 @@ static void handle_external_intr(struct vcpu *v)
 	/*
 	 * tidal services no device interrupts; acknowledged ones are
 	 * dropped after an EOI to both the legacy PIC and the local APIC
+	 * (through arch/x86/smp.c, which owns the APIC)
 	 * (harmless when nothing is in service).  Without acknowledge-on-
 	 * exit the interrupt stays pending and the host takes it when it
 	 * next enables interrupts.
@@ -434,10 +436,8 @@ static void handle_external_intr(struct vcpu *v)
 			 info & 0xff);
 		outb(0xa0, 0x20);
 		outb(0x20, 0x20);
-		if (rdmsr(0x1b) & BIT(10))
-			wrmsr(0x80b, 0); /* x2APIC EOI */
-		else
-			*(volatile uint32_t *)phys_to_virt(0xfee000b0) = 0;
+		/* Local APIC EOI; tidal's own IPI vectors need nothing more. */
+		smp_service_vector((uint8_t)(info & 0xff));
 	}
 }
 
@@ -446,8 +446,11 @@ static void handle_exception_nmi(struct vcpu *v)
 	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
 
 	if ((info & (7u << 8)) == INTR_TYPE_NMI) {
-		/* A host NMI: nothing to forward it to; note it. */
-		pr_warn("tidal: vm: NMI while the guest ran\n");
+		/*
+		 * A host NMI (membarrier, gdb stop, ...), consumed by the
+		 * exit: do what the IDT handler would, unblock NMIs, resume.
+		 */
+		smp_nmi_vmexit();
 		return;
 	}
 	vm_stop(v->vm, "unexpected exception exit (info %x)", info);

@@ -38,6 +38,14 @@ typedef bool (*trap_handler_t)(struct trap_frame *tf);
 
 /* GDT, TSS and IDT for the boot CPU. */
 void desc_init_boot_cpu(void);
+
+/*
+ * Another CPU's own GDT, TSS and IST stacks: allocated by the boot CPU
+ * (NULL when out of memory), loaded by the CPU itself with the shared IDT.
+ */
+struct cpu_tables;
+struct cpu_tables *desc_alloc_cpu(void);
+void desc_init_cpu(struct cpu_tables *t);
 void trap_set_handler(unsigned int vector, trap_handler_t fn);
 
 /* Print a frame-pointer backtrace starting at @rip with frame @rbp. */

@@ -5,6 +5,7 @@
  */
 #include "arch/x86/desc.h"
 #include "arch/x86/percpu.h"
+#include "lib/platform.h"
 #include "lib/string.h"
 
 #define IST_STACK_SIZE 8192
@@ -24,14 +25,14 @@ struct desc_ptr {
 	uint64_t base;
 } __packed;
 
-/* One CPU's tables; an array so that SMP bring-up can add CPUs. */
+/* One CPU's tables: static for the boot CPU, from the heap for the APs. */
 struct cpu_tables {
 	uint64_t gdt[5]; /* null, code, data, TSS (two slots) */
 	struct tss tss;
 	uint8_t ist_stacks[3][IST_STACK_SIZE] __aligned(16);
 };
 
-static struct cpu_tables cpu_tables[1] __aligned(PAGE_SIZE);
+static struct cpu_tables boot_cpu_tables __aligned(PAGE_SIZE);
 
 void idt_load(void);
 
@@ -68,10 +69,8 @@ static void tss_descriptor(uint64_t *slot, struct tss *tss)
 	slot[1] = base >> 32;
 }
 
-void desc_init_boot_cpu(void)
+static void desc_init(struct cpu_tables *t)
 {
-	struct cpu_tables *t = &cpu_tables[0];
-
 	memset(t, 0, sizeof(*t));
 	t->gdt[GDT_CODE / 8] = 0x00af9a000000ffffull;
 	t->gdt[GDT_DATA / 8] = 0x00cf92000000ffffull;
@@ -81,4 +80,19 @@ void desc_init_boot_cpu(void)
 	t->tss.iomap_base = sizeof(t->tss); /* no I/O bitmap */
 	gdt_load(t);
 	idt_load();
+}
+
+void desc_init_boot_cpu(void)
+{
+	desc_init(&boot_cpu_tables);
+}
+
+struct cpu_tables *desc_alloc_cpu(void)
+{
+	return platform_zalloc(sizeof(struct cpu_tables));
+}
+
+void desc_init_cpu(struct cpu_tables *t)
+{
+	desc_init(t);
 }

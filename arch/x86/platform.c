@@ -129,6 +129,7 @@ void platform_panic(const char *file, int line, const char *fmt, ...)
 	if (me->panicking)
 		power_off(1);
 	me->panicking = true;
+	console_panic();
 	va_start(ap, fmt);
 	kvsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);

@@ -93,3 +93,11 @@ uint64_t tsc_ns(void)
 	return (uint64_t)(((unsigned __int128)(rdtsc() - tsc_base) * mult) >>
 			  32);
 }
+
+void tsc_delay_us(uint64_t us)
+{
+	uint64_t end = tsc_ns() + us * 1000;
+
+	while (tsc_ns() < end)
+		cpu_relax();
+}

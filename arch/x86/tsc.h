@@ -13,5 +13,7 @@ void tsc_init(void);
 uint64_t tsc_hz(void);
 /* Nanoseconds since tsc_init(). */
 uint64_t tsc_ns(void);
+/* Spin for at least @us microseconds (any CPU, after tsc_init()). */
+void tsc_delay_us(uint64_t us);
 
 #endif

@@ -61,12 +61,18 @@ static void report_caps_error(const struct vmx_caps_error *e)
 	}
 }
 
+/* Result of the first vmx_init() (which prints); later calls repeat it. */
+static int vmx_init_result = 1;
+
 int vmx_init(void)
 {
 	struct vmx_msrs m;
 	struct vmx_caps_error err;
 	struct vmx_caps *c = &vmx_caps;
 
+	if (vmx_init_result != 1)
+		return vmx_init_result;
+	vmx_init_result = -1;
 	if (!cpu_has_vmx()) {
 		pr_err("tidal: vmx: this CPU has no VMX\n");
 		return -1;
@@ -87,7 +93,76 @@ int vmx_init(void)
 		c->preempt_timer ? "yes" : "no", c->ept_2m ? "yes" : "no",
 		c->ept_1g ? "yes" : "no", c->ept_ad ? "yes" : "no",
 		c->invept_ctx ? "single-context" : "all-context");
+	vmx_init_result = 0;
 	return 0;
+}
+
+/* Compare one field of two vmx_caps; name it if it differs. */
+#define CAP_DIFF(a, b, f)             \
+	do {                          \
+		if ((a)->f != (b)->f) \
+			return #f;    \
+	} while (0)
+
+/* test=smp-refuse: the next checks see no 1 GiB EPT pages. */
+static bool test_hide_ept_1g;
+
+void vmx_test_hide_ept_1g(bool on)
+{
+	test_hide_ept_1g = on;
+}
+
+const char *vmx_cpu_check(void)
+{
+	static const char *const ctl_names[VMX_CTL_NSETS] = {
+		[VMX_CTL_PIN] = "pin-based controls",
+		[VMX_CTL_PROC] = "primary processor-based controls",
+		[VMX_CTL_PROC2] = "secondary processor-based controls",
+		[VMX_CTL_EXIT] = "VM-exit controls",
+		[VMX_CTL_ENTRY] = "VM-entry controls",
+	};
+	const struct vmx_caps *b = &vmx_caps;
+	struct vmx_caps mine;
+	struct vmx_caps_error err;
+	struct vmx_msrs m;
+
+	if (!cpu_has_vmx())
+		return "no VMX at all";
+	read_msrs(&m);
+	if (test_hide_ept_1g)
+		m.ept_vpid &= ~BIT(17);
+	if (vmx_caps_compute(&m, &mine, &err))
+		return err.what;
+	for (unsigned int i = 0; i < VMX_CTL_NSETS; i++) {
+		if (mine.ctl[i] != b->ctl[i])
+			return ctl_names[i] ? ctl_names[i] : "controls";
+	}
+	CAP_DIFF(&mine, b, revision);
+	CAP_DIFF(&mine, b, region_size);
+	CAP_DIFF(&mine, b, true_ctls);
+	CAP_DIFF(&mine, b, ia32e_guest);
+	CAP_DIFF(&mine, b, vpid);
+	CAP_DIFF(&mine, b, unrestricted);
+	CAP_DIFF(&mine, b, preempt_timer);
+	CAP_DIFF(&mine, b, save_preempt);
+	CAP_DIFF(&mine, b, ack_intr);
+	CAP_DIFF(&mine, b, preempt_shift);
+	CAP_DIFF(&mine, b, ept_wb);
+	CAP_DIFF(&mine, b, ept_2m);
+	CAP_DIFF(&mine, b, ept_1g);
+	CAP_DIFF(&mine, b, ept_ad);
+	CAP_DIFF(&mine, b, ept_exec_only);
+	CAP_DIFF(&mine, b, invept_ctx);
+	CAP_DIFF(&mine, b, invept_all);
+	CAP_DIFF(&mine, b, invvpid);
+	CAP_DIFF(&mine, b, invvpid_ctx);
+	CAP_DIFF(&mine, b, invvpid_all);
+	CAP_DIFF(&mine, b, invvpid_addr);
+	CAP_DIFF(&mine, b, cr0_fixed0);
+	CAP_DIFF(&mine, b, cr0_fixed1);
+	CAP_DIFF(&mine, b, cr4_fixed0);
+	CAP_DIFF(&mine, b, cr4_fixed1);
+	return NULL;
 }
 
 static int feature_control(void)
@@ -146,6 +221,13 @@ int vmx_cpu_on(void)
 	vmxon_region[cpu] = pa;
 	pr_info("tidal: vmx: VMX on for CPU %u\n", cpu);
 	return 0;
+}
+
+bool vmx_cpu_is_on(void)
+{
+	unsigned int cpu = platform_cpu_id();
+
+	return cpu < VMX_MAX_CPUS && vmxon_region[cpu];
 }
 
 void vmx_cpu_off(void)
