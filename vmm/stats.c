@@ -67,7 +67,12 @@ void vm_print_summary(struct vm *vm)
 	       (unsigned long long)m.flush_req,
 	       (unsigned long long)m.flush_done,
 	       (unsigned long long)m.flush_avoided);
-	if (s->msr_gp)
-		printk("tidal: summary: #GP injected %llu\n",
-		       (unsigned long long)s->msr_gp);
+	for (unsigned int vec = 0; vec < ARRAY_SIZE(s->injected); vec++) {
+		if (s->injected[vec])
+			printk("tidal: summary: exception %u injected %llu\n",
+			       vec, (unsigned long long)s->injected[vec]);
+	}
+	if (s->reinjected)
+		printk("tidal: summary: events re-injected %llu\n",
+		       (unsigned long long)s->reinjected);
 }
