@@ -44,3 +44,10 @@ TEST_DEPS += $(BUILD)/tidal.elf
 HOST_TESTS += test_vmm_gdb
 HOST_SRCS_test_vmm_gdb := tests/host/test_vmm_gdb.c $(MMU_CORE_SRCS) \
 	$(MMU_LIB_SRCS)
+
+##   test_exit_random  CR0/CR4/EFER rules and random exits through the
+##                     event, CR, MSR and VMX-instruction handlers; every
+##                     guest state left behind passes the VM-entry checks
+HOST_TESTS += test_exit_random
+HOST_SRCS_test_exit_random := tests/host/test_exit_random.c vmm/event.c \
+	vmm/cr.c vmm/msr.c vmm/vmx_insn.c arch/x86/vmx/vmx_caps.c

@@ -147,6 +147,9 @@ void event_after_exit(struct vcpu *v, uint32_t reason)
 	if (reason == EXIT_REASON_TASK_SWITCH)
 		return;
 	info = vect & (INTR_INFO_VALID | INTR_INFO_ERROR | (7u << 8) | 0xff);
+	/* Entry refuses an error code in real mode or off a hw exception. */
+	if (type != INTR_HW_EXC || !(vmcs_read(VMCS_GUEST_CR0) & X86_CR0_PE))
+		info &= ~(uint32_t)INTR_INFO_ERROR;
 	if (type == INTR_NMI) {
 		/* Delivery starts again: NMIs are not blocked yet. */
 		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY,
