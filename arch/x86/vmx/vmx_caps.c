@@ -26,8 +26,9 @@ uint32_t vmx_adjust_ctl(uint64_t cap, uint32_t need, uint32_t want,
  *
  * Wanted: the preemption timer (a spinning guest cannot stall tidal),
  * VPID (no TLB flush on every transition), unrestricted guest (32-bit
- * guests start with paging off), and instructions a guest would otherwise
- * see fault (RDTSCP, INVPCID, XSAVES).
+ * guests start with paging off), instructions a guest would otherwise
+ * see fault (RDTSCP, INVPCID, XSAVES), and the debug controls, so the
+ * guest's DR7 and DEBUGCTL are loaded at entry and saved at exit.
  */
 static const uint32_t need[VMX_CTL_NSETS] = {
 	[VMX_CTL_PIN] = PIN_EXT_INTR_EXITING | PIN_NMI_EXITING,
