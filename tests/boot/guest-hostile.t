@@ -1,5 +1,5 @@
 #!/bin/sh
-# A hostile 64-bit guest (tests/guests/hostile/hostile64.c) attacks tidal
+# Hostile guests (tests/guests/hostile/).  hostile64 attacks tidal
 # from the inside: MSR isolation, guest values that would fail VM entry,
 # VMX and other exiting instructions at CPL 0 and 3, events delivered onto
 # unmapped stacks, CR0/CR4/DR7, and VMCALL in compatibility mode.
@@ -16,5 +16,17 @@ expect_re '^tidal: summary: exception 13 injected [1-9]' "tidal injected #GP for
 expect_re '^tidal: summary: events re-injected [5-9]' "tidal re-injected the events whose delivery hit EPT violations"
 expect_re '^tidal: summary:   VMREAD +2' "both VMREADs (CPL 0 and 3) exited to tidal"
 expect_re '^tidal: vm: guest exited with status 0 \(VMCALL\)' "the guest exited by itself"
+expect_status 0
+
+# hostile32: CR0/CR4/EFER transitions from 32-bit code, into and out of
+# IA-32e mode, PAE paging with good and bad PDPTEs, and VMCALL from
+# compatibility mode.
+boot_guest hostile32 "$BUILD/guests/hostile32.elf" "" ""
+expect_re "^guest: hostile32: [0-9]+ probes, 0 failures" "hostile32: every transition had the architectural result"
+expect "guest: hostile32: CR0.PG with LME and PAE from 32-bit code enters IA-32e mode: ok" "hostile32: IA-32e mode entered through CR0.PG"
+expect_not "FAIL" "hostile32: no probe failed"
+expect_not "tidal: vm: stopped" "hostile32: tidal never stopped the VM"
+expect_re '^tidal: summary: exception 13 injected 3$' "hostile32: tidal injected the three #GPs"
+expect_re '^tidal: summary:   control-register access +([89]|1[0-9])$' "hostile32: the CR writes exited to tidal"
 expect_status 0
 finish
