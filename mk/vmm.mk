@@ -22,7 +22,7 @@ HOST_SRCS_test_guest_layout := tests/host/test_guest_layout.c \
 KERNEL_SRCS += arch/x86/vmx/entry.S arch/x86/vmx/vmx.c arch/x86/ept.c \
 	vmm/vmm.c vmm/vm.c vmm/vmcs.c vmm/exit.c vmm/hypercall.c \
 	vmm/devices.c vmm/vm_mem.c vmm/stats.c vmm/vmcs_io.c \
-	vmm/event.c vmm/cr.c vmm/msr.c vmm/vmx_insn.c \
+	vmm/event.c vmm/cr.c vmm/msr.c vmm/vmx_insn.c vmm/gva.c \
 	arch/x86/vmx/vmx_caps.c arch/x86/vmx/vmx_names.c \
 	vmm/elf_loader.c vmm/guest_layout.c
 
@@ -50,4 +50,4 @@ HOST_SRCS_test_vmm_gdb := tests/host/test_vmm_gdb.c $(MMU_CORE_SRCS) \
 ##                     guest state left behind passes the VM-entry checks
 HOST_TESTS += test_exit_random
 HOST_SRCS_test_exit_random := tests/host/test_exit_random.c vmm/event.c \
-	vmm/cr.c vmm/msr.c vmm/vmx_insn.c arch/x86/vmx/vmx_caps.c
+	vmm/cr.c vmm/msr.c vmm/vmx_insn.c vmm/gva.c arch/x86/vmx/vmx_caps.c

@@ -214,9 +214,7 @@ static enum exit_action handle_triple_fault(struct vcpu *v)
 static enum exit_action handle_io_exit(struct vcpu *v)
 {
 	v->vm->stats.io++;
-	if (!handle_io(v, vmread(VMCS_EXIT_QUALIFICATION)))
-		return EXIT_STOP;
-	return EXIT_SKIP;
+	return handle_io(v, vmread(VMCS_EXIT_QUALIFICATION));
 }
 
 static enum exit_action handle_preempt(struct vcpu *v)

@@ -116,8 +116,7 @@ void vm_run(struct vm *vm);
 void vm_stop(struct vm *vm, const char *fmt, ...) __printf(2, 3);
 void vcpu_dump(struct vcpu *v);
 
-/* devices.c: I/O port exits.  Returns false when the VM was stopped. */
-bool handle_io(struct vcpu *v, uint64_t qual);
+/* devices.c (handle_io() is in vmm/exits.h) */
 void devices_flush(struct vm *vm);
 void console_write(struct vm *vm, struct line_buf *lb, const char *s, size_t n);
 

@@ -24,3 +24,13 @@ bool guest_read_phys(struct vcpu *v, uint64_t gpa, void *buf, size_t n)
 	memcpy(buf, (const char *)vm->ram + gpa, n);
 	return true;
 }
+
+bool guest_write_phys(struct vcpu *v, uint64_t gpa, const void *buf, size_t n)
+{
+	struct vm *vm = v->vm;
+
+	if (gpa > vm->mem_bytes || n > vm->mem_bytes - gpa)
+		return false;
+	memcpy((char *)vm->ram + gpa, buf, n);
+	return true;
+}

@@ -16,5 +16,6 @@ uint64_t vmcs_read(uint32_t field);
 void vmcs_write(uint32_t field, uint64_t val);
 /* Copy @n bytes of guest RAM at @gpa; false when not all of it is RAM. */
 bool guest_read_phys(struct vcpu *v, uint64_t gpa, void *buf, size_t n);
+bool guest_write_phys(struct vcpu *v, uint64_t gpa, const void *buf, size_t n);
 
 #endif

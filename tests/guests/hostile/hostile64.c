@@ -682,6 +682,162 @@ static void attack_compat(void)
 		       (unsigned long)compat_ret);
 }
 
+/* --- the rest of the exit handlers' inputs ------------------------------ */
+
+static long vmcall_raw(uint64_t nr, uint64_t a, uint64_t b)
+{
+	long ret;
+
+	__asm__ volatile("vmcall" : "=a"(ret) : "a"(nr), "b"(a), "c"(b)
+			 : "memory");
+	return ret;
+}
+
+volatile long user_vmcall_ret;
+void u_vmcall_exit(void);
+__asm__(".text\nu_vmcall_exit:\n\tmovl $2, %eax\n\tmovl $7, %ebx\n"
+	"\tvmcall\n\tmovq %rax, user_vmcall_ret(%rip)\n\tint $0x81\n");
+
+static void attack_hypercalls(void)
+{
+	static const char msg[] = "hostile: console write through VMCALL\n";
+	uint64_t ram = 64ull << 20;
+
+	check(vmcall_raw(TIDAL_HC_CONSOLE_WRITE, (uintptr_t)msg,
+			 sizeof(msg) - 1) == (long)sizeof(msg) - 1,
+	      "console write returns its length");
+	check(vmcall_raw(TIDAL_HC_CONSOLE_WRITE, ram, 1) == TIDAL_E_FAULT,
+	      "console write past RAM: E_FAULT");
+	check(vmcall_raw(TIDAL_HC_CONSOLE_WRITE, ram - 4, 8) == TIDAL_E_FAULT,
+	      "console write straddling the end of RAM: E_FAULT");
+	check(vmcall_raw(TIDAL_HC_CONSOLE_WRITE, ~0ull - 3, 8) ==
+		      TIDAL_E_FAULT,
+	      "console write whose end wraps: E_FAULT");
+	check(vmcall_raw(TIDAL_HC_CONSOLE_WRITE, (uintptr_t)msg, 0) == 0,
+	      "console write of 0 bytes");
+	check(vmcall_raw(TIDAL_HC_GET_COUNTER, TIDAL_CTR_COUNT, 0) ==
+		      TIDAL_E_INVAL,
+	      "counter past the last: E_INVAL");
+	check(vmcall_raw(TIDAL_HC_GET_COUNTER, 1ull << 40, 0) == TIDAL_E_INVAL,
+	      "counter with a huge id: E_INVAL");
+	check(vmcall_raw(0x7fffffff, 0, 0) == TIDAL_E_NOSYS,
+	      "unknown hypercall: E_NOSYS");
+	check(vmcall_raw(1ull << 32, 0, 0) == TIDAL_E_NOSYS,
+	      "hypercall number with high bits in 64-bit mode: E_NOSYS");
+	check(try_u(u_vmcall_exit) == NO_FAULT &&
+		      user_vmcall_ret == TIDAL_E_PERM,
+	      "TIDAL_HC_EXIT from CPL 3: E_PERM, the VM goes on");
+}
+
+static inline uint16_t inw(uint16_t port)
+{
+	uint16_t v;
+
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static void attack_io(void)
+{
+	static const char line[] = "hostile: rep outsb to port e9\n";
+	static const char rev[] = "\nbstuo drawkcab :elitsoh";
+	uint8_t buf[8];
+	uint16_t wbuf[3] = {0, 0, 0};
+	uint64_t rax = 0x1122334455667788ull;
+
+	check(inb(0x80) == 0xff && inw(0x80) == 0xffff &&
+		      inl(0x80) == 0xffffffffu,
+	      "IN from an empty port: all ones, by size");
+	__asm__ volatile("inb $0x80, %%al" : "+a"(rax));
+	check(rax == 0x11223344556677ffull, "IN byte merges into AL");
+	__asm__ volatile("inl $0x80, %%eax" : "+a"(rax));
+	check(rax == 0xffffffffull, "IN dword zero-extends into RAX");
+	check((inw(TIDAL_PORT_COM1 + 5) & 0xff) == 0x60,
+	      "IN word at COM1 LSR reads LSR (and MSR above it)");
+	/* String forms: REP OUTSB forward, then backward with DF=1. */
+	{
+		const char *src = line;
+		unsigned long n = sizeof(line) - 1;
+
+		__asm__ volatile("rep outsb"
+				 : "+S"(src), "+c"(n)
+				 : "d"(TIDAL_PORT_DEBUG)
+				 : "memory");
+		check(n == 0 && src == line + sizeof(line) - 1,
+		      "REP OUTSB forward: RCX 0, RSI past the buffer");
+	}
+	{
+		const char *src = rev + sizeof(rev) - 2;
+		unsigned long n = sizeof(rev) - 1;
+
+		__asm__ volatile("std; rep outsb; cld"
+				 : "+S"(src), "+c"(n)
+				 : "d"(TIDAL_PORT_DEBUG)
+				 : "memory");
+		check(n == 0 && (uintptr_t)src == (uintptr_t)rev - 1,
+		      "REP OUTSB backward: RCX 0, RSI before the buffer");
+	}
+	{
+		uint8_t *dst = buf;
+		unsigned long n = 4;
+
+		memset(buf, 0, sizeof(buf));
+		__asm__ volatile("rep insb"
+				 : "+D"(dst), "+c"(n)
+				 : "d"(TIDAL_PORT_COM1 + 5)
+				 : "memory");
+		check(n == 0 && dst == buf + 4 && buf[0] == 0x60 &&
+			      buf[3] == 0x60 && buf[4] == 0,
+		      "REP INSB from COM1 LSR fills 4 bytes");
+	}
+	{
+		uint16_t *dst = wbuf;
+
+		__asm__ volatile("insw" : "+D"(dst) : "d"(0x80) : "memory");
+		check(dst == wbuf + 1 && wbuf[0] == 0xffff && wbuf[1] == 0,
+		      "INSW from an empty port: one word of ones");
+	}
+}
+
+/* RDMSR across ranges: each MSR is #GP or one tidal's table gives. */
+static void attack_msr_ranges(void)
+{
+	static const struct {
+		uint32_t first, last, step;
+	} ranges[] = {
+		{0x0, 0x2000, 0x3d},	       {0x480, 0x492, 1},
+		{0xc0000000, 0xc0000110, 1}, {0xc0010000, 0xc0010020, 3},
+		{0x40000000, 0x40000110, 0x11},
+	};
+	unsigned int gp = 0, readable = 0, vmx_caps_seen = 0;
+
+	for (unsigned int r = 0; r < ARRAY_LEN(ranges); r++) {
+		for (uint32_t m = ranges[r].first; m < ranges[r].last;
+		     m += ranges[r].step) {
+			msr_nr = m;
+			if (try_k(do_rdmsr) == VEC_GP) {
+				gp++;
+				continue;
+			}
+			readable++;
+			if (m >= 0x480 && m < 0x492)
+				vmx_caps_seen++;
+		}
+	}
+	printf("hostile: MSR sweep: %u readable, %u #GP\n", readable, gp);
+	check(vmx_caps_seen == 0, "no VMX capability MSR is readable");
+	check(readable >= 9 && readable <= 12 && gp > 300,
+	      "the sweep found only tidal's MSRs");
+}
+
 int guest_main(const struct tidal_start_info *si)
 {
 	/* only=N runs one group (1..6, the findings), 0 all of them. */
@@ -689,6 +845,7 @@ int guest_main(const struct tidal_start_info *si)
 	static void (*const groups[])(void) = {
 		attack_msrs,   attack_entry_state, attack_insns,
 		attack_delivery, attack_crs,	   attack_compat,
+		attack_hypercalls, attack_io,	   attack_msr_ranges,
 	};
 
 	setup_cpu();
