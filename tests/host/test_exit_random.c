@@ -500,6 +500,94 @@ static void test_random(unsigned long rounds)
 	   "events were re-injected, #GP and #UD injected");
 }
 
+/* Event rules, case by case: re-injection, NMI unblocking, #DF merging. */
+static void test_events(void)
+{
+	struct vm vm = {0};
+	struct vcpu *v = &vm.vcpu;
+	static const struct {
+		unsigned int first, second, want; /* want 0xff: shutdown */
+	} merge[] = {
+		{13, 13, 8},   {0, 11, 8},   {14, 13, 8}, {14, 14, 8},
+		{14, 1, 1},    {13, 14, 14}, {1, 13, 13}, {6, 13, 13},
+		{8, 13, 0xff}, {8, 1, 0xff},
+	};
+
+	v->vm = &vm;
+	for (size_t i = 0; i < ARRAY_SIZE(merge); i++) {
+		uint32_t info;
+
+		reset_state(v);
+		vmcs[VMCS_ENTRY_INTR_INFO] = 0;
+		stops = 0;
+		vcpu_inject_exception(v, merge[i].first, 0);
+		vcpu_inject_exception(v, merge[i].second, 0);
+		info = (uint32_t)vmcs[VMCS_ENTRY_INTR_INFO];
+		if (merge[i].want == 0xff)
+			ok(vm.state == VM_STOPPED && stops == 1,
+			   "exception %u while delivering #DF: triple fault",
+			   merge[i].second);
+		else
+			ok((info & 0xff) == merge[i].want &&
+				   INTR_INFO_TYPE(info) == INTR_HW_EXC,
+			   "exception %u then %u: %u is delivered",
+			   merge[i].first, merge[i].second, merge[i].want);
+	}
+
+	/* An EPT violation during delivery of INT 0x80 (2 bytes long). */
+	reset_state(v);
+	vmcs[VMCS_ENTRY_INTR_INFO] = 0;
+	vmcs[VMCS_IDT_VECTORING_INFO] =
+		INTR_INFO_VALID | (INTR_SOFT_INT << 8) | 0x80;
+	vmcs[VMCS_EXIT_INSN_LEN] = 2;
+	event_after_exit(v, EXIT_REASON_EPT_VIOLATION);
+	ok(vmcs[VMCS_ENTRY_INTR_INFO] ==
+			   (INTR_INFO_VALID | (INTR_SOFT_INT << 8) | 0x80) &&
+		   vmcs[VMCS_ENTRY_INSN_LEN] == 2,
+	   "INT 0x80 re-injected with its instruction length");
+
+	/* ... of a #GP with error code 0x18. */
+	reset_state(v);
+	vmcs[VMCS_IDT_VECTORING_INFO] =
+		INTR_INFO_VALID | INTR_INFO_ERROR | (INTR_HW_EXC << 8) | 13;
+	vmcs[VMCS_IDT_VECTORING_ERROR] = 0x18;
+	event_after_exit(v, EXIT_REASON_EPT_VIOLATION);
+	ok(vmcs[VMCS_ENTRY_INTR_INFO] == (INTR_INFO_VALID | INTR_INFO_ERROR |
+					  (INTR_HW_EXC << 8) | 13) &&
+		   vmcs[VMCS_ENTRY_EXCEPTION_ERROR] == 0x18,
+	   "#GP re-injected with its error code");
+
+	/* ... of an NMI: re-injected, NMI blocking cleared. */
+	reset_state(v);
+	vmcs[VMCS_ENTRY_INTR_INFO] = 0;
+	vmcs[VMCS_GUEST_INTERRUPTIBILITY] = INTERRUPTIBILITY_NMI;
+	vmcs[VMCS_IDT_VECTORING_INFO] =
+		INTR_INFO_VALID | (INTR_NMI << 8) | VEC_NMI;
+	event_after_exit(v, EXIT_REASON_EPT_VIOLATION);
+	ok(vmcs[VMCS_ENTRY_INTR_INFO] ==
+			   (INTR_INFO_VALID | (INTR_NMI << 8) | VEC_NMI) &&
+		   !(vmcs[VMCS_GUEST_INTERRUPTIBILITY] & INTERRUPTIBILITY_NMI),
+	   "NMI re-injected, not blocked");
+
+	/* An EPT violation on the IRET that ended an NMI handler. */
+	reset_state(v);
+	vmcs[VMCS_ENTRY_INTR_INFO] = 0;
+	vmcs[VMCS_GUEST_INTERRUPTIBILITY] = 0;
+	vmcs[VMCS_IDT_VECTORING_INFO] = 0;
+	vmcs[VMCS_EXIT_QUALIFICATION] = INTR_INFO_NMI_UNBLOCK | 2;
+	event_after_exit(v, EXIT_REASON_EPT_VIOLATION);
+	ok((vmcs[VMCS_GUEST_INTERRUPTIBILITY] & INTERRUPTIBILITY_NMI) &&
+		   !(vmcs[VMCS_ENTRY_INTR_INFO] & INTR_INFO_VALID),
+	   "IRET unblocked NMIs then faulted: NMIs blocked again");
+	vmcs[VMCS_GUEST_INTERRUPTIBILITY] = 0;
+	vmcs[VMCS_EXIT_QUALIFICATION] = 2;
+	event_after_exit(v, EXIT_REASON_EPT_VIOLATION);
+	ok(!(vmcs[VMCS_GUEST_INTERRUPTIBILITY] & INTERRUPTIBILITY_NMI),
+	   "an ordinary EPT violation leaves NMI blocking alone");
+	reset_state(v);
+	stops = 0;
+}
+
 /* Page tables of random bytes, with some entries pointing into RAM. */
 static void test_walks(unsigned long rounds)
 {
@@ -550,6 +638,7 @@ int main(void)
 	vmx_caps.ctl[VMX_CTL_ENTRY] =
 		ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG;
 	test_rules();
+	test_events();
 	test_random(r ? strtoul(r, NULL, 0) : 200000);
 	test_walks(r ? strtoul(r, NULL, 0) / 4 : 50000);
 	return tap_done();
