@@ -35,6 +35,15 @@ uint64_t vm_counter(struct vm *vm, unsigned int id)
 		return s->vmcall;
 	case TIDAL_CTR_PREEMPT:
 		return s->preempt;
+	case TIDAL_CTR_INJECTED: {
+		uint64_t n = 0;
+
+		for (unsigned int v = 0; v < ARRAY_SIZE(s->injected); v++)
+			n += s->injected[v];
+		return n;
+	}
+	case TIDAL_CTR_REINJECTED:
+		return s->reinjected;
 	}
 	return 0;
 }

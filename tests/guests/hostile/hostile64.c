@@ -500,11 +500,24 @@ static void attack_insns(void)
 {
 	char what[64];
 
+	long inj0 = hc_get_counter(TIDAL_CTR_INJECTED);
+
 	for (unsigned int i = 0; i < ARRAY_LEN(insn_probes); i++) {
 		long k = -3, u;
 
 		if (insn_probes[i].cpl0 != -2) {
+			long before = hc_get_counter(TIDAL_CTR_INJECTED);
+
 			k = try_k(insn_probes[i].fn);
+			/* VMX instructions exit: the #UD must be tidal's. */
+			if (i < 11) {
+				snprintf(what, sizeof(what),
+					 "%s at CPL 0: #UD came from tidal",
+					 insn_probes[i].name);
+				check(hc_get_counter(TIDAL_CTR_INJECTED) ==
+					      before + 1,
+				      what);
+			}
 			snprintf(what, sizeof(what), "%s at CPL 0 gives %ld",
 				 insn_probes[i].name, insn_probes[i].cpl0);
 			check(k == insn_probes[i].cpl0, what);
@@ -518,6 +531,8 @@ static void attack_insns(void)
 		if (u != insn_probes[i].cpl3)
 			printf("hostile:   CPL 3 saw %ld\n", u);
 	}
+	printf("hostile: tidal injected %ld exceptions for these\n",
+	       hc_get_counter(TIDAL_CTR_INJECTED) - inj0);
 }
 
 /* --- finding 4: events delivered onto an unmapped stack ----------------- */
@@ -546,6 +561,8 @@ static void set_ist1(void)
 
 static void attack_delivery(void)
 {
+	long re0 = hc_get_counter(TIDAL_CTR_REINJECTED);
+
 	set_gate(VEC_DB, stub1, 0, 1);
 	set_ist1();
 	step_two();
@@ -586,6 +603,8 @@ static void attack_delivery(void)
 	check(try_u(do_ud2) == VEC_UD, "#UD from CPL 3 onto an unmapped "
 				       "kernel stack");
 	tss.rsp[0] = (uintptr_t)kstack + sizeof(kstack);
+	check(hc_get_counter(TIDAL_CTR_REINJECTED) - re0 == 6,
+	      "tidal re-injected each of the 6 events");
 }
 
 /* --- finding 5: CR0 checks and DR7 across exits ------------------------- */
