@@ -766,6 +766,13 @@ static inline uint32_t inl(uint16_t port)
 
 static void attack_io(void)
 {
+	long hlt0 = hc_get_counter(TIDAL_CTR_HLT);
+
+	/* HLT with IF=1 (no interrupt will come): tidal resumes after it. */
+	__asm__ volatile("sti; hlt; cli");
+	check(hc_get_counter(TIDAL_CTR_HLT) == hlt0 + 1,
+	      "HLT with interrupts on returns, counted by tidal");
+
 	static const char line[] = "hostile: rep outsb to port e9\n";
 	static const char rev[] = "\nbstuo drawkcab :elitsoh";
 	uint8_t buf[8];
