@@ -13,7 +13,8 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none \
 	-Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 
 # name:bits:source
-GUEST_PROGS := hello32:32:hello hello64:64:hello cpuid:64:cpuid \
+GUEST_PROGS := hostile64:64:hostile/hostile64 hostile32:32:hostile/hostile32 \
+	forge:64:hostile/forge hello32:32:hello hello64:64:hello cpuid:64:cpuid \
 	hltio:32:hltio memtest:64:memtest oob:32:oob \
 	triplefault:64:triplefault spin:64:spin demo:64:demo
 

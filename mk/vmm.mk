@@ -21,7 +21,8 @@ HOST_SRCS_test_guest_layout := tests/host/test_guest_layout.c \
 # The hypervisor side (needs the TDP MMU from mm/).
 KERNEL_SRCS += arch/x86/vmx/entry.S arch/x86/vmx/vmx.c arch/x86/ept.c \
 	vmm/vmm.c vmm/vm.c vmm/vmcs.c vmm/exit.c vmm/hypercall.c \
-	vmm/devices.c vmm/vm_mem.c vmm/stats.c \
+	vmm/devices.c vmm/vm_mem.c vmm/stats.c vmm/vmcs_io.c \
+	vmm/event.c vmm/cr.c vmm/msr.c vmm/vmx_insn.c vmm/gva.c \
 	arch/x86/vmx/vmx_caps.c arch/x86/vmx/vmx_names.c \
 	vmm/elf_loader.c vmm/guest_layout.c
 
@@ -32,7 +33,8 @@ GUEST ?= $(BUILD)/guests/demo.elf
 ## Guest boot tests (tests/boot/guest-*.t, Bochs tigerlake; logs in
 ## build/boot-tests/): hello32/64, cpuid, hltio, memtest, oob, triplefault,
 ## bad ELF, spin with timeout=, demo, bad options, protected (memtest on
-## the guard's EPT, guest-protected.t); guest-gdb.t checks
+## the guard's EPT, guest-protected.t), hostile64/hostile32 (attacks from
+## inside, guest-hostile.t), forge (forged tidal lines, guest-forge.t); guest-gdb.t checks
 ## tools/gdb; guest-kvm.t repeats the guest runs under KVM
 ## when nested VMX is there, else prints a SKIP.
 BOOT_TESTS += $(sort $(wildcard tests/boot/guest-*.t))
@@ -43,3 +45,10 @@ TEST_DEPS += $(BUILD)/tidal.elf
 HOST_TESTS += test_vmm_gdb
 HOST_SRCS_test_vmm_gdb := tests/host/test_vmm_gdb.c $(MMU_CORE_SRCS) \
 	$(MMU_LIB_SRCS)
+
+##   test_exit_random  CR0/CR4/EFER rules and random exits through the
+##                     event, CR, MSR and VMX-instruction handlers; every
+##                     guest state left behind passes the VM-entry checks
+HOST_TESTS += test_exit_random
+HOST_SRCS_test_exit_random := tests/host/test_exit_random.c vmm/event.c \
+	vmm/cr.c vmm/msr.c vmm/vmx_insn.c vmm/gva.c arch/x86/vmx/vmx_caps.c

@@ -4,9 +4,11 @@
  * exit port.  Guest output is collected a line at a time and printed on
  * tidal's console with a "guest: " prefix, with anything unprintable
  * replaced, so that a guest cannot forge tidal's own log lines or send
- * control sequences to the terminal.
+ * control sequences to the terminal.  String I/O (INS/OUTS, with or
+ * without REP) moves its elements through the guest's page tables.
  */
-#include "vmm/vm.h"
+#include "vmm/exits.h"
+#include "vmm/vmcs_io.h"
 #include "arch/x86/vmx/vmx.h"
 #include "lib/printf.h"
 
@@ -158,7 +160,68 @@ static uint32_t port_io(struct vm *vm, uint16_t port, unsigned int size,
 	return 0xffffffffu; /* nothing there */
 }
 
-bool handle_io(struct vcpu *v, uint64_t qual)
+/* Elements of one REP INS/OUTS done per exit; the rest re-executes. */
+#define STRING_IO_BATCH 4096
+
+/* Copy one element between guest linear memory and @buf. */
+static bool guest_linear_copy(struct vcpu *v, uint64_t la, void *buf,
+			      unsigned int size, bool to_guest)
+{
+	for (unsigned int i = 0; i < size; i++) {
+		uint64_t gpa;
+		bool ok_;
+
+		if (!guest_linear_to_phys(v, la + i, &gpa))
+			return false;
+		ok_ = to_guest ? guest_write_phys(v, gpa, (char *)buf + i, 1)
+			       : guest_read_phys(v, gpa, (char *)buf + i, 1);
+		if (!ok_)
+			return false;
+	}
+	return true;
+}
+
+static enum exit_action string_io(struct vcpu *v, uint64_t qual,
+				  unsigned int size, bool in, uint16_t port)
+{
+	struct vm *vm = v->vm;
+	bool rep = qual & BIT(5);
+	unsigned int asz = (vmread(VMCS_EXIT_INSN_INFO) >> 7) & 7;
+	uint64_t amask = asz == 0 ? 0xffff : asz == 1 ? 0xffffffffull : ~0ull;
+	uint64_t count = rep ? v->regs.rcx & amask : 1, n = 0;
+	uint64_t step =
+		vmread(VMCS_GUEST_RFLAGS) & BIT(10) ? -(uint64_t)size : size;
+	uint64_t la = vmread(VMCS_GUEST_LINEAR_ADDR);
+	uint64_t *index = in ? &v->regs.rdi : &v->regs.rsi;
+	uint32_t mask = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+
+	for (; n < count && n < STRING_IO_BATCH; n++, la += step) {
+		uint32_t val = 0;
+
+		if (!in && !guest_linear_copy(v, la, &val, size, false))
+			goto unmapped;
+		val = port_io(vm, port, size, in, val & mask);
+		if (in && !guest_linear_copy(v, la, &val, size, true))
+			goto unmapped;
+		*index = (*index & ~amask) | ((*index + step) & amask);
+		if (vm->state != VM_RUNNING)
+			return EXIT_STOP;
+	}
+	if (!rep)
+		return EXIT_SKIP;
+	v->regs.rcx = (v->regs.rcx & ~amask) | ((count - n) & amask);
+	/* Not done: re-enter at the same instruction for the rest. */
+	return count == n ? EXIT_SKIP : EXIT_RESUME;
+unmapped:
+	vm_stop(vm,
+		"string I/O on port %x through unmapped guest address %llx "
+		"(a page fault tidal does not emulate)",
+		port, (unsigned long long)la);
+	vcpu_dump(v);
+	return EXIT_STOP;
+}
+
+enum exit_action handle_io(struct vcpu *v, uint64_t qual)
 {
 	struct vm *vm = v->vm;
 	unsigned int size = (qual & 7) + 1;
@@ -166,16 +229,12 @@ bool handle_io(struct vcpu *v, uint64_t qual)
 	uint16_t port = (uint16_t)(qual >> 16);
 	uint32_t mask = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
 
-	if (string) {
-		vm_stop(vm, "string I/O (INS/OUTS) on port %x is not supported",
-			port);
-		vcpu_dump(v);
-		return false;
-	}
 	if (size != 1 && size != 2 && size != 4) {
 		vm_stop(vm, "bad I/O size %u on port %x", size, port);
-		return false;
+		return EXIT_STOP;
 	}
+	if (string)
+		return string_io(v, qual, size, in, port);
 	uint32_t r = port_io(vm, port, size, in, (uint32_t)v->regs.rax & mask);
 
 	/* A 32-bit IN zero-extends into RAX; narrower ones merge. */
@@ -183,5 +242,7 @@ bool handle_io(struct vcpu *v, uint64_t qual)
 		v->regs.rax = r;
 	else if (in)
 		v->regs.rax = (v->regs.rax & ~(uint64_t)mask) | (r & mask);
-	return vm->state == VM_RUNNING || vm->state == VM_EXITED;
+	if (vm->state == VM_RUNNING)
+		return EXIT_SKIP;
+	return vm->state == VM_EXITED ? EXIT_RESUME : EXIT_STOP;
 }

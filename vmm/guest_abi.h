@@ -94,7 +94,9 @@ struct tidal_mem_region {
 #define TIDAL_CTR_CPUID	     9	/* CPUID exits */
 #define TIDAL_CTR_VMCALL     10 /* VMCALL exits */
 #define TIDAL_CTR_PREEMPT    11 /* preemption-timer exits */
-#define TIDAL_CTR_COUNT	     12
+#define TIDAL_CTR_INJECTED   12 /* exceptions tidal injected (#UD, #GP, ...) */
+#define TIDAL_CTR_REINJECTED 13 /* events re-injected after an exit */
+#define TIDAL_CTR_COUNT	     14
 
 /* CPUID leaves tidal answers itself. */
 #define TIDAL_CPUID_SIGNATURE 0x40000000u /* EAX max leaf, EBX..EDX "tidal" */

@@ -1,14 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* The VMCALL ABI (docs/guest-abi.md, vmm/guest_abi.h). */
-#include "vmm/vm.h"
+#include "vmm/exits.h"
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/cpu.h"
 #include "lib/printf.h"
-
-static bool guest_long_mode(void)
-{
-	return vmread(VMCS_GUEST_EFER) & EFER_LMA;
-}
 
 static int64_t hc_console_write(struct vm *vm, uint64_t gpa, uint64_t len)
 {
@@ -21,14 +16,17 @@ static int64_t hc_console_write(struct vm *vm, uint64_t gpa, uint64_t len)
 	return (int64_t)len;
 }
 
-void handle_vmcall(struct vcpu *v)
+enum exit_action handle_vmcall(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	struct guest_regs *r = &v->regs;
-	bool lm = guest_long_mode();
-	uint64_t mask = lm ? ~0ull : 0xffffffffull;
+	/*
+	 * Only 64-bit code has 64-bit registers: in compatibility mode (and
+	 * 32-bit guests) the upper halves are not the guest's to set.
+	 */
+	uint64_t mask = vcpu_in_64bit_mode() ? ~0ull : 0xffffffffull;
 	uint64_t nr = r->rax & mask, a = r->rbx & mask, b = r->rcx & mask;
-	unsigned int cpl = (vmread(VMCS_GUEST_SS_AR) >> 5) & 3;
+	unsigned int cpl = vcpu_cpl();
 	int64_t ret;
 
 	vm->stats.vmcall++;
@@ -49,7 +47,7 @@ void handle_vmcall(struct vcpu *v)
 		       (uint32_t)a);
 		vm->state = VM_EXITED;
 		vm->status = (int)(uint32_t)a;
-		return;
+		return EXIT_RESUME;
 	case TIDAL_HC_GET_COUNTER:
 		ret = a < TIDAL_CTR_COUNT
 			      ? (int64_t)vm_counter(vm, (unsigned int)a)
@@ -60,5 +58,5 @@ void handle_vmcall(struct vcpu *v)
 	}
 out:
 	r->rax = (uint64_t)ret & mask;
-	vcpu_skip_insn(v);
+	return EXIT_SKIP;
 }

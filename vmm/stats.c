@@ -35,6 +35,15 @@ uint64_t vm_counter(struct vm *vm, unsigned int id)
 		return s->vmcall;
 	case TIDAL_CTR_PREEMPT:
 		return s->preempt;
+	case TIDAL_CTR_INJECTED: {
+		uint64_t n = 0;
+
+		for (unsigned int v = 0; v < ARRAY_SIZE(s->injected); v++)
+			n += s->injected[v];
+		return n;
+	}
+	case TIDAL_CTR_REINJECTED:
+		return s->reinjected;
 	}
 	return 0;
 }
@@ -67,7 +76,12 @@ void vm_print_summary(struct vm *vm)
 	       (unsigned long long)m.flush_req,
 	       (unsigned long long)m.flush_done,
 	       (unsigned long long)m.flush_avoided);
-	if (s->msr_gp)
-		printk("tidal: summary: #GP injected %llu\n",
-		       (unsigned long long)s->msr_gp);
+	for (unsigned int vec = 0; vec < ARRAY_SIZE(s->injected); vec++) {
+		if (s->injected[vec])
+			printk("tidal: summary: exception %u injected %llu\n",
+			       vec, (unsigned long long)s->injected[vec]);
+	}
+	if (s->reinjected)
+		printk("tidal: summary: events re-injected %llu\n",
+		       (unsigned long long)s->reinjected);
 }

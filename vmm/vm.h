@@ -25,6 +25,15 @@ struct guest_regs {
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 };
 
+/* An entry of a VM-entry/exit MSR area (SDM: 16 bytes). */
+struct msr_entry {
+	uint32_t index, reserved;
+	uint64_t value;
+};
+
+/* STAR, LSTAR, CSTAR, FMASK, KERNEL_GS_BASE, TSC_AUX (vmm/msr.c). */
+#define VCPU_SWITCHED_MSRS 6
+
 struct vcpu {
 	struct vm *vm;
 	struct guest_regs regs;
@@ -34,6 +43,14 @@ struct vcpu {
 	struct tdp_root *root; /* the TDP MMU root the EPTP points at */
 	uint64_t eptp;
 	uint64_t preempt_ticks; /* preemption timer reload value */
+	/*
+	 * MSRs the VMCS has no field for: the guest's values, loaded on
+	 * entry and stored on exit (one area serves both), and the host's,
+	 * loaded on exit.  msr_count of them are in use.
+	 */
+	struct msr_entry *msr_guest, *msr_host;
+	unsigned int msr_count;
+	phys_addr_t msr_page;
 };
 
 /* Output collected one line at a time before it reaches tidal's console. */
@@ -50,7 +67,9 @@ struct vm_stats {
 	uint64_t exits;
 	uint64_t by_reason[EXIT_REASON_MAX];
 	uint64_t ept_faults, ept_retries;
-	uint64_t io, hlt, cpuid, vmcall, preempt, msr_gp;
+	uint64_t io, hlt, cpuid, vmcall, preempt;
+	uint64_t injected[32]; /* exceptions tidal injected, by vector */
+	uint64_t reinjected;   /* events re-injected after an exit */
 };
 
 enum vm_state {
@@ -96,14 +115,8 @@ void vcpu_vmcs_free(struct vcpu *v);
 void vm_run(struct vm *vm);
 void vm_stop(struct vm *vm, const char *fmt, ...) __printf(2, 3);
 void vcpu_dump(struct vcpu *v);
-void vcpu_skip_insn(struct vcpu *v);
-void vcpu_inject_gp(struct vcpu *v);
 
-/* hypercall.c */
-void handle_vmcall(struct vcpu *v);
-
-/* devices.c: I/O port exits.  Returns false when the VM was stopped. */
-bool handle_io(struct vcpu *v, uint64_t qual);
+/* devices.c (handle_io() is in vmm/exits.h) */
 void devices_flush(struct vm *vm);
 void console_write(struct vm *vm, struct line_buf *lb, const char *s, size_t n);
 

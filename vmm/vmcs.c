@@ -4,7 +4,7 @@
  * state read from the running CPU, and the guest's entry state as
  * docs/guest-abi.md promises it.
  */
-#include "vmm/vm.h"
+#include "vmm/exits.h"
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/tsc.h"
@@ -159,12 +159,11 @@ static int setup_controls(struct vcpu *v, bool long_mode)
 	}
 
 	/*
-	 * Bits the guest may not choose (fixed ones, and VMXE, which tidal
-	 * needs on and the guest must not see) are owned by tidal: writes to
-	 * them exit, reads come from the shadow.
+	 * tidal owns every bit of CR0 and CR4: each write exits and is
+	 * checked as the SDM says (vmm/cr.c), reads come from the shadows.
 	 */
-	cr0_mask = (vmx_guest_cr0_fixed0(c) | ~c->cr0_fixed1) & 0xffffffffull;
-	cr4_mask = (c->cr4_fixed0 | ~c->cr4_fixed1) & 0xffffffffull;
+	cr0_mask = ~0ull;
+	cr4_mask = ~0ull;
 	err |= vmwrite(VMCS_CR0_MASK, cr0_mask);
 	err |= vmwrite(VMCS_CR4_MASK, cr4_mask);
 	return err ? -1 : 0;
@@ -247,6 +246,45 @@ static int setup_guest(struct vcpu *v)
 	return err ? -1 : 0;
 }
 
+/*
+ * The MSRs the VMCS has no field for (vmm/msr.c): one page, the guest's
+ * area (loaded at entry, stored at exit) then the host's (loaded at exit).
+ */
+static int setup_msr_areas(struct vcpu *v)
+{
+	phys_addr_t pa = frame_alloc();
+	unsigned int n = 0;
+	int err = 0;
+
+	if (!pa)
+		return -1;
+	memset(phys_to_virt(pa), 0, PAGE_SIZE);
+	v->msr_page = pa;
+	v->msr_guest = phys_to_virt(pa);
+	v->msr_host = (struct msr_entry *)((char *)phys_to_virt(pa) +
+					   PAGE_SIZE / 2);
+	for (unsigned int i = 0; i < VCPU_SWITCHED_MSRS; i++) {
+		uint32_t msr = vcpu_switched_msrs[i];
+
+		/* TSC_AUX exists where RDTSCP does. */
+		if (msr == 0xc0000103 &&
+		    !(vmx_caps.ctl[VMX_CTL_PROC2] & PROC2_RDTSCP))
+			continue;
+		v->msr_guest[n] = (struct msr_entry){.index = msr, .value = 0};
+		v->msr_host[n] =
+			(struct msr_entry){.index = msr, .value = rdmsr(msr)};
+		n++;
+	}
+	v->msr_count = n;
+	err |= vmwrite(VMCS_ENTRY_MSR_LOAD, pa);
+	err |= vmwrite(VMCS_EXIT_MSR_STORE, pa);
+	err |= vmwrite(VMCS_EXIT_MSR_LOAD, pa + PAGE_SIZE / 2);
+	err |= vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, n);
+	err |= vmwrite(VMCS_EXIT_MSR_STORE_COUNT, n);
+	err |= vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, n);
+	return err ? -1 : 0;
+}
+
 int vcpu_vmcs_init(struct vcpu *v)
 {
 	phys_addr_t pa = frame_alloc();
@@ -270,7 +308,7 @@ int vcpu_vmcs_init(struct vcpu *v)
 	}
 	v->vpid = vmx_caps.vpid ? 1 : 0;
 	if (setup_controls(v, v->vm->img.bits == 64) || setup_host() ||
-	    setup_guest(v)) {
+	    setup_guest(v) || setup_msr_areas(v)) {
 		pr_err("tidal: vmx: VMCS set-up failed\n");
 		vcpu_vmcs_free(v);
 		return -1;
@@ -280,6 +318,12 @@ int vcpu_vmcs_init(struct vcpu *v)
 
 void vcpu_vmcs_free(struct vcpu *v)
 {
+	if (v->msr_page) {
+		frame_free(v->msr_page);
+		v->msr_page = 0;
+		v->msr_guest = v->msr_host = NULL;
+		v->msr_count = 0;
+	}
 	if (!v->vmcs_pa)
 		return;
 	vmclear(v->vmcs_pa);

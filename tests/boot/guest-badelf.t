@@ -3,7 +3,7 @@
 . "$(dirname "$0")/guestlib.sh"
 
 boot_guest bad-phdrs "$BUILD/guests/bad-phdrs.elf" "" ""
-expect "tidal: guest: ELF rejected: program headers lie outside the file" "loader names the problem"
+expect_tidal "tidal: guest: ELF rejected: program headers lie outside the file" "loader names the problem"
 expect_not "starting guest" "nothing was run"
 expect_status 1
 finish

@@ -10,8 +10,8 @@ expect "guest: start info: 16384 KiB RAM, flags 0," "hello32: start info has mem
 expect "guest:   mem 00ff8000-00ffffff tidal" "hello32: memory map shows tidal's pages"
 expect "guest: hello through port 0xe9" "hello32: port 0xe9 output relayed"
 expect "guest: hello through VMCALL console write" "hello32: VMCALL console write relayed"
-expect "tidal: vm: guest exited with status 0 (VMCALL)" "hello32: exits through VMCALL"
-expect "tidal: summary:" "hello32: summary printed"
+expect_tidal "tidal: vm: guest exited with status 0 (VMCALL)" "hello32: exits through VMCALL"
+expect_tidal "tidal: summary:" "hello32: summary printed"
 expect_status 0
 
 boot_guest hello64 "$G/hello64.elf" "" "x=1"
@@ -19,6 +19,6 @@ expect "guest: hello from a 64-bit guest (long mode)" "hello64: runs in long mod
 expect 'cmdline "hello64 x=1"' "hello64: command line reaches the guest"
 expect "guest: start info: 65536 KiB RAM, flags 1," "hello64: default 64 MiB, long-mode flag"
 expect "guest: hello: done" "hello64: all checks done"
-expect_re "tidal: summary:   VMCALL +3[[:space:]]*$" "hello64: summary counts the 3 VMCALLs"
+expect_re "^tidal: summary:   VMCALL +3[[:space:]]*$" "hello64: summary counts the 3 VMCALLs"
 expect_status 0
 finish

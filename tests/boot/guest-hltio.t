@@ -9,8 +9,8 @@ expect "guest: hltio: COM1 divisor latch: ok" "16550 divisor latch behind DLAB"
 expect "guest: hltio: COM1 LSR idle: ok" "16550 LSR"
 expect "guest: hltio: unused port reads 0xff: ok" "unused ports float high"
 expect "guest: hltio: port e9 works" "port 0xe9"
-expect "tidal: vm: guest exited with status 0 (exit port)" "exit port ends the VM"
-expect_re "tidal: summary:   HLT +5[[:space:]]*$" "summary counts 5 HLT exits"
+expect_tidal "tidal: vm: guest exited with status 0 (exit port)" "exit port ends the VM"
+expect_re "^tidal: summary:   HLT +5[[:space:]]*$" "summary counts 5 HLT exits"
 expect_not "FAIL" "no check failed"
 expect_status 0
 finish

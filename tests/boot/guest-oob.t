@@ -4,9 +4,9 @@
 
 boot_guest oob "$BUILD/guests/oob.elf" "mem=64M" ""
 expect "guest: oob: reading 5000000" "guest starts the bad read"
-expect "tidal: vm: stopped: guest touched unbacked memory at GPA 5000000 (read)" "VM stopped with the GPA and access"
-expect "tidal: vm: guest registers:" "guest registers reported"
+expect_tidal "tidal: vm: stopped: guest touched unbacked memory at GPA 5000000 (read)" "VM stopped with the GPA and access"
+expect_tidal "tidal: vm: guest registers:" "guest registers reported"
 expect_not "and survived" "the read never completed"
-expect "tidal: summary:" "summary still printed"
+expect_tidal "tidal: summary:" "summary still printed"
 expect_status 1
 finish

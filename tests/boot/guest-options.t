@@ -4,13 +4,13 @@
 G=$BUILD/guests
 
 boot_guest mem-odd "$G/hello64.elf" "mem=3M" ""
-expect "tidal: bad mem=3M: guest memory is not a multiple of 2 MiB" "mem=3M refused with the reason"
+expect_tidal "tidal: bad mem=3M: guest memory is not a multiple of 2 MiB" "mem=3M refused with the reason"
 expect_not "starting guest" "mem=3M: nothing was run"
 expect_status 1
 
 # Bochs has 256 MiB: 4 GiB of guest RAM cannot be found.
 boot_guest mem-huge "$G/hello64.elf" "mem=4G" ""
-expect "tidal: vm: cannot allocate 4096 MiB of guest RAM" "mem=4G: allocation failure reported"
+expect_tidal "tidal: vm: cannot allocate 4096 MiB of guest RAM" "mem=4G: allocation failure reported"
 expect_not "starting guest" "mem=4G: nothing was run"
 expect_status 1
 finish

@@ -4,6 +4,9 @@
 #   . tests/boot/guestlib.sh
 #   boot_guest NAME GUEST_ELF "TIDAL ARGS" "GUEST ARGS"
 #   expect "text that must be in the log" "description"
+#     (anywhere in a line: for guest text; a verdict on tidal's side
+#     uses expect_re '^tidal: ...', which a guest cannot forge)
+#   expect_tidal "tidal: ..."              "description" (line start)
 #   expect_not "text that must not be"   "description"
 #   expect_re  'extended regex'          "description"
 #   expect_status N
@@ -52,6 +55,10 @@ boot_guest() {
 			>/dev/null 2>"$TESTS_DIR/$name.stderr"
 	fi
 	run_rc=$?
+	# Judge lines, not bytes: drop the CRs of the CR LF line ends.
+	if [ -f "$log" ]; then
+		tr -d '\r' < "$log" > "$log.tmp" && mv "$log.tmp" "$log"
+	fi
 	echo "# $name: booted under $VEHICLE in $(( $(date +%s) - start ))s (rc $run_rc), log $log"
 	tap "$([ -s "$log" ] && echo 0 || echo 1)" "$name: serial log captured"
 }
@@ -61,6 +68,14 @@ expect() {
 	r=$?
 	tap $r "$2"
 	[ $r = 0 ] || echo "#   missing: $1"
+}
+
+# A line of tidal's own that starts with this fixed text.
+expect_tidal() {
+	awk -v s="$1" 'index($0, s) == 1 { found = 1 } END { exit !found }' "$log"
+	r=$?
+	tap $r "$2"
+	[ $r = 0 ] || echo "#   no line starts with: $1"
 }
 
 expect_not() {
@@ -77,9 +92,10 @@ expect_re() {
 	[ $r = 0 ] || echo "#   no line matches: $1"
 }
 
-# tidal's power-off line carries the status the run ended with.
+# tidal's power-off line carries the status the run ended with; only a
+# line that starts with it counts (guest text is always behind "guest: ").
 expect_status() {
-	expect "tidal: power off: status $1 " "$name: tidal powers off with status $1"
+	expect_re "^tidal: power off: status $1 " "$name: tidal powers off with status $1"
 }
 
 finish() {

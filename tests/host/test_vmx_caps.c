@@ -84,8 +84,9 @@ static void test_good(void)
 	ok(c.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_EFER, "entry loads EFER");
 	ok(!(c.ctl[VMX_CTL_ENTRY] & ENTRY_IA32E), "IA-32e left to the vCPU");
 	ok(c.ia32e_guest, "IA-32e guests allowed");
-	ok(!(c.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_DEBUG),
-	   "TRUE entry MSR lets load-debug go");
+	ok((c.ctl[VMX_CTL_ENTRY] & ENTRY_LOAD_DEBUG) &&
+		   (c.ctl[VMX_CTL_EXIT] & EXIT_SAVE_DEBUG),
+	   "debug controls loaded at entry and saved at exit (guest DR7)");
 	is_int(c.preempt_shift, 5, "preemption timer rate");
 	ok(c.ept_2m && c.ept_1g && c.ept_ad && c.ept_wb, "EPT features");
 	ok(c.invept_ctx && c.invept_all, "INVEPT types");

@@ -26,8 +26,9 @@ uint32_t vmx_adjust_ctl(uint64_t cap, uint32_t need, uint32_t want,
  *
  * Wanted: the preemption timer (a spinning guest cannot stall tidal),
  * VPID (no TLB flush on every transition), unrestricted guest (32-bit
- * guests start with paging off), and instructions a guest would otherwise
- * see fault (RDTSCP, INVPCID, XSAVES).
+ * guests start with paging off), instructions a guest would otherwise
+ * see fault (RDTSCP, INVPCID, XSAVES), and the debug controls, so the
+ * guest's DR7 and DEBUGCTL are loaded at entry and saved at exit.
  */
 static const uint32_t need[VMX_CTL_NSETS] = {
 	[VMX_CTL_PIN] = PIN_EXT_INTR_EXITING | PIN_NMI_EXITING,
@@ -43,8 +44,8 @@ static const uint32_t want[VMX_CTL_NSETS] = {
 	[VMX_CTL_PROC2] = PROC2_VPID | PROC2_UNRESTRICTED | PROC2_RDTSCP |
 			  PROC2_INVPCID | PROC2_XSAVES,
 	[VMX_CTL_EXIT] = EXIT_ACK_INTR | EXIT_SAVE_PREEMPT | EXIT_SAVE_PAT |
-			 EXIT_LOAD_PAT,
-	[VMX_CTL_ENTRY] = ENTRY_LOAD_PAT,
+			 EXIT_LOAD_PAT | EXIT_SAVE_DEBUG,
+	[VMX_CTL_ENTRY] = ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG,
 };
 
 /*
