@@ -7,6 +7,7 @@
  * control sequences to the terminal.
  */
 #include "vmm/vm.h"
+#include "lib/spinlock.h"
 #include "arch/x86/vmx/vmx.h"
 #include "lib/printf.h"
 
@@ -149,10 +150,10 @@ static uint32_t port_io(struct vm *vm, uint16_t port, unsigned int size,
 	}
 	if (port == TIDAL_PORT_EXIT && !in) {
 		devices_flush(vm);
-		printk("tidal: vm: guest exited with status %u (exit port)\n",
-		       val);
-		vm->state = VM_EXITED;
-		vm->status = (int)val;
+		if (vm_exit_with(vm, (int)val))
+			printk("tidal: vm: guest exited with status %u (exit "
+			       "port)\n",
+			       val);
 		return 0;
 	}
 	return 0xffffffffu; /* nothing there */
@@ -176,7 +177,11 @@ bool handle_io(struct vcpu *v, uint64_t qual)
 		vm_stop(vm, "bad I/O size %u on port %x", size, port);
 		return false;
 	}
+	/* Devices are the VM's, shared by its vCPUs. */
+	spin_lock(&vm->dev_lock);
 	uint32_t r = port_io(vm, port, size, in, (uint32_t)v->regs.rax & mask);
+
+	spin_unlock(&vm->dev_lock);
 
 	/* A 32-bit IN zero-extends into RAX; narrower ones merge. */
 	if (in && size == 4)
