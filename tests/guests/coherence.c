@@ -383,6 +383,83 @@ static int dirty_rounds(unsigned int n, unsigned int rounds)
 	return vmcall3(TIDAL_HC_MEM_DELETE, DSLOT_ID, 0, 0) ? 2 : 0;
 }
 
+static int expect_ret(const char *what, long got, long want)
+{
+	if (got == want)
+		return 0;
+	printf("coherence: %s returned %ld, want %ld\n", what, got, want);
+	return 1;
+}
+
+/* Bad arguments: an error each, and nothing changed. */
+static int validation(void)
+{
+	struct tidal_mem_create c = {(uintptr_t)frames_a, NPAGES, 0};
+	struct tidal_mem_create bad = c;
+	uint64_t ram = start_info()->mem_bytes;
+	uintptr_t pc = (uintptr_t)&c, pb = (uintptr_t)&bad;
+	int e = 0;
+
+	e |= expect_ret("create id 0",
+			vmcall3(TIDAL_HC_MEM_CREATE, 0, X_GPA, pc), TIDAL_E_INVAL);
+	e |= expect_ret("create id 17",
+			vmcall3(TIDAL_HC_MEM_CREATE, 17, X_GPA, pc),
+			TIDAL_E_INVAL);
+	e |= expect_ret("create inside RAM",
+			vmcall3(TIDAL_HC_MEM_CREATE, SLOT_ID, 0x200000, pc),
+			TIDAL_E_INVAL);
+	e |= expect_ret("create unaligned",
+			vmcall3(TIDAL_HC_MEM_CREATE, SLOT_ID, X_GPA + 8, pc),
+			TIDAL_E_INVAL);
+	e |= expect_ret("create, argument outside RAM",
+			vmcall3(TIDAL_HC_MEM_CREATE, SLOT_ID, X_GPA, ram),
+			TIDAL_E_FAULT);
+	bad.ram_gpa = ram - 4096;
+	e |= expect_ret("create, backing beyond RAM",
+			vmcall3(TIDAL_HC_MEM_CREATE, SLOT_ID, X_GPA, pb),
+			TIDAL_E_INVAL);
+	bad = c;
+	bad.flags = 1u << 7;
+	e |= expect_ret("create, unknown flag",
+			vmcall3(TIDAL_HC_MEM_CREATE, SLOT_ID, X_GPA, pb),
+			TIDAL_E_INVAL);
+	bad = c;
+	bad.npages = 0;
+	e |= expect_ret("create, no pages",
+			vmcall3(TIDAL_HC_MEM_CREATE, SLOT_ID, X_GPA, pb),
+			TIDAL_E_INVAL);
+	e |= expect_ret("delete missing",
+			vmcall3(TIDAL_HC_MEM_DELETE, SLOT_ID, 0, 0),
+			TIDAL_E_NOENT);
+	e |= expect_ret("move missing",
+			vmcall3(TIDAL_HC_MEM_MOVE, SLOT_ID, Y_GPA, 0),
+			TIDAL_E_NOENT);
+	e |= expect_ret("create",
+			vmcall3(TIDAL_HC_MEM_CREATE, SLOT_ID, X_GPA, pc), 0);
+	e |= expect_ret("create again",
+			vmcall3(TIDAL_HC_MEM_CREATE, SLOT_ID, Y_GPA, pc),
+			TIDAL_E_EXIST);
+	e |= expect_ret("create overlapping",
+			vmcall3(TIDAL_HC_MEM_CREATE, DSLOT_ID, X_GPA + 4096, pc),
+			TIDAL_E_EXIST);
+	e |= expect_ret("move into RAM",
+			vmcall3(TIDAL_HC_MEM_MOVE, SLOT_ID, 0x200000, 0),
+			TIDAL_E_INVAL);
+	e |= expect_ret("set unknown flag",
+			vmcall3(TIDAL_HC_MEM_SET_FLAGS, SLOT_ID, 1u << 7, 0),
+			TIDAL_E_INVAL);
+	e |= expect_ret("dirty log of an unlogged slot",
+			vmcall3(TIDAL_HC_MEM_GET_DIRTY, SLOT_ID,
+				(uintptr_t)dirty_map, sizeof(dirty_map)),
+			TIDAL_E_INVAL);
+	/* Still there, unchanged, after all the refusals. */
+	e |= expect_ret("read through the slot",
+			(long)(*at(X_GPA, 3, 0) == (A_PATTERN | 3)), 1);
+	e |= expect_ret("delete", vmcall3(TIDAL_HC_MEM_DELETE, SLOT_ID, 0, 0),
+			0);
+	return e;
+}
+
 int guest_main(const struct tidal_start_info *si)
 {
 	unsigned int n = guest_nr_vcpus();
@@ -398,9 +475,25 @@ int guest_main(const struct tidal_start_info *si)
 		printf("coherence: vCPU 0 has APIC ID %u\n", guest_vcpu_index());
 		return 4;
 	}
+	/* Without memctl every call is refused, and that is all we check. */
+	if (cmdline_num("permcheck", 0)) {
+		struct tidal_mem_create c = {(uintptr_t)frames_a, NPAGES, 0};
+
+		rc = expect_ret("create without memctl",
+				vmcall3(TIDAL_HC_MEM_CREATE, SLOT_ID, X_GPA,
+					(uintptr_t)&c),
+				TIDAL_E_PERM);
+		printf("coherence: permission check %s\n",
+		       rc ? "failed" : "passed");
+		return rc;
+	}
 	printf("coherence: %u vCPUs, %u change cycles, %u dirty rounds\n", n,
 	       rounds, drounds);
-	rc = coherence_cycles(n, rounds);
+	rc = validation() ? 5 : 0;
+	if (!rc)
+		printf("coherence: bad arguments refused, nothing changed\n");
+	if (!rc)
+		rc = coherence_cycles(n, rounds);
 	if (!rc)
 		rc = dirty_rounds(n, drounds);
 	if (failed)
