@@ -44,3 +44,10 @@ TEST_DEPS += $(BUILD)/tidal.elf
 HOST_TESTS += test_vmm_gdb
 HOST_SRCS_test_vmm_gdb := tests/host/test_vmm_gdb.c $(MMU_CORE_SRCS) \
 	$(MMU_LIB_SRCS)
+
+##   test_vcpu_requests  vCPU requests, modes and kicks (vmm/request.c)
+##                    with threads for CPUs: no stale TLB after a flush
+HOST_TESTS += test_vcpu_requests
+HOST_SRCS_test_vcpu_requests := tests/host/test_vcpu_requests.c \
+	vmm/request.c
+HOST_FLAVOURS_test_vcpu_requests := plain asan tsan

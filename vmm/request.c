@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * vCPU requests, modes and kicks (request.h), and the TDP MMU's flush and
- * reload calls built on them.
+ * vCPU requests, modes and kicks (request.h), and the VM-wide TLB flush
+ * and root reload the TDP MMU's platform calls turn into (vm_mem.c).
  *
  * The ordering that makes a request never missed: the requester sets the
- * bit, then a full barrier, then reads the vCPU's mode; the vCPU stores
- * VCPU_IN_GUEST, then a full barrier, then reads its requests.  Of two
- * such sequences at least one sees the other's store: either the vCPU
- * sees the bit and does not enter, or the requester sees IN_GUEST and
- * kicks.  The kick IPI arrives while the host runs with interrupts masked
- * and external-interrupt exiting is on, so if the vCPU is still on its
- * way in, the pending IPI makes it exit right after the entry.
+ * bit, then reads the vCPU's mode; the vCPU stores VCPU_IN_GUEST, then
+ * reads its requests.  All four are sequentially consistent (the stores
+ * are locked instructions on x86, full barriers), so of the two
+ * sequences at least one sees the other's store: either the vCPU sees
+ * the bit and does not enter, or the requester sees IN_GUEST and kicks.  The
+ * kick IPI arrives while the host runs with interrupts masked and
+ * external-interrupt exiting is on, so if the vCPU is still on its way in, the
+ * pending IPI makes it exit right after the entry.
  */
 #include "vmm/request.h"
 #include "arch/x86/ept.h"
@@ -19,7 +20,7 @@
 
 static void set_request(struct vcpu *v, enum vcpu_request req)
 {
-	__atomic_fetch_or(&v->requests, 1ul << req, __ATOMIC_RELEASE);
+	__atomic_fetch_or(&v->requests, 1ul << req, __ATOMIC_SEQ_CST);
 	stat_inc(&v->vm->req.requests_set);
 }
 
@@ -46,13 +47,14 @@ bool vm_request_all(struct vm *vm, enum vcpu_request req, bool wait)
 
 	for (i = 0; i < n; i++)
 		set_request(&vm->vcpus[i], req);
-	smp_mb();
 	for (i = 0; i < n; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
 		/* Read before the mode: an exit after this still counts. */
 		seq[i] = load_acquire(&v->exit_seq);
-		if (load_acquire(&v->mode) == VCPU_OUTSIDE_GUEST || noipi) {
+		if (__atomic_load_n(&v->mode, __ATOMIC_SEQ_CST) ==
+			    VCPU_OUTSIDE_GUEST ||
+		    noipi) {
 			stat_inc(&vm->req.ipis_avoided);
 			continue;
 		}
@@ -79,9 +81,8 @@ bool vm_request_all(struct vm *vm, enum vcpu_request req, bool wait)
 
 bool vcpu_enter_guest_mode(struct vcpu *v)
 {
-	__atomic_store_n(&v->mode, VCPU_IN_GUEST, __ATOMIC_RELAXED);
-	smp_mb();
-	if (!load_acquire(&v->requests))
+	__atomic_store_n(&v->mode, VCPU_IN_GUEST, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&v->requests, __ATOMIC_SEQ_CST))
 		return true;
 	__atomic_store_n(&v->mode, VCPU_OUTSIDE_GUEST, __ATOMIC_RELEASE);
 	return false;
@@ -116,23 +117,19 @@ bool vcpu_service_requests(struct vcpu *v)
 }
 
 /*
- * The MMU's calls (lib/platform.h).  A vCPU outside guest mode uses no
- * guest translation until it has serviced the request, so only the ones
- * in guest mode are kicked and waited for.
+ * A vCPU outside guest mode uses no guest translation until it has
+ * serviced the request, so only the ones in guest mode are kicked and
+ * waited for.
  */
-void platform_flush_guest_tlbs(void *owner)
+void vm_flush_tlbs(struct vm *vm)
 {
-	struct vm *vm = owner;
-
 	stat_inc(&vm->req.flush_calls);
 	if (vm_request_all(vm, VCPU_REQ_TLB_FLUSH, true))
 		stat_inc(&vm->req.flush_ipi_calls);
 }
 
-void platform_reload_guest_roots(void *owner)
+void vm_reload_roots(struct vm *vm)
 {
-	struct vm *vm = owner;
-
 	stat_inc(&vm->req.reload_calls);
 	vm_request_all(vm, VCPU_REQ_RELOAD_ROOT, true);
 }

@@ -26,6 +26,14 @@ enum vcpu_request {
 bool vm_request_all(struct vm *vm, enum vcpu_request req, bool wait);
 
 /*
+ * What lib/platform.h asks of platform_flush_guest_tlbs() and
+ * platform_reload_guest_roots(): a TLB_FLUSH (RELOAD_ROOT) request on
+ * every vCPU, waited for; counted in vm->req.
+ */
+void vm_flush_tlbs(struct vm *vm);
+void vm_reload_roots(struct vm *vm);
+
+/*
  * The vCPU's side, on its own CPU with interrupts masked.
  * vcpu_enter_guest_mode() announces the entry and returns false (back
  * outside guest mode) when a request arrived meanwhile: service it and

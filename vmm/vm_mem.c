@@ -6,6 +6,7 @@
  * and kicks (request.c).
  */
 #include "vmm/vm.h"
+#include "vmm/request.h"
 #include "arch/x86/ept.h"
 #include "arch/x86/vmx/vmx.h"
 #include "lib/ebr.h"
@@ -274,4 +275,15 @@ void vm_mem_dump_walk(struct vm *vm, uint64_t gpa)
 		table = platform_phys_to_virt(spte_phys(s));
 	}
 	ebr_read_unlock();
+}
+
+/* The MMU's calls (lib/platform.h): requests and kicks (request.c). */
+void platform_flush_guest_tlbs(void *owner)
+{
+	vm_flush_tlbs(owner);
+}
+
+void platform_reload_guest_roots(void *owner)
+{
+	vm_reload_roots(owner);
 }

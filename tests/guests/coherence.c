@@ -45,9 +45,9 @@ static uint64_t dirty_map[(DPAGES + 63) / 64];
 enum { MAP_NONE, MAP_A, MAP_B };
 struct step {
 	const char *what;
-	int x;	   /* what X_GPA reaches */
-	int y;	   /* what Y_GPA reaches */
-	bool ro;   /* the mapping is read-only */
+	int x;	 /* what X_GPA reaches */
+	int y;	 /* what Y_GPA reaches */
+	bool ro; /* the mapping is read-only */
 };
 static const struct step steps[] = {
 	{"create", MAP_A, MAP_NONE, false},
@@ -60,9 +60,9 @@ static const struct step steps[] = {
 };
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 
-static volatile uint64_t seq;		   /* odd while a call runs */
+static volatile uint64_t seq; /* odd while a call runs */
 static volatile uint64_t acks[GUEST_MAX_VCPUS];
-static volatile uint64_t dround;	   /* dirty-log round to write */
+static volatile uint64_t dround; /* dirty-log round to write */
 static volatile uint64_t dacks[GUEST_MAX_VCPUS];
 static volatile int failed;
 static char fail_msg[160];
@@ -166,8 +166,7 @@ static void fail(const char *fmt, ...)
 	va_end(ap);
 }
 
-static volatile uint64_t *at(uint64_t gpa, unsigned int page,
-			     unsigned int word)
+static volatile uint64_t *at(uint64_t gpa, unsigned int page, unsigned int word)
 {
 	return (volatile uint64_t *)(uintptr_t)(gpa + page * 4096ull +
 						word * 8ull);
@@ -401,7 +400,8 @@ static int validation(void)
 	int e = 0;
 
 	e |= expect_ret("create id 0",
-			vmcall3(TIDAL_HC_MEM_CREATE, 0, X_GPA, pc), TIDAL_E_INVAL);
+			vmcall3(TIDAL_HC_MEM_CREATE, 0, X_GPA, pc),
+			TIDAL_E_INVAL);
 	e |= expect_ret("create id 17",
 			vmcall3(TIDAL_HC_MEM_CREATE, 17, X_GPA, pc),
 			TIDAL_E_INVAL);
@@ -439,9 +439,10 @@ static int validation(void)
 	e |= expect_ret("create again",
 			vmcall3(TIDAL_HC_MEM_CREATE, SLOT_ID, Y_GPA, pc),
 			TIDAL_E_EXIST);
-	e |= expect_ret("create overlapping",
-			vmcall3(TIDAL_HC_MEM_CREATE, DSLOT_ID, X_GPA + 4096, pc),
-			TIDAL_E_EXIST);
+	e |= expect_ret(
+		"create overlapping",
+		vmcall3(TIDAL_HC_MEM_CREATE, DSLOT_ID, X_GPA + 4096, pc),
+		TIDAL_E_EXIST);
 	e |= expect_ret("move into RAM",
 			vmcall3(TIDAL_HC_MEM_MOVE, SLOT_ID, 0x200000, 0),
 			TIDAL_E_INVAL);
@@ -472,7 +473,8 @@ int guest_main(const struct tidal_start_info *si)
 	idt_init();
 	idt_load();
 	if (guest_vcpu_index() != 0) {
-		printf("coherence: vCPU 0 has APIC ID %u\n", guest_vcpu_index());
+		printf("coherence: vCPU 0 has APIC ID %u\n",
+		       guest_vcpu_index());
 		return 4;
 	}
 	/* Without memctl every call is refused, and that is all we check. */

@@ -29,7 +29,8 @@ static void touch(unsigned int me, unsigned int n, unsigned int pass)
 			continue;
 		for (uint64_t a = m[i].base; a + 4096 <= m[i].base + m[i].size;
 		     a += 4096) {
-			volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)a;
+			volatile uint64_t *p =
+				(volatile uint64_t *)(uintptr_t)a;
 
 			if ((a >> 12) % n == me)
 				p[1] = stamp(a, pass);
@@ -50,7 +51,8 @@ static void verify(unsigned int n, unsigned int pass)
 			continue;
 		for (uint64_t a = m[i].base; a + 4096 <= m[i].base + m[i].size;
 		     a += 4096) {
-			volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)a;
+			volatile uint64_t *p =
+				(volatile uint64_t *)(uintptr_t)a;
 
 			/* Pages holding our own state are not stamped. */
 			if (p[1] != stamp(a, pass) && bad++ < 3)
