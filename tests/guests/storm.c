@@ -17,50 +17,58 @@ static uint64_t stamp(uint64_t addr, unsigned int pass)
 	return (addr * 0x9e3779b97f4a7c15ull) ^ pass;
 }
 
-/* Visit every usable page: write ours, read the others'. */
-static void touch(unsigned int me, unsigned int n, unsigned int pass)
+/* Call @fn on the address of every usable page of RAM. */
+static void for_each_page(void (*fn)(uint64_t a, void *ctx), void *ctx)
 {
 	const struct tidal_start_info *si = start_info();
 	const struct tidal_mem_region *m = start_info_mmap(si);
-	uint64_t sink = 0;
 
 	for (uint32_t i = 0; i < si->mmap_count; i++) {
 		if (m[i].type != TIDAL_MEM_USABLE)
 			continue;
 		for (uint64_t a = m[i].base; a + 4096 <= m[i].base + m[i].size;
-		     a += 4096) {
-			volatile uint64_t *p =
-				(volatile uint64_t *)(uintptr_t)a;
-
-			if ((a >> 12) % n == me)
-				p[1] = stamp(a, pass);
-			else
-				sink += p[0];
-		}
+		     a += 4096)
+			fn(a, ctx);
 	}
-	(void)sink;
 }
 
-static void verify(unsigned int n, unsigned int pass)
+struct touch {
+	unsigned int me, n, pass;
+	uint64_t sink;
+};
+
+/* Write our pages (page % vCPUs == our index), read the others'. */
+static void touch_page(uint64_t a, void *ctx)
 {
-	const struct tidal_start_info *si = start_info();
-	const struct tidal_mem_region *m = start_info_mmap(si);
+	struct touch *t = ctx;
+	volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)a;
 
-	for (uint32_t i = 0; i < si->mmap_count; i++) {
-		if (m[i].type != TIDAL_MEM_USABLE)
-			continue;
-		for (uint64_t a = m[i].base; a + 4096 <= m[i].base + m[i].size;
-		     a += 4096) {
-			volatile uint64_t *p =
-				(volatile uint64_t *)(uintptr_t)a;
+	if ((a >> 12) % t->n == t->me)
+		p[1] = stamp(a, t->pass);
+	else
+		t->sink += p[0];
+}
 
-			/* Pages holding our own state are not stamped. */
-			if (p[1] != stamp(a, pass) && bad++ < 3)
-				printf("storm: page %llx lost its stamp\n",
-				       (unsigned long long)a);
-		}
-	}
-	(void)n;
+static void touch(unsigned int me, unsigned int n, unsigned int pass)
+{
+	struct touch t = {me, n, pass, 0};
+
+	for_each_page(touch_page, &t);
+}
+
+static void verify_page(uint64_t a, void *ctx)
+{
+	volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)a;
+	unsigned int pass = *(unsigned int *)ctx;
+
+	if (p[1] != stamp(a, pass) && bad++ < 3)
+		printf("storm: page %llx lost its stamp\n",
+		       (unsigned long long)a);
+}
+
+static void verify(unsigned int pass)
+{
+	for_each_page(verify_page, &pass);
 }
 
 static unsigned int passes(void)
@@ -89,7 +97,7 @@ int guest_main(const struct tidal_start_info *si)
 	for (unsigned int i = 1; i < n; i++)
 		while (!done[i])
 			cpu_pause();
-	verify(n, passes() - 1);
+	verify(passes() - 1);
 	printf("storm: EPT faults %ld retried %ld, %s\n",
 	       hc_get_counter(TIDAL_CTR_EPT_FAULTS),
 	       hc_get_counter(TIDAL_CTR_EPT_RETRIES),
