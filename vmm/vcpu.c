@@ -101,11 +101,14 @@ static void vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	struct vm *vm = v->vm;
+	/* Kicks must wait for the VM exit that acknowledges them. */
+	unsigned long flags = platform_irq_save();
 
 	if (vmx_cpu_on() || vcpu_vmcs_init(v)) {
 		vm_stop(vm, "vCPU %u could not be set up on CPU %u", v->index,
 			v->cpu);
 		store_release(&v->thread_state, THREAD_FAILED);
+		platform_irq_restore(flags);
 		return;
 	}
 	store_release(&v->thread_state, THREAD_READY);
@@ -117,6 +120,7 @@ static void vcpu_thread(void *arg)
 	vcpu_vmcs_free(v);
 	vmx_cpu_off();
 	store_release(&v->thread_state, THREAD_DONE);
+	platform_irq_restore(flags);
 }
 
 static void start_aps(struct vm *vm)
