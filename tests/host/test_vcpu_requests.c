@@ -31,6 +31,7 @@ static uint64_t tlb_gen[NVCPUS]; /* generation each vCPU flushed at */
 static int kicked[NVCPUS];
 static uint64_t stale_seen, guest_runs;
 static bool stop;
+static int guest_iters = 20; /* a guest run, unless kicked */
 static __thread struct vcpu *self;
 
 /* Stubs for what request.c reaches on the machine. */
@@ -51,7 +52,7 @@ void smp_send_ipi(unsigned int cpu, uint8_t vector)
 /* The guest: run a while, or until kicked; check the TLB meanwhile. */
 static void run_guest(struct vcpu *v)
 {
-	for (int i = 0; i < 20; i++) {
+	for (int i = 0; i < guest_iters; i++) {
 		uint64_t done = __atomic_load_n(&flushed_gen, __ATOMIC_ACQUIRE);
 
 		if (__atomic_load_n(&tlb_gen[v->index], __ATOMIC_ACQUIRE) <
@@ -144,14 +145,21 @@ int main(void)
 	ok(vm.req.requests_set == (uint64_t)FLUSHES * NVCPUS + NVCPUS,
 	   "a request bit per vCPU per call, plus the STOPs");
 
-	run(VM_DEBUG_NOIPI);
+	/*
+	 * Broken modes: whether a vCPU happens to look while stale is up to
+	 * the scheduler, so guests run longer and a few tries are allowed.
+	 */
+	guest_iters = 500;
+	for (int i = 0; i < 5 && !(i && stale_seen); i++)
+		run(VM_DEBUG_NOIPI);
 	ok(stale_seen > 0,
 	   "without the kick a vCPU in guest mode keeps stale translations "
 	   "(%llu seen): the check can fail",
 	   (unsigned long long)stale_seen);
 	ok(vm.req.ipis_sent == 0, "noipi sends no IPI");
 
-	run(VM_DEBUG_NOFLUSH);
+	for (int i = 0; i < 5 && !(i && stale_seen); i++)
+		run(VM_DEBUG_NOFLUSH);
 	ok(stale_seen > 0,
 	   "with the kick but without the INVEPT a vCPU comes back with stale "
 	   "translations (%llu seen); Bochs hides this (docs/vmx.md)",
