@@ -65,6 +65,7 @@ static volatile uint64_t acks[GUEST_MAX_VCPUS];
 static volatile uint64_t dround; /* dirty-log round to write */
 static volatile uint64_t dacks[GUEST_MAX_VCPUS];
 static volatile int failed;
+static volatile int fail_ready; /* fail_msg is complete */
 static char fail_msg[160];
 static volatile uint64_t checks;
 
@@ -164,6 +165,7 @@ static void fail(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(fail_msg, sizeof(fail_msg), fmt, ap);
 	va_end(ap);
+	__atomic_store_n(&fail_ready, 1, __ATOMIC_RELEASE);
 }
 
 static volatile uint64_t *at(uint64_t gpa, unsigned int page, unsigned int word)
@@ -498,8 +500,11 @@ int guest_main(const struct tidal_start_info *si)
 		rc = coherence_cycles(n, rounds);
 	if (!rc)
 		rc = dirty_rounds(n, drounds);
-	if (failed)
+	if (failed) {
+		while (!__atomic_load_n(&fail_ready, __ATOMIC_ACQUIRE))
+			cpu_pause();
 		printf("coherence: FAIL: %s\n", fail_msg);
+	}
 	printf("coherence: %llu checks, %s\n", (unsigned long long)checks,
 	       rc ? "failed" : "all passed");
 	printf("coherence: remote_tlb_flush %ld requests %ld, IPIs sent %ld "
