@@ -160,7 +160,8 @@ static void handle_cpuid(struct vcpu *v)
 }
 
 /* MSRs a guest may touch; all others raise #GP. */
-static bool msr_access(uint32_t msr, bool write, uint64_t val, uint64_t *out)
+static bool msr_access(struct vcpu *v, uint32_t msr, bool write, uint64_t val,
+		       uint64_t *out)
 {
 	static const uint32_t passthrough[] = {
 		MSR_IA32_SYSENTER_CS,
@@ -226,10 +227,13 @@ static bool msr_access(uint32_t msr, bool write, uint64_t val, uint64_t *out)
 		if (passthrough[i] != msr)
 			continue;
 		/*
-		 * Values kept by tidal, never written to the host MSRs
-		 * (tidal runs one VM at a time, so one table is enough).
+		 * Values kept by tidal, never written to the host MSRs; these
+		 * MSRs are per CPU, so each vCPU has its own.
 		 */
-		static uint64_t shadow[ARRAY_SIZE(passthrough)];
+		uint64_t *shadow = v->msr_shadow;
+
+		STATIC_ASSERT(ARRAY_SIZE(passthrough) <= VCPU_MSR_SHADOW,
+			      "room for every kept MSR");
 
 		if (write)
 			shadow[i] = val;
@@ -246,7 +250,7 @@ static void handle_msr(struct vcpu *v, bool write)
 	uint32_t msr = (uint32_t)r->rcx;
 	uint64_t val = (r->rdx << 32) | (uint32_t)r->rax, out = 0;
 
-	if (!msr_access(msr, write, val, &out)) {
+	if (!msr_access(v, msr, write, val, &out)) {
 		pr_debug("tidal: vm: %s of MSR %x refused: #GP\n",
 			 write ? "WRMSR" : "RDMSR", msr);
 		vcpu_inject_gp(v);

@@ -27,6 +27,9 @@ struct guest_regs {
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 };
 
+/* Guest MSRs tidal keeps for a vCPU without touching the host's. */
+#define VCPU_MSR_SHADOW 8
+
 /* Most vCPUs a VM may have (each needs a physical CPU of its own). */
 #define VM_MAX_VCPUS 16
 
@@ -64,6 +67,7 @@ struct vcpu {
 	int mode;	   /* enum vcpu_mode */
 	uint64_t exit_seq; /* VM exits so far, for requesters that wait */
 	int thread_state;  /* vcpu.c: how far an AP's thread got */
+	uint64_t msr_shadow[VCPU_MSR_SHADOW]; /* exit.c: MSRs kept by tidal */
 	struct vcpu_stats stats;
 };
 
