@@ -407,11 +407,10 @@ static void handle_ept_violation(struct vcpu *v)
 	enum mem_fault f = vm_mem_fault(v, gpa, qual);
 
 	/* memctl guests get #GP(0) instead of a stop (docs/guest-abi.md). */
-	if (vm->memctl &&
-	    (f == MEM_FAULT_NOSLOT || f == MEM_FAULT_READONLY)) {
-		vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID |
-						      INTR_TYPE_HW_EXC |
-						      INTR_ERROR_VALID | VEC_GP);
+	if (vm->memctl && (f == MEM_FAULT_NOSLOT || f == MEM_FAULT_READONLY)) {
+		vmwrite(VMCS_ENTRY_INTR_INFO,
+			INTR_INFO_VALID | INTR_TYPE_HW_EXC | INTR_ERROR_VALID |
+				VEC_GP);
 		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, 0);
 		v->stats.mem_gp++;
 		return;
@@ -474,8 +473,9 @@ static void handle_external_intr(struct vcpu *v)
 		if ((info & 0xff) == VEC_IPI_KICK)
 			v->stats.kicks++;
 		else
-			pr_debug("tidal: vm: host interrupt vector %u during guest\n",
-			 info & 0xff);
+			pr_debug("tidal: vm: host interrupt vector %u during "
+				 "guest\n",
+				 info & 0xff);
 		outb(0xa0, 0x20);
 		outb(0x20, 0x20);
 		if (rdmsr(0x1b) & BIT(10))

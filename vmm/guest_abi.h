@@ -121,26 +121,26 @@ struct tidal_mem_create {
 #define TIDAL_CONSOLE_MAX 4096
 
 /* Counters readable with TIDAL_HC_GET_COUNTER. */
-#define TIDAL_CTR_EXITS	     0 /* all VM exits so far */
-#define TIDAL_CTR_EPT_FAULTS 1 /* EPT violations handled */
-#define TIDAL_CTR_MAPPED_4K  2 /* leaf mappings present, by size */
-#define TIDAL_CTR_MAPPED_2M  3
-#define TIDAL_CTR_MAPPED_1G  4
-#define TIDAL_CTR_FLUSH_REQ  5	/* TLB flushes the MMU requested */
-#define TIDAL_CTR_FLUSH_DONE 6	/* TLB flushes performed */
-#define TIDAL_CTR_HLT	     7	/* HLT exits */
-#define TIDAL_CTR_IO	     8	/* I/O exits */
-#define TIDAL_CTR_CPUID	     9	/* CPUID exits */
-#define TIDAL_CTR_VMCALL     10 /* VMCALL exits */
-#define TIDAL_CTR_PREEMPT    11 /* preemption-timer exits */
-#define TIDAL_CTR_REMOTE_FLUSH	  12 /* flush calls that kicked a vCPU */
+#define TIDAL_CTR_EXITS		   0 /* all VM exits so far */
+#define TIDAL_CTR_EPT_FAULTS	   1 /* EPT violations handled */
+#define TIDAL_CTR_MAPPED_4K	   2 /* leaf mappings present, by size */
+#define TIDAL_CTR_MAPPED_2M	   3
+#define TIDAL_CTR_MAPPED_1G	   4
+#define TIDAL_CTR_FLUSH_REQ	   5  /* TLB flushes the MMU requested */
+#define TIDAL_CTR_FLUSH_DONE	   6  /* TLB flushes performed */
+#define TIDAL_CTR_HLT		   7  /* HLT exits */
+#define TIDAL_CTR_IO		   8  /* I/O exits */
+#define TIDAL_CTR_CPUID		   9  /* CPUID exits */
+#define TIDAL_CTR_VMCALL	   10 /* VMCALL exits */
+#define TIDAL_CTR_PREEMPT	   11 /* preemption-timer exits */
+#define TIDAL_CTR_REMOTE_FLUSH	   12 /* flush calls that kicked a vCPU */
 #define TIDAL_CTR_REMOTE_FLUSH_REQ 13 /* flush calls (KVM's "requests") */
-#define TIDAL_CTR_REQUESTS_SET	  14 /* vCPU request bits set */
-#define TIDAL_CTR_IPIS_SENT	  15 /* kick IPIs sent */
-#define TIDAL_CTR_IPIS_AVOIDED	  16 /* requests that needed no IPI */
-#define TIDAL_CTR_MEM_GP	  17 /* #GP for unbacked/read-only (memctl) */
-#define TIDAL_CTR_EPT_RETRIES	  18 /* EPT violations that raced: retried */
-#define TIDAL_CTR_COUNT		  19
+#define TIDAL_CTR_REQUESTS_SET	   14 /* vCPU request bits set */
+#define TIDAL_CTR_IPIS_SENT	   15 /* kick IPIs sent */
+#define TIDAL_CTR_IPIS_AVOIDED	   16 /* requests that needed no IPI */
+#define TIDAL_CTR_MEM_GP	   17 /* #GP for unbacked/read-only (memctl) */
+#define TIDAL_CTR_EPT_RETRIES	   18 /* EPT violations that raced: retried */
+#define TIDAL_CTR_COUNT		   19
 
 /* CPUID leaves tidal answers itself. */
 #define TIDAL_CPUID_SIGNATURE 0x40000000u /* EAX max leaf, EBX..EDX "tidal" */

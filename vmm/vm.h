@@ -46,9 +46,9 @@ struct vcpu_stats {
 	uint64_t by_reason[EXIT_REASON_MAX];
 	uint64_t ept_faults, ept_retries;
 	uint64_t io, hlt, cpuid, vmcall, preempt, msr_gp;
-	uint64_t kicks;	     /* kick IPIs taken as external-interrupt exits */
+	uint64_t kicks;	      /* kick IPIs taken as external-interrupt exits */
 	uint64_t tlb_flushes; /* TLB_FLUSH requests serviced (INVEPT) */
-	uint64_t mem_gp;     /* memctl guests: #GP for unbacked/read-only */
+	uint64_t mem_gp;      /* memctl guests: #GP for unbacked/read-only */
 };
 
 struct vcpu {
@@ -178,8 +178,7 @@ void vcpu_inject_gp(struct vcpu *v);
 void handle_vmcall(struct vcpu *v);
 
 /* hc_mem.c: the memctl hypercalls (TIDAL_HC_MEM_*); a TIDAL_E_* or 0. */
-int64_t hc_mem(struct vcpu *v, uint64_t nr, uint64_t a, uint64_t b,
-	       uint64_t c);
+int64_t hc_mem(struct vcpu *v, uint64_t nr, uint64_t a, uint64_t b, uint64_t c);
 bool hc_mem_is_call(uint64_t nr);
 
 /* devices.c: I/O port exits.  Returns false when the VM was stopped. */

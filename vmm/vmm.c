@@ -195,7 +195,8 @@ int vmm_start(const struct boot_info *bi)
 		return 1;
 	}
 	if (vm_create(vm, &cfg, phys_to_virt(mod->start),
-		      (size_t)(mod->end - mod->start), guest_args(mod->cmdline))) {
+		      (size_t)(mod->end - mod->start),
+		      guest_args(mod->cmdline))) {
 		vmx_cpu_off();
 		return 1;
 	}
