@@ -23,6 +23,7 @@ KERNEL_SRCS += arch/x86/vmx/entry.S arch/x86/vmx/vmx.c arch/x86/ept.c \
 	vmm/vmm.c vmm/vm.c vmm/vmcs.c vmm/exit.c vmm/hypercall.c \
 	vmm/devices.c vmm/vm_mem.c vmm/stats.c vmm/vmcs_io.c \
 	vmm/event.c vmm/cr.c vmm/msr.c vmm/vmx_insn.c vmm/gva.c \
+	vmm/vcpu.c vmm/request.c vmm/hc_mem.c \
 	arch/x86/vmx/vmx_caps.c arch/x86/vmx/vmx_names.c \
 	vmm/elf_loader.c vmm/guest_layout.c
 
@@ -52,3 +53,10 @@ HOST_SRCS_test_vmm_gdb := tests/host/test_vmm_gdb.c $(MMU_CORE_SRCS) \
 HOST_TESTS += test_exit_random
 HOST_SRCS_test_exit_random := tests/host/test_exit_random.c vmm/event.c \
 	vmm/cr.c vmm/msr.c vmm/vmx_insn.c vmm/gva.c arch/x86/vmx/vmx_caps.c
+
+##   test_vcpu_requests  vCPU requests, modes and kicks (vmm/request.c)
+##                    with threads for CPUs: no stale TLB after a flush
+HOST_TESTS += test_vcpu_requests
+HOST_SRCS_test_vcpu_requests := tests/host/test_vcpu_requests.c \
+	vmm/request.c
+HOST_FLAVOURS_test_vcpu_requests := plain asan tsan

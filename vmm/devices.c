@@ -9,6 +9,7 @@
  */
 #include "vmm/exits.h"
 #include "vmm/vmcs_io.h"
+#include "lib/spinlock.h"
 #include "arch/x86/vmx/vmx.h"
 #include "lib/printf.h"
 
@@ -151,13 +152,25 @@ static uint32_t port_io(struct vm *vm, uint16_t port, unsigned int size,
 	}
 	if (port == TIDAL_PORT_EXIT && !in) {
 		devices_flush(vm);
-		printk("tidal: vm: guest exited with status %u (exit port)\n",
-		       val);
-		vm->state = VM_EXITED;
-		vm->status = (int)val;
+		if (vm_exit_with(vm, (int)val))
+			printk("tidal: vm: guest exited with status %u (exit "
+			       "port)\n",
+			       val);
 		return 0;
 	}
 	return 0xffffffffu; /* nothing there */
+}
+
+/* Devices are the VM's, shared by its vCPUs: one access at a time. */
+static uint32_t port_io_locked(struct vm *vm, uint16_t port,
+			       unsigned int size, bool in, uint32_t val)
+{
+	uint32_t r;
+
+	spin_lock(&vm->dev_lock);
+	r = port_io(vm, port, size, in, val);
+	spin_unlock(&vm->dev_lock);
+	return r;
 }
 
 /* Elements of one REP INS/OUTS done per exit; the rest re-executes. */
@@ -200,7 +213,7 @@ static enum exit_action string_io(struct vcpu *v, uint64_t qual,
 
 		if (!in && !guest_linear_copy(v, la, &val, size, false))
 			goto unmapped;
-		val = port_io(vm, port, size, in, val & mask);
+		val = port_io_locked(vm, port, size, in, val & mask);
 		if (in && !guest_linear_copy(v, la, &val, size, true))
 			goto unmapped;
 		*index = (*index & ~amask) | ((*index + step) & amask);
@@ -235,7 +248,8 @@ enum exit_action handle_io(struct vcpu *v, uint64_t qual)
 	}
 	if (string)
 		return string_io(v, qual, size, in, port);
-	uint32_t r = port_io(vm, port, size, in, (uint32_t)v->regs.rax & mask);
+	uint32_t r = port_io_locked(vm, port, size, in,
+				    (uint32_t)v->regs.rax & mask);
 
 	/* A 32-bit IN zero-extends into RAX; narrower ones merge. */
 	if (in && size == 4)

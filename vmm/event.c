@@ -96,7 +96,7 @@ void vcpu_inject_exception(struct vcpu *v, unsigned int vec, uint32_t err)
 		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR, err);
 	}
 	vmcs_write(VMCS_ENTRY_INTR_INFO, info);
-	v->vm->stats.injected[vec]++;
+	v->stats.injected[vec]++;
 }
 
 void vcpu_inject_gp(struct vcpu *v)
@@ -162,5 +162,5 @@ void event_after_exit(struct vcpu *v, uint32_t reason)
 		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR,
 			   vmcs_read(VMCS_IDT_VECTORING_ERROR));
 	vmcs_write(VMCS_ENTRY_INTR_INFO, info);
-	v->vm->stats.reinjected++;
+	v->stats.reinjected++;
 }

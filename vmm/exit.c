@@ -12,23 +12,43 @@
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/vmx/vmx_names.h"
 #include "arch/x86/cpu.h"
+#include "vmm/request.h"
 #include "arch/x86/smp.h"
+#include "lib/atomic.h"
 #include "lib/printf.h"
 #include "mm/paging.h"
 
-int vmx_enter(struct guest_regs *regs, int launched);
+/* Leave VM_RUNNING for @state, once; then every vCPU must stop. */
+static bool vm_end(struct vm *vm, int state, int status)
+{
+	int running = VM_RUNNING;
+
+	if (!try_cmpxchg(&vm->state, &running, state))
+		return false;
+	vm->status = status;
+	vm_request_all(vm, VCPU_REQ_STOP, false);
+	return true;
+}
 
 void vm_stop(struct vm *vm, const char *fmt, ...)
 {
+	char buf[200];
 	va_list ap;
 
-	printk("tidal: vm: stopped: ");
 	va_start(ap, fmt);
-	vprintk(fmt, ap);
+	kvsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	printk("\n");
-	vm->state = VM_STOPPED;
-	vm->status = 1;
+	if (vm_end(vm, VM_STOPPED, 1))
+		printk("tidal: vm: stopped: %s\n", buf);
+}
+
+bool vm_exit_with(struct vm *vm, int status)
+{
+	int running = VM_RUNNING;
+
+	if (load_acquire(&vm->state) != running)
+		return false;
+	return vm_end(vm, VM_EXITED, status);
 }
 
 void vcpu_dump(struct vcpu *v)
@@ -86,19 +106,23 @@ static enum exit_action handle_cpuid(struct vcpu *v)
 		if (leaf == 1) {
 			c.ecx &= ~(uint32_t)BIT(5); /* VMX: not for guests */
 			c.ecx |= (uint32_t)BIT(31); /* hypervisor present */
+			/* EBX[31:24]: the initial APIC ID, the vCPU's index. */
+			c.ebx = (c.ebx & 0x00ffffffu) | (v->index << 24);
+		} else if (leaf == 0xb || leaf == 0x1f) {
+			c.edx = v->index; /* x2APIC ID */
 		}
 	}
 	r->rax = c.eax;
 	r->rbx = c.ebx;
 	r->rcx = c.ecx;
 	r->rdx = c.edx;
-	v->vm->stats.cpuid++;
+	v->stats.cpuid++;
 	return EXIT_SKIP;
 }
 
 static enum exit_action handle_hlt(struct vcpu *v)
 {
-	v->vm->stats.hlt++;
+	v->stats.hlt++;
 	if (!(vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF)) {
 		vm_stop(v->vm,
 			"guest halted with interrupts disabled "
@@ -122,12 +146,20 @@ static enum exit_action handle_ept_violation(struct vcpu *v)
 	uint64_t gpa = vmread(VMCS_GUEST_PHYS_ADDR);
 	uint64_t qual = vmread(VMCS_EXIT_QUALIFICATION);
 
-	switch (vm_mem_fault(v, gpa, qual)) {
+	enum mem_fault f = vm_mem_fault(v, gpa, qual);
+
+	/* memctl guests get #GP(0) instead of a stop (docs/guest-abi.md). */
+	if (vm->memctl && (f == MEM_FAULT_NOSLOT || f == MEM_FAULT_READONLY)) {
+		vcpu_inject_gp(v);
+		v->stats.mem_gp++;
+		return EXIT_RESUME;
+	}
+	switch (f) {
 	case MEM_FAULT_FIXED:
-		vm->stats.ept_faults++;
+		v->stats.ept_faults++;
 		return EXIT_RESUME;
 	case MEM_FAULT_RETRY:
-		vm->stats.ept_retries++;
+		v->stats.ept_retries++;
 		return EXIT_RESUME;
 	case MEM_FAULT_NOSLOT:
 		vm_stop(vm,
@@ -180,8 +212,12 @@ static enum exit_action handle_external_intr(struct vcpu *v)
 	 * next enables interrupts.
 	 */
 	if (vmx_caps.ack_intr && (info & INTR_INFO_VALID)) {
-		pr_debug("tidal: vm: host interrupt vector %u during guest\n",
-			 info & 0xff);
+		if ((info & 0xff) == VEC_IPI_KICK)
+			v->stats.kicks++;
+		else
+			pr_debug("tidal: vm: host interrupt vector %u during "
+				 "guest\n",
+				 info & 0xff);
 		outb(0xa0, 0x20);
 		outb(0x20, 0x20);
 		/* Local APIC EOI; tidal's own IPI vectors need nothing more. */
@@ -216,26 +252,14 @@ static enum exit_action handle_triple_fault(struct vcpu *v)
 
 static enum exit_action handle_io_exit(struct vcpu *v)
 {
-	v->vm->stats.io++;
+	v->stats.io++;
 	return handle_io(v, vmread(VMCS_EXIT_QUALIFICATION));
 }
 
 static enum exit_action handle_preempt(struct vcpu *v)
 {
-	v->vm->stats.preempt++;
+	v->stats.preempt++;
 	return EXIT_RESUME;
-}
-
-static void check_time(struct vm *vm)
-{
-	uint64_t now;
-
-	if (!vm->timeout_ns)
-		return;
-	now = platform_time_ns();
-	if (now - vm->start_ns >= vm->timeout_ns)
-		vm_stop(vm, "time limit of %llu ms reached",
-			(unsigned long long)(vm->timeout_ns / 1000000));
 }
 
 typedef enum exit_action (*exit_handler)(struct vcpu *v);
@@ -308,45 +332,16 @@ static void entry_failed(struct vcpu *v, uint32_t raw)
 	vcpu_dump(v);
 }
 
-void vm_run(struct vm *vm)
+void vcpu_handle_exit(struct vcpu *v, uint32_t raw)
 {
-	struct vcpu *v = &vm->vcpu;
+	uint32_t reason = raw & 0xffff;
 
-	vm->state = VM_RUNNING;
-	vm->start_ns = platform_time_ns();
-	while (vm->state == VM_RUNNING) {
-		if (vm_mem_load_root(v)) {
-			vm_stop(vm, "no EPT root for the vCPU");
-			break;
-		}
-		if (v->preempt_ticks)
-			vmwrite(VMCS_PREEMPT_TIMER, v->preempt_ticks);
-
-		int rc = vmx_enter(&v->regs, v->launched);
-
-		if (rc) {
-			vmx_report_failure(
-				v->launched ? "VMRESUME" : "VMLAUNCH",
-				rc == 1 ? VMX_FAIL_VALID : VMX_FAIL_INVALID);
-			vm_stop(vm, "could not enter the guest");
-			vcpu_dump(v);
-			break;
-		}
-		v->launched = true;
-
-		uint32_t raw = (uint32_t)vmread(VMCS_EXIT_REASON);
-		uint32_t reason = raw & 0xffff;
-
-		vm->stats.exits++;
-		if (reason < EXIT_REASON_MAX)
-			vm->stats.by_reason[reason]++;
-		if (raw & EXIT_REASON_ENTRY_FAILED) {
-			entry_failed(v, raw);
-			break;
-		}
-		dispatch(v, reason);
-		if (vm->state == VM_RUNNING)
-			check_time(vm);
+	v->stats.exits++;
+	if (reason < EXIT_REASON_MAX)
+		v->stats.by_reason[reason]++;
+	if (raw & EXIT_REASON_ENTRY_FAILED) {
+		entry_failed(v, raw);
+		return;
 	}
-	devices_flush(vm);
+	dispatch(v, reason);
 }

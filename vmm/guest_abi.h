@@ -17,6 +17,8 @@
 /*
  * Entry state.  At the entry point EAX holds TIDAL_BOOT_MAGIC and EBX (RBX
  * for 64-bit guests) the guest-physical address of the start-info block.
+ * Every vCPU starts at the entry point at once, with EDX holding its index
+ * (0..nr_vcpus-1), which is also its APIC ID (CPUID.1:EBX[31:24]).
  */
 #define TIDAL_BOOT_MAGIC 0x71da1b07u
 
@@ -45,6 +47,8 @@ struct tidal_start_info {
 	uint32_t cmdline_offset; /* from the start of this header */
 	uint32_t cmdline_len;	 /* bytes, NUL not counted */
 	uint64_t tsc_khz;	 /* TSC frequency, 0 when tidal does not know */
+	uint32_t nr_vcpus;	 /* vCPUs of the VM (vcpus=), at least 1 */
+	uint32_t reserved;
 };
 
 /* Flags of struct tidal_start_info. */
@@ -73,30 +77,72 @@ struct tidal_mem_region {
 #define TIDAL_HC_EXIT	       2 /* (status): does not return */
 #define TIDAL_HC_GET_COUNTER   3 /* (TIDAL_CTR_*) -> value */
 
+/*
+ * Memory control, for guests given "memctl" (others get TIDAL_E_PERM).
+ * A guest slot maps pages of the guest's own RAM at another guest-physical
+ * address; ids are 1..TIDAL_MEM_SLOT_MAX (slot 0 is RAM itself, which a
+ * guest cannot change).  Addresses and sizes are multiples of 4 KiB; a
+ * slot lies wholly at or above the end of RAM and below
+ * TIDAL_MEM_GPA_LIMIT, its backing wholly inside usable RAM.  Each call
+ * returns 0 (GET_DIRTY: the number of set bits) or a TIDAL_E_* error,
+ * and changes nothing when it fails.  When a call returns, no vCPU can
+ * still reach memory through the old mapping.
+ */
+#define TIDAL_HC_MEM_CREATE    4 /* (id, gpa, struct tidal_mem_create gpa) */
+#define TIDAL_HC_MEM_DELETE    5 /* (id) */
+#define TIDAL_HC_MEM_MOVE      6 /* (id, new_gpa) */
+#define TIDAL_HC_MEM_SET_FLAGS 7 /* (id, TIDAL_MEM_F_*) */
+#define TIDAL_HC_MEM_GET_DIRTY 8 /* (id, buffer gpa, buffer bytes) */
+
+/*
+ * TIDAL_HC_MEM_CREATE takes (id, gpa, struct tidal_mem_create gpa): the
+ * block names the backing and the flags.
+ */
+struct tidal_mem_create {
+	uint64_t ram_gpa; /* first backing page, inside usable RAM */
+	uint64_t npages;  /* 4 KiB pages */
+	uint64_t flags;	  /* TIDAL_MEM_F_* */
+};
+
+#define TIDAL_MEM_F_READONLY  (1u << 0) /* writes get #GP(0) */
+#define TIDAL_MEM_F_DIRTY_LOG (1u << 1) /* log writes for GET_DIRTY */
+#define TIDAL_MEM_SLOT_MAX    16
+#define TIDAL_MEM_GPA_LIMIT   (1ull << 39) /* 512 GiB */
+
 #define TIDAL_E_NOSYS (-1) /* unknown call number */
 #define TIDAL_E_INVAL (-2) /* bad argument */
 #define TIDAL_E_FAULT (-3) /* buffer outside guest RAM */
-#define TIDAL_E_PERM  (-4) /* call made from CPL > 0 */
+#define TIDAL_E_PERM  (-4) /* call made from CPL > 0, or not allowed */
+#define TIDAL_E_EXIST (-5) /* slot id in use, or range overlaps a slot */
+#define TIDAL_E_NOENT (-6) /* no such slot */
+#define TIDAL_E_NOMEM (-7) /* tidal is out of memory for it */
 
 /* Most bytes one console write takes; longer writes are cut there. */
 #define TIDAL_CONSOLE_MAX 4096
 
 /* Counters readable with TIDAL_HC_GET_COUNTER. */
-#define TIDAL_CTR_EXITS	     0 /* all VM exits so far */
-#define TIDAL_CTR_EPT_FAULTS 1 /* EPT violations handled */
-#define TIDAL_CTR_MAPPED_4K  2 /* leaf mappings present, by size */
-#define TIDAL_CTR_MAPPED_2M  3
-#define TIDAL_CTR_MAPPED_1G  4
-#define TIDAL_CTR_FLUSH_REQ  5	/* TLB flushes the MMU requested */
-#define TIDAL_CTR_FLUSH_DONE 6	/* TLB flushes performed */
-#define TIDAL_CTR_HLT	     7	/* HLT exits */
-#define TIDAL_CTR_IO	     8	/* I/O exits */
-#define TIDAL_CTR_CPUID	     9	/* CPUID exits */
-#define TIDAL_CTR_VMCALL     10 /* VMCALL exits */
-#define TIDAL_CTR_PREEMPT    11 /* preemption-timer exits */
-#define TIDAL_CTR_INJECTED   12 /* exceptions tidal injected (#UD, #GP, ...) */
-#define TIDAL_CTR_REINJECTED 13 /* events re-injected after an exit */
-#define TIDAL_CTR_COUNT	     14
+#define TIDAL_CTR_EXITS		   0 /* all VM exits so far */
+#define TIDAL_CTR_EPT_FAULTS	   1 /* EPT violations handled */
+#define TIDAL_CTR_MAPPED_4K	   2 /* leaf mappings present, by size */
+#define TIDAL_CTR_MAPPED_2M	   3
+#define TIDAL_CTR_MAPPED_1G	   4
+#define TIDAL_CTR_FLUSH_REQ	   5  /* TLB flushes the MMU requested */
+#define TIDAL_CTR_FLUSH_DONE	   6  /* TLB flushes performed */
+#define TIDAL_CTR_HLT		   7  /* HLT exits */
+#define TIDAL_CTR_IO		   8  /* I/O exits */
+#define TIDAL_CTR_CPUID		   9  /* CPUID exits */
+#define TIDAL_CTR_VMCALL	   10 /* VMCALL exits */
+#define TIDAL_CTR_PREEMPT	   11 /* preemption-timer exits */
+#define TIDAL_CTR_REMOTE_FLUSH	   12 /* flush calls that kicked a vCPU */
+#define TIDAL_CTR_REMOTE_FLUSH_REQ 13 /* flush calls (KVM's "requests") */
+#define TIDAL_CTR_REQUESTS_SET	   14 /* vCPU request bits set */
+#define TIDAL_CTR_IPIS_SENT	   15 /* kick IPIs sent */
+#define TIDAL_CTR_IPIS_AVOIDED	   16 /* requests that needed no IPI */
+#define TIDAL_CTR_MEM_GP	   17 /* #GP for unbacked/read-only (memctl) */
+#define TIDAL_CTR_EPT_RETRIES	   18 /* EPT violations that raced: retried */
+#define TIDAL_CTR_INJECTED	   19 /* exceptions tidal injected (#UD, #GP, ...) */
+#define TIDAL_CTR_REINJECTED	   20 /* events re-injected after an exit */
+#define TIDAL_CTR_COUNT		   21
 
 /* CPUID leaves tidal answers itself. */
 #define TIDAL_CPUID_SIGNATURE 0x40000000u /* EAX max leaf, EBX..EDX "tidal" */

@@ -12,7 +12,9 @@ static int64_t hc_console_write(struct vm *vm, uint64_t gpa, uint64_t len)
 	/* The buffer must lie in RAM: check without overflowing. */
 	if (gpa > vm->mem_bytes || len > vm->mem_bytes - gpa)
 		return TIDAL_E_FAULT;
+	spin_lock(&vm->dev_lock);
 	console_write(vm, &vm->com1_out, (const char *)vm->ram + gpa, len);
+	spin_unlock(&vm->dev_lock);
 	return (int64_t)len;
 }
 
@@ -29,7 +31,7 @@ enum exit_action handle_vmcall(struct vcpu *v)
 	unsigned int cpl = vcpu_cpl();
 	int64_t ret;
 
-	vm->stats.vmcall++;
+	v->stats.vmcall++;
 	if (cpl != 0) {
 		ret = TIDAL_E_PERM;
 		goto out;
@@ -42,11 +44,13 @@ enum exit_action handle_vmcall(struct vcpu *v)
 		ret = hc_console_write(vm, a, b);
 		break;
 	case TIDAL_HC_EXIT:
+		spin_lock(&vm->dev_lock);
 		devices_flush(vm);
-		printk("tidal: vm: guest exited with status %u (VMCALL)\n",
-		       (uint32_t)a);
-		vm->state = VM_EXITED;
-		vm->status = (int)(uint32_t)a;
+		spin_unlock(&vm->dev_lock);
+		if (vm_exit_with(vm, (int)(uint32_t)a))
+			printk("tidal: vm: guest exited with status %u "
+			       "(VMCALL)\n",
+			       (uint32_t)a);
 		return EXIT_RESUME;
 	case TIDAL_HC_GET_COUNTER:
 		ret = a < TIDAL_CTR_COUNT
@@ -54,7 +58,8 @@ enum exit_action handle_vmcall(struct vcpu *v)
 			      : TIDAL_E_INVAL;
 		break;
 	default:
-		ret = TIDAL_E_NOSYS;
+		ret = hc_mem_is_call(nr) ? hc_mem(v, nr, a, b, r->rdx & mask)
+					 : TIDAL_E_NOSYS;
 	}
 out:
 	r->rax = (uint64_t)ret & mask;

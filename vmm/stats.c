@@ -4,17 +4,53 @@
 #include "arch/x86/vmx/vmx_names.h"
 #include "lib/printf.h"
 
+void vm_sum_stats(struct vm *vm, struct vcpu_stats *out)
+{
+	uint64_t *dst = (uint64_t *)out;
+
+	/* Every field is a uint64_t: add them up as an array. */
+	*out = (struct vcpu_stats){0};
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		const uint64_t *src = (const uint64_t *)&vm->vcpus[i].stats;
+
+		for (size_t k = 0; k < sizeof(*out) / sizeof(uint64_t); k++)
+			dst[k] += __atomic_load_n(&src[k], __ATOMIC_RELAXED);
+	}
+}
+
+static uint64_t req_counter(struct vm *vm, unsigned int id)
+{
+	const struct vm_req_stats *r = &vm->req;
+
+	switch (id) {
+	case TIDAL_CTR_REMOTE_FLUSH:
+		return __atomic_load_n(&r->flush_ipi_calls, __ATOMIC_RELAXED);
+	case TIDAL_CTR_REMOTE_FLUSH_REQ:
+		return __atomic_load_n(&r->flush_calls, __ATOMIC_RELAXED);
+	case TIDAL_CTR_REQUESTS_SET:
+		return __atomic_load_n(&r->requests_set, __ATOMIC_RELAXED);
+	case TIDAL_CTR_IPIS_SENT:
+		return __atomic_load_n(&r->ipis_sent, __ATOMIC_RELAXED);
+	case TIDAL_CTR_IPIS_AVOIDED:
+		return __atomic_load_n(&r->ipis_avoided, __ATOMIC_RELAXED);
+	}
+	return 0;
+}
+
 uint64_t vm_counter(struct vm *vm, unsigned int id)
 {
-	const struct vm_stats *s = &vm->stats;
+	struct vcpu_stats s;
 	struct vm_mem_counts m;
 
+	vm_sum_stats(vm, &s);
 	vm_mem_counts(vm, &m);
 	switch (id) {
 	case TIDAL_CTR_EXITS:
-		return s->exits;
+		return s.exits;
 	case TIDAL_CTR_EPT_FAULTS:
-		return s->ept_faults;
+		return s.ept_faults;
+	case TIDAL_CTR_EPT_RETRIES:
+		return s.ept_retries;
 	case TIDAL_CTR_MAPPED_4K:
 		return m.mapped[0];
 	case TIDAL_CTR_MAPPED_2M:
@@ -26,47 +62,84 @@ uint64_t vm_counter(struct vm *vm, unsigned int id)
 	case TIDAL_CTR_FLUSH_DONE:
 		return m.flush_done;
 	case TIDAL_CTR_HLT:
-		return s->hlt;
+		return s.hlt;
 	case TIDAL_CTR_IO:
-		return s->io;
+		return s.io;
 	case TIDAL_CTR_CPUID:
-		return s->cpuid;
+		return s.cpuid;
 	case TIDAL_CTR_VMCALL:
-		return s->vmcall;
+		return s.vmcall;
 	case TIDAL_CTR_PREEMPT:
-		return s->preempt;
+		return s.preempt;
+	case TIDAL_CTR_MEM_GP:
+		return s.mem_gp;
 	case TIDAL_CTR_INJECTED: {
 		uint64_t n = 0;
 
-		for (unsigned int v = 0; v < ARRAY_SIZE(s->injected); v++)
-			n += s->injected[v];
+		for (unsigned int v = 0; v < ARRAY_SIZE(s.injected); v++)
+			n += s.injected[v];
 		return n;
 	}
 	case TIDAL_CTR_REINJECTED:
-		return s->reinjected;
+		return s.reinjected;
 	}
-	return 0;
+	return req_counter(vm, id);
+}
+
+static void print_vcpus(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		const struct vcpu_stats *s = &vm->vcpus[i].stats;
+
+		printk("tidal: summary: vcpu %u: %llu exits, EPT faults %llu "
+		       "(retried %llu), kicks %llu, TLB flushes %llu, "
+		       "#GP memctl %llu\n",
+		       i, (unsigned long long)s->exits,
+		       (unsigned long long)s->ept_faults,
+		       (unsigned long long)s->ept_retries,
+		       (unsigned long long)s->kicks,
+		       (unsigned long long)s->tlb_flushes,
+		       (unsigned long long)s->mem_gp);
+	}
+}
+
+static void print_requests(struct vm *vm)
+{
+	const struct vm_req_stats *r = &vm->req;
+
+	/* The two figures of reference patch 004 (KVM's stat names). */
+	printk("tidal: summary: remote_tlb_flush %llu "
+	       "remote_tlb_flush_requests %llu\n",
+	       (unsigned long long)r->flush_ipi_calls,
+	       (unsigned long long)r->flush_calls);
+	printk("tidal: summary: vcpu requests set %llu, IPIs sent %llu "
+	       "avoided %llu, root reloads %llu\n",
+	       (unsigned long long)r->requests_set,
+	       (unsigned long long)r->ipis_sent,
+	       (unsigned long long)r->ipis_avoided,
+	       (unsigned long long)r->reload_calls);
 }
 
 void vm_print_summary(struct vm *vm)
 {
-	const struct vm_stats *s = &vm->stats;
+	struct vcpu_stats s;
 	struct vm_mem_counts m;
 
+	vm_sum_stats(vm, &s);
 	vm_mem_counts(vm, &m);
 	printk("tidal: summary: %llu exits in %llu ms\n",
-	       (unsigned long long)s->exits,
+	       (unsigned long long)s.exits,
 	       (unsigned long long)((platform_time_ns() - vm->start_ns) /
 				    1000000));
 	for (unsigned int r = 0; r < EXIT_REASON_MAX; r++) {
-		if (s->by_reason[r])
+		if (s.by_reason[r])
 			printk("tidal: summary:   %-26s %llu\n",
 			       vmx_exit_reason_name(r),
-			       (unsigned long long)s->by_reason[r]);
+			       (unsigned long long)s.by_reason[r]);
 	}
 	printk("tidal: summary: EPT faults %llu (retried %llu)\n",
-	       (unsigned long long)s->ept_faults,
-	       (unsigned long long)s->ept_retries);
+	       (unsigned long long)s.ept_faults,
+	       (unsigned long long)s.ept_retries);
 	printk("tidal: summary: pages mapped 4K %llu 2M %llu 1G %llu, "
 	       "page tables %llu\n",
 	       (unsigned long long)m.mapped[0], (unsigned long long)m.mapped[1],
@@ -76,12 +149,14 @@ void vm_print_summary(struct vm *vm)
 	       (unsigned long long)m.flush_req,
 	       (unsigned long long)m.flush_done,
 	       (unsigned long long)m.flush_avoided);
-	for (unsigned int vec = 0; vec < ARRAY_SIZE(s->injected); vec++) {
-		if (s->injected[vec])
+	for (unsigned int vec = 0; vec < ARRAY_SIZE(s.injected); vec++) {
+		if (s.injected[vec])
 			printk("tidal: summary: exception %u injected %llu\n",
-			       vec, (unsigned long long)s->injected[vec]);
+			       vec, (unsigned long long)s.injected[vec]);
 	}
-	if (s->reinjected)
+	if (s.reinjected)
 		printk("tidal: summary: events re-injected %llu\n",
-		       (unsigned long long)s->reinjected);
+		       (unsigned long long)s.reinjected);
+	print_requests(vm);
+	print_vcpus(vm);
 }

@@ -43,9 +43,10 @@ static int alloc_ram(struct vm *vm)
 	return 0;
 }
 
-int vm_create(struct vm *vm, uint64_t mem, const void *elf, size_t elf_size,
-	      const char *cmdline, uint64_t timeout_ns)
+int vm_create(struct vm *vm, const struct vm_config *cfg, const void *elf,
+	      size_t elf_size, const char *cmdline)
 {
+	uint64_t mem = cfg->mem_bytes, timeout_ns = cfg->timeout_ns;
 	struct elf_limits lim = guest_elf_limits(mem);
 	enum elf_error eerr;
 	const char *why = NULL;
@@ -53,8 +54,16 @@ int vm_create(struct vm *vm, uint64_t mem, const void *elf, size_t elf_size,
 	memset(vm, 0, sizeof(*vm));
 	vm->mem_bytes = mem;
 	vm->timeout_ns = timeout_ns;
-	vm->vcpu.vm = vm;
+	vm->nr_vcpus = cfg->nr_vcpus;
+	spin_lock_init(&vm->dev_lock);
+	vm->debug = cfg->debug;
+	for (unsigned int i = 0; i < VM_MAX_VCPUS; i++) {
+		vm->vcpus[i].vm = vm;
+		vm->vcpus[i].index = i;
+		vm->vcpus[i].cpu = i;
+	}
 	vm->protected = cmdline_has(cmdline, "protected");
+	vm->memctl = cmdline_has(cmdline, "memctl");
 	eerr = elf_parse(elf, elf_size, &lim, &vm->img);
 	if (eerr) {
 		printk("tidal: guest: ELF rejected: %s", elf_strerror(eerr));
@@ -77,6 +86,9 @@ int vm_create(struct vm *vm, uint64_t mem, const void *elf, size_t elf_size,
 		printk("tidal: guest: %s\n", why);
 		goto fail;
 	}
+	((struct tidal_start_info *)((char *)vm->ram +
+				     vm->layout.start_info_gpa))
+		->nr_vcpus = vm->nr_vcpus;
 	elf_load(&vm->img, elf, vm->ram);
 	printk("tidal: guest: ELF%u entry %llx, %u segments %llx-%llx, "
 	       "%llu MiB RAM at host %llx\n",
@@ -85,7 +97,7 @@ int vm_create(struct vm *vm, uint64_t mem, const void *elf, size_t elf_size,
 	       (unsigned long long)(mem >> 20), (unsigned long long)vm->ram_pa);
 	if (vm_mem_init(vm))
 		goto fail;
-	if (vcpu_vmcs_init(&vm->vcpu))
+	if (vcpu_vmcs_init(&vm->vcpus[0]))
 		goto fail;
 	return 0;
 fail:
@@ -95,7 +107,8 @@ fail:
 
 void vm_destroy(struct vm *vm)
 {
-	vcpu_vmcs_free(&vm->vcpu);
+	/* The other vCPUs freed their VMCS on their own CPUs (vcpu.c). */
+	vcpu_vmcs_free(&vm->vcpus[0]);
 	vm_mem_destroy(vm);
 	if (vm->ram_pa) {
 		frame_free_run(vm->ram_pa, vm->mem_bytes / PAGE_SIZE);

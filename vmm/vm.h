@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A VM and its vCPU, and the pieces of tidal that work on them: VMCS setup
- * (vmcs.c), the run loop and exit dispatch (exit.c), hypercalls
- * (hypercall.c), devices (devices.c), guest memory through the TDP MMU
+ * A VM and its vCPUs, and the pieces of tidal that work on them: VMCS
+ * setup (vmcs.c), the per-vCPU run loop (vcpu.c), exit dispatch (exit.c),
+ * requests and kicks between CPUs (request.c), hypercalls (hypercall.c,
+ * hc_mem.c), devices (devices.c), guest memory through the TDP MMU
  * (vm_mem.c) and the exit summary (stats.c).  Hypervisor only.
  */
 #ifndef TIDAL_VMM_VM_H
@@ -10,6 +11,7 @@
 
 #include "lib/compiler.h"
 #include "lib/platform.h"
+#include "lib/spinlock.h"
 #include "arch/x86/vmx/vmcs_fields.h"
 #include "vmm/elf_loader.h"
 #include "vmm/guest_abi.h"
@@ -34,8 +36,33 @@ struct msr_entry {
 /* STAR, LSTAR, CSTAR, FMASK, KERNEL_GS_BASE, TSC_AUX (vmm/msr.c). */
 #define VCPU_SWITCHED_MSRS 6
 
+/* Most vCPUs a VM may have (each needs a physical CPU of its own). */
+#define VM_MAX_VCPUS 16
+
+/* Where a vCPU is, for requesters deciding whether to kick it. */
+enum vcpu_mode {
+	VCPU_OUTSIDE_GUEST = 0, /* in tidal: requests are seen before entry */
+	VCPU_IN_GUEST = 1,	/* entering or running the guest */
+	VCPU_EXITING_GUEST = 2, /* kicked: an IPI is on its way */
+};
+
+/* Per-vCPU counters; each is written only by the vCPU's own CPU. */
+struct vcpu_stats {
+	uint64_t exits;
+	uint64_t by_reason[EXIT_REASON_MAX];
+	uint64_t ept_faults, ept_retries;
+	uint64_t io, hlt, cpuid, vmcall, preempt;
+	uint64_t injected[32]; /* exceptions tidal injected, by vector */
+	uint64_t reinjected;   /* events re-injected after an exit */
+	uint64_t kicks;	      /* kick IPIs taken as external-interrupt exits */
+	uint64_t tlb_flushes; /* TLB_FLUSH requests serviced (INVEPT) */
+	uint64_t mem_gp;      /* memctl guests: #GP for unbacked/read-only */
+};
+
 struct vcpu {
 	struct vm *vm;
+	unsigned int index; /* 0..nr_vcpus-1; also its APIC ID and CPU */
+	unsigned int cpu;   /* the physical CPU it runs on */
 	struct guest_regs regs;
 	phys_addr_t vmcs_pa;
 	bool launched;
@@ -51,6 +78,12 @@ struct vcpu {
 	struct msr_entry *msr_guest, *msr_host;
 	unsigned int msr_count;
 	phys_addr_t msr_page;
+	/* Requests (request.c): VCPU_REQ_* bits, mode and exit count. */
+	unsigned long requests;
+	int mode;	   /* enum vcpu_mode */
+	uint64_t exit_seq; /* VM exits so far, for requesters that wait */
+	int thread_state;  /* vcpu.c: how far an AP's thread got */
+	struct vcpu_stats stats;
 };
 
 /* Output collected one line at a time before it reaches tidal's console. */
@@ -63,14 +96,23 @@ struct uart16550 {
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
 };
 
-struct vm_stats {
-	uint64_t exits;
-	uint64_t by_reason[EXIT_REASON_MAX];
-	uint64_t ept_faults, ept_retries;
-	uint64_t io, hlt, cpuid, vmcall, preempt;
-	uint64_t injected[32]; /* exceptions tidal injected, by vector */
-	uint64_t reinjected;   /* events re-injected after an exit */
+/*
+ * VM-wide request counters (request.c), changed atomically by any CPU.
+ * flush_calls and flush_ipi_calls are the two figures KVM reports as
+ * remote_tlb_flush_requests and remote_tlb_flush.
+ */
+struct vm_req_stats {
+	uint64_t flush_calls;	  /* platform_flush_guest_tlbs() calls */
+	uint64_t flush_ipi_calls; /* ... of which kicked at least one vCPU */
+	uint64_t reload_calls;	  /* platform_reload_guest_roots() calls */
+	uint64_t requests_set;	  /* request bits set, on any vCPU */
+	uint64_t ipis_sent;	  /* kick IPIs sent */
+	uint64_t ipis_avoided;	  /* requests that needed no IPI */
 };
+
+/* Test-only options that break the flush protocol on purpose. */
+#define VM_DEBUG_NOFLUSH BIT(0) /* service TLB_FLUSH without INVEPT */
+#define VM_DEBUG_NOIPI	 BIT(1) /* set requests but neither kick nor wait */
 
 enum vm_state {
 	VM_RUNNING,
@@ -91,30 +133,63 @@ struct vm {
 	 */
 	bool protected;
 	struct guard *guard;
-	struct vcpu vcpu;
+	/* "memctl": the guest may change its memslots (hc_mem.c). */
+	bool memctl;
+	unsigned int debug; /* VM_DEBUG_* */
+	unsigned int nr_vcpus;
+	struct vcpu vcpus[VM_MAX_VCPUS];
+	struct vm_req_stats req;
 
+	spinlock_t dev_lock; /* devices and console lines below */
 	struct uart16550 uart;
 	struct line_buf com1_out, e9_out;
 
-	struct vm_stats stats;
-	enum vm_state state;
+	int state; /* enum vm_state; left VM_RUNNING once, by cmpxchg */
 	int status;
 	uint64_t start_ns, timeout_ns; /* timeout 0: none */
 };
 
-/* vm.c: create the VM for a loaded image; destroy it. */
-int vm_create(struct vm *vm, uint64_t mem_bytes, const void *elf,
-	      size_t elf_size, const char *cmdline, uint64_t timeout_ns);
+/* What vm_create() needs besides the image. */
+struct vm_config {
+	uint64_t mem_bytes;
+	uint64_t timeout_ns; /* 0: none */
+	unsigned int nr_vcpus;
+	unsigned int debug; /* VM_DEBUG_* */
+};
+
+/*
+ * vm.c: create the VM for a loaded image (vCPU 0's VMCS on this CPU; the
+ * others are set up on their own CPUs by vm_run); destroy it.
+ */
+int vm_create(struct vm *vm, const struct vm_config *cfg, const void *elf,
+	      size_t elf_size, const char *cmdline);
 void vm_destroy(struct vm *vm);
 
-/* vmcs.c */
+/* vmcs.c: on the CPU that will run @v. */
 int vcpu_vmcs_init(struct vcpu *v);
 void vcpu_vmcs_free(struct vcpu *v);
 
-/* exit.c: run until the VM exits or is stopped. */
+/*
+ * vcpu.c: run every vCPU, vCPU i on CPU i (this CPU is CPU 0), until the
+ * VM exits or is stopped and every vCPU has left its run loop.
+ */
 void vm_run(struct vm *vm);
+
+/* exit.c */
+/* Handle one VM exit of @v (its VMCS is current). */
+void vcpu_handle_exit(struct vcpu *v, uint32_t raw_reason);
+/*
+ * Stop the VM as a failure and make every vCPU leave its run loop.  Only
+ * the first stop or exit counts; later ones print nothing.
+ */
 void vm_stop(struct vm *vm, const char *fmt, ...) __printf(2, 3);
+/* The guest asked to exit with @status; false if the VM already stopped. */
+bool vm_exit_with(struct vm *vm, int status);
 void vcpu_dump(struct vcpu *v);
+
+/* hc_mem.c: the memctl hypercalls (TIDAL_HC_MEM_*); a TIDAL_E_* or 0. */
+int64_t hc_mem(struct vcpu *v, uint64_t nr, uint64_t a, uint64_t b, uint64_t c);
+bool hc_mem_is_call(uint64_t nr);
 
 /* devices.c (handle_io() is in vmm/exits.h) */
 void devices_flush(struct vm *vm);
@@ -152,5 +227,7 @@ void vm_mem_dump_walk(struct vm *vm, uint64_t gpa);
 /* stats.c */
 void vm_print_summary(struct vm *vm);
 uint64_t vm_counter(struct vm *vm, unsigned int id);
+/* The VM's exit counters: the sum over its vCPUs. */
+void vm_sum_stats(struct vm *vm, struct vcpu_stats *out);
 
 #endif

@@ -1,15 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * Guest memory through the TDP MMU: one memslot for guest RAM, the vCPU's
- * EPTP taken from its TDP MMU root, EPT violations handed to the fault
- * path, and the MMU's flush and reload requests turned into INVEPT.
- *
- * tidal runs one vCPU, on the CPU that called vmm_start(), and the MMU is
- * only called from that CPU between VM exits and entries, so a flush
- * request is served by a local INVEPT: no other CPU can hold translations
- * of this VM.
+ * Guest memory through the TDP MMU: one memslot for guest RAM, each
+ * vCPU's EPTP taken from its TDP MMU root, and EPT violations handed to
+ * the fault path.  The MMU's flush and reload calls become vCPU requests
+ * and kicks (request.c).
  */
 #include "vmm/vm.h"
+#include "vmm/request.h"
 #include "arch/x86/ept.h"
 #include "arch/x86/vmx/vmx.h"
 #include "lib/ebr.h"
@@ -117,13 +114,15 @@ static void protected_report(struct vm *vm)
 
 void vm_mem_destroy(struct vm *vm)
 {
-	struct vcpu *v = &vm->vcpu;
-
 	if (!vm->mmu)
 		return;
-	if (v->root) {
-		tdp_mmu_put_root(vm->mmu, v->root);
-		v->root = NULL;
+	for (unsigned int i = 0; i < VM_MAX_VCPUS; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->root) {
+			tdp_mmu_put_root(vm->mmu, v->root);
+			v->root = NULL;
+		}
 	}
 	tdp_mmu_destroy(vm->mmu);
 	vm->mmu = NULL;
@@ -254,7 +253,7 @@ void vm_mem_counts(struct vm *vm, struct vm_mem_counts *c)
 
 void vm_mem_dump_walk(struct vm *vm, uint64_t gpa)
 {
-	struct tdp_root *root = vm->vcpu.root;
+	struct tdp_root *root = vm->vcpus[0].root;
 	uint64_t gfn = gpa >> PAGE_SHIFT;
 	spte_t *table;
 
@@ -278,29 +277,13 @@ void vm_mem_dump_walk(struct vm *vm, uint64_t gpa)
 	ebr_read_unlock();
 }
 
-/*
- * The MMU's requests.  tidal runs the VM's only vCPU on this CPU, and the
- * MMU runs between exits, so the vCPU is not in guest mode now.
- */
+/* The MMU's calls (lib/platform.h): requests and kicks (request.c). */
 void platform_flush_guest_tlbs(void *owner)
 {
-	struct vm *vm = owner;
-	struct vcpu *v = &vm->vcpu;
-
-	if (v->root && v->eptp)
-		ept_flush(v->eptp);
-	/*
-	 * INVEPT drops the combined (linear + physical) translations tagged
-	 * with the EPTP whatever their VPID, so no INVVPID is needed here.
-	 */
+	vm_flush_tlbs(owner);
 }
 
 void platform_reload_guest_roots(void *owner)
 {
-	/*
-	 * Nothing runs the guest while the MMU works (see above); the next
-	 * entry sees the root is invalid in vm_mem_load_root() and reloads
-	 * it with a local flush.
-	 */
-	(void)owner;
+	vm_reload_roots(owner);
 }

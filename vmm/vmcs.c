@@ -243,6 +243,8 @@ static int setup_guest(struct vcpu *v)
 	v->regs = (struct guest_regs){0};
 	v->regs.rax = TIDAL_BOOT_MAGIC;
 	v->regs.rbx = l->start_info_gpa;
+	/* Every vCPU starts here; EDX tells it which one it is. */
+	v->regs.rdx = v->index;
 	return err ? -1 : 0;
 }
 
@@ -306,7 +308,8 @@ int vcpu_vmcs_init(struct vcpu *v)
 		vcpu_vmcs_free(v);
 		return -1;
 	}
-	v->vpid = vmx_caps.vpid ? 1 : 0;
+	/* VPID 0 is the host's: vCPU i tags its translations with i + 1. */
+	v->vpid = vmx_caps.vpid ? (uint16_t)(v->index + 1) : 0;
 	if (setup_controls(v, v->vm->img.bits == 64) || setup_host() ||
 	    setup_guest(v) || setup_msr_areas(v)) {
 		pr_err("tidal: vmx: VMCS set-up failed\n");

@@ -8,10 +8,12 @@
 #include "vmm/vmm.h"
 #include "vmm/vm.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/smp.h"
 #include "arch/x86/vmx/vmx.h"
 #include "boot/bootinfo.h"
 #include "lib/cmdline.h"
 #include "lib/printf.h"
+#include "lib/string.h"
 #include "mm/paging.h"
 
 #define DEFAULT_MEM (64 * MiB)
@@ -68,29 +70,81 @@ static uint64_t parse_time(const char *s)
 	return 0;
 }
 
-static int parse_options(const char *cmdline, uint64_t *mem, uint64_t *timeout)
+/* "vcpus=N": 1..min(CPUs online, VM_MAX_VCPUS). */
+static int parse_vcpus(const char *cmdline, unsigned int *n)
+{
+	unsigned int online = smp_cpus_online();
+	char buf[16];
+	uint64_t v = 0;
+	const char *p;
+
+	*n = 1;
+	if (!cmdline_get(cmdline, "vcpus", buf, sizeof(buf)))
+		return 0;
+	for (p = buf; *p >= '0' && *p <= '9' && v < 1000; p++)
+		v = v * 10 + (uint64_t)(*p - '0');
+	if (p == buf || *p || v < 1) {
+		printk("tidal: bad vcpus=%s: want a number from 1\n", buf);
+		return -1;
+	}
+	if (v > online || v > VM_MAX_VCPUS) {
+		printk("tidal: bad vcpus=%s: only %u CPUs online (at most %u "
+		       "vCPUs, one per CPU)\n",
+		       buf, online, MIN(online, (unsigned int)VM_MAX_VCPUS));
+		return -1;
+	}
+	*n = (unsigned int)v;
+	return 0;
+}
+
+/* "debug=noflush" / "debug=noipi": break the flush protocol (tests). */
+static int parse_debug(const char *cmdline, unsigned int *debug)
+{
+	char buf[16];
+
+	*debug = 0;
+	if (!cmdline_get(cmdline, "debug", buf, sizeof(buf)))
+		return 0;
+	if (!strcmp(buf, "noflush"))
+		*debug = VM_DEBUG_NOFLUSH;
+	else if (!strcmp(buf, "noipi"))
+		*debug = VM_DEBUG_NOIPI;
+	else {
+		printk("tidal: bad debug=%s: want noflush or noipi\n", buf);
+		return -1;
+	}
+	printk("tidal: debug=%s: remote TLB flushes are broken on purpose "
+	       "(tests only)\n",
+	       buf);
+	return 0;
+}
+
+static int parse_options(const char *cmdline, struct vm_config *cfg)
 {
 	char buf[32];
 	const char *why;
 
-	*mem = DEFAULT_MEM;
-	*timeout = 0;
+	*cfg = (struct vm_config){.mem_bytes = DEFAULT_MEM};
 	if (cmdline_get(cmdline, "mem", buf, sizeof(buf))) {
-		*mem = parse_size(buf);
-		why = *mem ? guest_mem_check(*mem) : "not a size";
+		cfg->mem_bytes = parse_size(buf);
+		why = cfg->mem_bytes ? guest_mem_check(cfg->mem_bytes)
+				     : "not a size";
 		if (why) {
 			printk("tidal: bad mem=%s: %s\n", buf, why);
 			return -1;
 		}
 	}
 	if (cmdline_get(cmdline, "timeout", buf, sizeof(buf))) {
-		*timeout = parse_time(buf);
-		if (!*timeout) {
+		cfg->timeout_ns = parse_time(buf);
+		if (!cfg->timeout_ns) {
 			printk("tidal: bad timeout=%s: want e.g. 500ms or 2s\n",
 			       buf);
 			return -1;
 		}
 	}
+	if (parse_vcpus(cmdline, &cfg->nr_vcpus) ||
+	    parse_debug(cmdline, &cfg->debug))
+		return -1;
 	return 0;
 }
 
@@ -112,10 +166,10 @@ int vmm_start(const struct boot_info *bi)
 {
 	const struct boot_module *mod;
 	struct vm *vm = &the_vm;
-	uint64_t mem, timeout;
+	struct vm_config cfg;
 	int status;
 
-	if (parse_options(bi->cmdline, &mem, &timeout))
+	if (parse_options(bi->cmdline, &cfg))
 		return 1;
 	if (bi->module_count == 0) {
 		printk("tidal: guest: no guest module: nothing to run\n");
@@ -132,9 +186,17 @@ int vmm_start(const struct boot_info *bi)
 
 	if (vmx_init() || vmx_cpu_on())
 		return 1;
-	if (vm_create(vm, mem, phys_to_virt(mod->start),
-		      (size_t)(mod->end - mod->start), guest_args(mod->cmdline),
-		      timeout)) {
+	/* A kick must be acknowledged by the exit, or it would loop. */
+	if (cfg.nr_vcpus > 1 && !vmx_caps.ack_intr) {
+		printk("tidal: vcpus=%u needs VMX acknowledge-interrupt-on-"
+		       "exit, which this CPU lacks\n",
+		       cfg.nr_vcpus);
+		vmx_cpu_off();
+		return 1;
+	}
+	if (vm_create(vm, &cfg, phys_to_virt(mod->start),
+		      (size_t)(mod->end - mod->start),
+		      guest_args(mod->cmdline))) {
 		vmx_cpu_off();
 		return 1;
 	}
@@ -142,8 +204,9 @@ int vmm_start(const struct boot_info *bi)
 	if (cmdline_has(bi->cmdline, "prefault"))
 		vm_mem_prefault(vm);
 	printk("tidal: vm: starting guest \"%s\" (%llu MiB%s)\n",
-	       guest_args(mod->cmdline), (unsigned long long)(mem >> 20),
-	       timeout ? ", time limit set" : "");
+	       guest_args(mod->cmdline),
+	       (unsigned long long)(cfg.mem_bytes >> 20),
+	       cfg.timeout_ns ? ", time limit set" : "");
 	vm_run(vm);
 	vm_print_summary(vm);
 	status = vm->state == VM_EXITED ? vm->status : 1;

@@ -31,7 +31,7 @@ timeout 60 gdb -q -batch -nx \
 	-ex "tidal-vms" \
 	-ex "tidal-memslots" \
 	-ex "tidal-ept-walk 0x212345" \
-	-ex "tidal-ept-walk 0x1003123 the_vm.vcpu.root" \
+	-ex "tidal-ept-walk 0x1003123 the_vm.vcpus[0].root" \
 	-ex "tidal-ept-walk 0x600000" \
 	-ex "tidal-memslots 42" \
 	-ex "tidal-ept-walk" \

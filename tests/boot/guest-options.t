@@ -13,4 +13,13 @@ boot_guest mem-huge "$G/hello64.elf" "mem=4G" ""
 expect_tidal "tidal: vm: cannot allocate 4096 MiB of guest RAM" "mem=4G: allocation failure reported"
 expect_not "starting guest" "mem=4G: nothing was run"
 expect_status 1
+# One vCPU per CPU: more than the CPUs online, or none, is refused.
+boot_guest vcpus-many "$G/hello64.elf" "mem=8M vcpus=64" ""
+expect_re "^tidal: bad vcpus=64: only [0-9]+ CPUs online" "vcpus=64 refused: not enough CPUs"
+expect_not "starting guest" "vcpus=64: nothing was run"
+expect_status 1
+
+boot_guest vcpus-zero "$G/hello64.elf" "mem=8M vcpus=0" ""
+expect "tidal: bad vcpus=0: want a number from 1" "vcpus=0 refused"
+expect_status 1
 finish

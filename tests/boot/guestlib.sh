@@ -13,6 +13,7 @@
 #   finish
 #
 # VEHICLE=kvm boots with tools/run-kvm instead of tools/run-bochs.
+# BOCHS_ARGS adds options for tools/run-bochs (e.g. "--cpus 4").
 # Logs and ISOs are kept in build/boot-tests/ for a look after a failure.
 
 set -u
@@ -51,7 +52,8 @@ boot_guest() {
 	if [ "$VEHICLE" = kvm ]; then
 		tools/run-kvm --timeout 120 --log "$log" "$iso" >/dev/null 2>&1
 	else
-		tools/run-bochs --timeout 300 --log "$log" "$iso" \
+		# shellcheck disable=SC2086
+		tools/run-bochs ${BOCHS_ARGS:-} --timeout 300 --log "$log" "$iso" \
 			>/dev/null 2>"$TESTS_DIR/$name.stderr"
 	fi
 	run_rc=$?

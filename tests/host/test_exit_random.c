@@ -432,7 +432,7 @@ static uint64_t rnd_cr_qual(void)
 static void test_random(unsigned long rounds)
 {
 	struct vm vm = {0};
-	struct vcpu *v = &vm.vcpu;
+	struct vcpu *v = &vm.vcpus[0];
 	unsigned long bad = 0, by_action[3] = {0};
 	const char *first = NULL;
 
@@ -495,8 +495,8 @@ static void test_random(unsigned long rounds)
 	     stops);
 	ok(by_action[EXIT_SKIP] > rounds / 20 && by_action[EXIT_RESUME] > 0,
 	   "both accepted and refused guest actions were exercised");
-	ok(vm.stats.reinjected > 0 && vm.stats.injected[VEC_GP] > 0 &&
-		   vm.stats.injected[VEC_UD] > 0,
+	ok(v->stats.reinjected > 0 && v->stats.injected[VEC_GP] > 0 &&
+		   v->stats.injected[VEC_UD] > 0,
 	   "events were re-injected, #GP and #UD injected");
 }
 
@@ -504,7 +504,7 @@ static void test_random(unsigned long rounds)
 static void test_events(void)
 {
 	struct vm vm = {0};
-	struct vcpu *v = &vm.vcpu;
+	struct vcpu *v = &vm.vcpus[0];
 	static const struct {
 		unsigned int first, second, want; /* want 0xff: shutdown */
 	} merge[] = {
@@ -592,7 +592,7 @@ static void test_events(void)
 static void test_walks(unsigned long rounds)
 {
 	struct vm vm = {0};
-	struct vcpu *v = &vm.vcpu;
+	struct vcpu *v = &vm.vcpus[0];
 	unsigned long mapped = 0;
 
 	v->vm = &vm;

@@ -41,8 +41,9 @@ int main(void)
 	vm->ram_pa = platform_virt_to_phys(ram);
 	vm->img.bits = 64;
 	vm->img.entry = 0x100000;
-	vm->vcpu.vm = vm;
-	vm->vcpu.vpid = 1;
+	vm->nr_vcpus = 1;
+	vm->vcpus[0].vm = vm;
+	vm->vcpus[0].vpid = 1;
 	vm->mmu = tdp_mmu_create(vm);
 	ok(ram && rom && vm->mmu, "VM memory and MMU created");
 	is_int(memslot_create(vm->mmu, 0, 0, 8 * MiB, vm->ram_pa, 0), 0,
@@ -53,8 +54,8 @@ int main(void)
 	       0, "read-only 4K-only slot");
 	root = tdp_mmu_get_root(vm->mmu, TDP_ROLE_DEFAULT);
 	ok(root != NULL, "vCPU root");
-	vm->vcpu.root = root;
-	vm->vcpu.eptp = tdp_root_eptp(root);
+	vm->vcpus[0].root = root;
+	vm->vcpus[0].eptp = tdp_root_eptp(root);
 	is_int(tdp_map(vm->mmu, root, GPA_2M, TDP_ACC_READ | TDP_ACC_WRITE),
 	       TDP_MAP_OK, "fault in RAM maps");
 	is_int(tdp_map(vm->mmu, root, GPA_4K, TDP_ACC_READ), TDP_MAP_OK,
@@ -67,7 +68,7 @@ int main(void)
 	gdb_checkpoint();
 
 	tdp_mmu_put_root(vm->mmu, root);
-	vm->vcpu.root = NULL;
+	vm->vcpus[0].root = NULL;
 	tdp_mmu_destroy(vm->mmu);
 	free(ram);
 	free(rom);

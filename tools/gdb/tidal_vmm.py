@@ -109,20 +109,25 @@ class TidalVms(gdb.Command):
               % (vm.address, states.get(state, str(state)), int(vm["status"]),
                  _u64(vm["mem_bytes"]) >> 20, _u64(vm["ram_pa"]),
                  int(img["bits"]), _u64(img["entry"])))
-        print("  mmu %s, exits %d, EPT faults %d"
-              % (vm["mmu"], _u64(vm["stats"]["exits"]), _u64(vm["stats"]["ept_faults"])))
-        v = vm["vcpu"]
-        root = v["root"]
-        line = "  vCPU 0: vpid %d, %s, root %s" % (
-            int(v["vpid"]), "launched" if bool(v["launched"]) else "not launched", root)
-        if _u64(root):
-            r = root.dereference()
-            line += " (%s, refcount %d, eptp %#x)" % (
-                "invalid" if bool(r["invalid"]) else "valid", int(r["refcount"]), _u64(v["eptp"]))
-        print(line)
-        regs = v["regs"]
-        print("  saved regs: rax %#x rbx %#x rcx %#x rdx %#x"
-              % tuple(_u64(regs[n]) for n in ("rax", "rbx", "rcx", "rdx")))
+        n = int(vm["nr_vcpus"])
+        vcpus = [vm["vcpus"][i] for i in range(n)]
+        exits = sum(_u64(v["stats"]["exits"]) for v in vcpus)
+        faults = sum(_u64(v["stats"]["ept_faults"]) for v in vcpus)
+        print("  mmu %s, %d vCPU(s), exits %d, EPT faults %d" % (vm["mmu"], n, exits, faults))
+        modes = {0: "outside guest", 1: "in guest", 2: "exiting"}
+        for i, v in enumerate(vcpus):
+            root = v["root"]
+            line = "  vCPU %d: vpid %d, %s, root %s" % (
+                i, int(v["vpid"]), "launched" if bool(v["launched"]) else "not launched", root)
+            if _u64(root):
+                r = root.dereference()
+                line += " (%s, refcount %d, eptp %#x)" % (
+                    "invalid" if bool(r["invalid"]) else "valid", int(r["refcount"]), _u64(v["eptp"]))
+            print(line)
+            print("    mode %s, requests %#x" % (modes.get(int(v["mode"]), "?"), _u64(v["requests"])))
+            regs = v["regs"]
+            print("    saved regs: rax %#x rbx %#x rcx %#x rdx %#x"
+                  % tuple(_u64(regs[k]) for k in ("rax", "rbx", "rcx", "rdx")))
 
 
 class TidalMemslots(gdb.Command):
@@ -168,7 +173,7 @@ class TidalEptWalk(gdb.Command):
         where = _eval_arg(" ".join(argv[1:]), "the_vm")
         name = _struct_name(where)
         if name == "vm":
-            root = _deref(where)["vcpu"]["root"]
+            root = _deref(where)["vcpus"][0]["root"]
         elif name == "tdp_root":
             root = where if where.type.strip_typedefs().code == gdb.TYPE_CODE_PTR else where.address
         else:

@@ -347,16 +347,49 @@ void print_start_info(const struct tidal_start_info *si)
 		       mem_type_name(m[i].type));
 }
 
-void guest_entry(uint32_t magic, uintptr_t info);
+/* --- vCPUs --- */
 
-void guest_entry(uint32_t magic, uintptr_t info)
+static volatile int g_ready; /* vCPU 0 checked the start info */
+
+unsigned int guest_vcpu_index(void)
+{
+	uint32_t r[4];
+
+	cpuid(1, 0, r);
+	return r[1] >> 24;
+}
+
+unsigned int guest_nr_vcpus(void)
+{
+	return g_si && g_si->nr_vcpus ? g_si->nr_vcpus : 1;
+}
+
+/* The default for the other vCPUs: do nothing until the VM ends. */
+__attribute__((weak)) void guest_vcpu_main(unsigned int index,
+					   const struct tidal_start_info *si)
+{
+	(void)index;
+	(void)si;
+}
+
+void guest_entry(uint32_t magic, uintptr_t info, uint32_t index);
+
+void guest_entry(uint32_t magic, uintptr_t info, uint32_t index)
 {
 	int status;
 
+	if (index != 0) {
+		while (!__atomic_load_n(&g_ready, __ATOMIC_ACQUIRE))
+			__builtin_ia32_pause();
+		guest_vcpu_main(index, g_si);
+		for (;;)
+			__builtin_ia32_pause();
+	}
 	com1_init();
 	g_si = check_start_info(magic, info);
 	if (!g_si)
 		guest_exit(100);
+	__atomic_store_n(&g_ready, 1, __ATOMIC_RELEASE);
 	status = guest_main(g_si);
 	guest_exit((uint32_t)status);
 }

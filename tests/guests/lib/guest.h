@@ -95,6 +95,25 @@ int memcmp(const void *a, const void *b, size_t n);
 /* Each guest defines this; its return value is the exit status. */
 int guest_main(const struct tidal_start_info *si);
 
+/*
+ * More vCPUs (vcpus= on tidal's command line): every vCPU starts at the
+ * entry point with a stack of its own (at most GUEST_MAX_VCPUS).  vCPU 0
+ * runs guest_main(); the others wait until vCPU 0 has checked the start
+ * info and then run guest_vcpu_main(), whose default returns at once;
+ * after it returns a vCPU spins until the VM ends.
+ */
+#define GUEST_MAX_VCPUS 8
+void guest_vcpu_main(unsigned int index, const struct tidal_start_info *si);
+/* This vCPU's index: its APIC ID, CPUID.1:EBX[31:24]. */
+unsigned int guest_vcpu_index(void);
+/* vCPUs of the VM (start info; 1 before guest_main runs). */
+unsigned int guest_nr_vcpus(void);
+
+static inline void cpu_pause(void)
+{
+	__builtin_ia32_pause();
+}
+
 /* Linker-script symbols: the extent of the loaded image. */
 extern char __image_start[], __image_end[];
 

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Running the vCPUs.  vCPU i runs on CPU i: vCPU 0 on the CPU that called
+ * vm_run() (its VMCS was set up by vm_create()), the others on APs handed
+ * vcpu_thread() through smp_start_on(), which turn VMX on and set up
+ * their VMCS on their own CPU (host state is per CPU) before they enter.
+ *
+ * The VM stops when any vCPU stops it (vm_stop, vm_exit_with); that sends
+ * every vCPU a STOP request and kicks it, and vm_run() returns only when
+ * every AP has left its loop and freed its VMCS.
+ */
+#include "vmm/request.h"
+#include "arch/x86/smp.h"
+#include "arch/x86/vmx/vmx.h"
+#include "lib/atomic.h"
+#include "lib/printf.h"
+#include "mm/tdp/tdp_mmu.h"
+
+int vmx_enter(struct guest_regs *regs, int launched);
+
+/* vcpu->thread_state of an AP's vCPU. */
+enum {
+	THREAD_NONE = 0,
+	THREAD_READY,  /* VMCS set up: waiting for the others */
+	THREAD_FAILED, /* could not set up: the VM is stopped */
+	THREAD_DONE,   /* left the loop, VMCS freed */
+};
+
+static void check_time(struct vm *vm)
+{
+	uint64_t now;
+
+	if (!vm->timeout_ns)
+		return;
+	now = platform_time_ns();
+	if (now - vm->start_ns >= vm->timeout_ns)
+		vm_stop(vm, "time limit of %llu ms reached",
+			(unsigned long long)(vm->timeout_ns / 1000000));
+}
+
+static bool enter_once(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	int rc;
+
+	if (vm_mem_load_root(v)) {
+		vm_stop(vm, "no EPT root for vCPU %u", v->index);
+		return false;
+	}
+	if (v->preempt_ticks)
+		vmwrite(VMCS_PREEMPT_TIMER, v->preempt_ticks);
+	if (!vcpu_enter_guest_mode(v))
+		return true; /* a request came in: service it first */
+	rc = vmx_enter(&v->regs, v->launched);
+	vcpu_exit_guest_mode(v);
+	if (rc) {
+		vmx_report_failure(v->launched ? "VMRESUME" : "VMLAUNCH",
+				   rc == 1 ? VMX_FAIL_VALID : VMX_FAIL_INVALID);
+		vm_stop(vm, "could not enter the guest (vCPU %u)", v->index);
+		vcpu_dump(v);
+		return false;
+	}
+	v->launched = true;
+	vcpu_handle_exit(v, (uint32_t)vmread(VMCS_EXIT_REASON));
+	if (load_acquire(&vm->state) == VM_RUNNING)
+		check_time(vm);
+	return true;
+}
+
+static void vcpu_loop(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	while (load_acquire(&vm->state) == VM_RUNNING) {
+		if (!vcpu_service_requests(v))
+			break;
+		if (!enter_once(v))
+			break;
+	}
+}
+
+/* Wait until every AP reached @state or failed; false if one failed. */
+static bool wait_aps(struct vm *vm, int state)
+{
+	bool ok = true;
+
+	for (unsigned int i = 1; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		int s;
+
+		while ((s = load_acquire(&v->thread_state)) != state &&
+		       s != THREAD_FAILED && s != THREAD_DONE)
+			platform_relax();
+		if (s == THREAD_FAILED)
+			ok = false;
+	}
+	return ok;
+}
+
+static void vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+	/* Kicks must wait for the VM exit that acknowledges them. */
+	unsigned long flags = platform_irq_save();
+
+	if (vmx_cpu_on() || vcpu_vmcs_init(v)) {
+		vm_stop(vm, "vCPU %u could not be set up on CPU %u", v->index,
+			v->cpu);
+		store_release(&v->thread_state, THREAD_FAILED);
+		platform_irq_restore(flags);
+		return;
+	}
+	store_release(&v->thread_state, THREAD_READY);
+	/* Enter only once every vCPU is ready and vCPU 0 says go. */
+	while (load_acquire(&vm->start_ns) == 0 &&
+	       load_acquire(&vm->state) == VM_RUNNING)
+		platform_relax();
+	vcpu_loop(v);
+	vcpu_vmcs_free(v);
+	vmx_cpu_off();
+	store_release(&v->thread_state, THREAD_DONE);
+	platform_irq_restore(flags);
+}
+
+static void start_aps(struct vm *vm)
+{
+	for (unsigned int i = 1; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (smp_start_on(v->cpu, vcpu_thread, v)) {
+			vm_stop(vm, "CPU %u cannot run vCPU %u", v->cpu, i);
+			store_release(&v->thread_state, THREAD_FAILED);
+		}
+	}
+}
+
+void vm_run(struct vm *vm)
+{
+	struct vcpu *v0 = &vm->vcpus[0];
+
+	start_aps(vm);
+	if (wait_aps(vm, THREAD_READY)) {
+		if (vm->nr_vcpus > 1)
+			printk("tidal: vm: %u vCPUs on CPUs 0-%u\n",
+			       vm->nr_vcpus, vm->nr_vcpus - 1);
+		store_release(&vm->start_ns, platform_time_ns() | 1);
+		vcpu_loop(v0);
+	} else {
+		vm->start_ns = platform_time_ns() | 1;
+	}
+	/* vCPU 0 left: whatever ended the run, every other vCPU leaves too. */
+	if (load_acquire(&vm->state) == VM_RUNNING)
+		vm_stop(vm, "vCPU 0 left its run loop");
+	wait_aps(vm, THREAD_DONE);
+	devices_flush(vm);
+}
