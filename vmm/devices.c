@@ -121,9 +121,8 @@ static void uart_write(struct vm *vm, unsigned int reg, uint8_t val)
 	}
 }
 
-/* Returns the value read (in) or acts on @val (out). */
-static uint32_t port_io(struct vm *vm, uint16_t port, unsigned int size,
-			bool in, uint32_t val)
+uint32_t devices_port_io(struct vm *vm, uint16_t port, unsigned int size,
+			 bool in, uint32_t val)
 {
 	if (port >= TIDAL_PORT_COM1 && port < TIDAL_PORT_COM1 + 8) {
 		unsigned int reg = port - TIDAL_PORT_COM1;
@@ -167,16 +166,14 @@ bool handle_io(struct vcpu *v, uint64_t qual)
 	uint32_t mask = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
 
 	if (string) {
-		vm_stop(vm, "string I/O (INS/OUTS) on port %x is not supported",
-			port);
-		vcpu_dump(v);
+		emulate_string_io(v); /* sets RIP itself */
 		return false;
 	}
 	if (size != 1 && size != 2 && size != 4) {
 		vm_stop(vm, "bad I/O size %u on port %x", size, port);
 		return false;
 	}
-	uint32_t r = port_io(vm, port, size, in, (uint32_t)v->regs.rax & mask);
+	uint32_t r = devices_port_io(vm, port, size, in, (uint32_t)v->regs.rax & mask);
 
 	/* A 32-bit IN zero-extends into RAX; narrower ones merge. */
 	if (in && size == 4)

@@ -383,6 +383,8 @@ static void handle_ept_violation(struct vcpu *v)
 		vm->stats.ept_retries++;
 		return;
 	case MEM_FAULT_NOSLOT:
+		if (emulate_mmio(v, gpa, qual))
+			return;
 		vm_stop(vm,
 			"guest touched unbacked memory at GPA %llx (%s) at "
 			"RIP %llx: no memory or device there",

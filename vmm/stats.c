@@ -67,6 +67,15 @@ void vm_print_summary(struct vm *vm)
 	       (unsigned long long)m.flush_req,
 	       (unsigned long long)m.flush_done,
 	       (unsigned long long)m.flush_avoided);
+	if (s->mmio || s->string_io)
+		printk("tidal: summary: emulated MMIO %llu (%llu device "
+		       "accesses), string I/O %llu (%llu iterations), faults "
+		       "injected %llu\n",
+		       (unsigned long long)s->mmio,
+		       (unsigned long long)s->mmio_accesses,
+		       (unsigned long long)s->string_io,
+		       (unsigned long long)s->emu_iterations,
+		       (unsigned long long)s->emu_faults);
 	if (s->msr_gp)
 		printk("tidal: summary: #GP injected %llu\n",
 		       (unsigned long long)s->msr_gp);

@@ -71,6 +71,7 @@ int vm_create(struct vm *vm, uint64_t mem, const void *elf, size_t elf_size,
 	}
 	if (alloc_ram(vm))
 		return -1;
+	testdev_register(&vm->mmio, &vm->testdev);
 	if (guest_layout_build(vm->ram, mem, &vm->img, cmdline, tsc_hz() / 1000,
 			       timeout_ns ? TIDAL_SI_TIME_LIMIT : 0,
 			       &vm->layout, &why)) {

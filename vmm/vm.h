@@ -14,6 +14,7 @@
 #include "vmm/elf_loader.h"
 #include "vmm/guest_abi.h"
 #include "vmm/guest_layout.h"
+#include "vmm/mmio.h"
 
 struct guard;
 struct tdp_mmu;
@@ -51,6 +52,8 @@ struct vm_stats {
 	uint64_t by_reason[EXIT_REASON_MAX];
 	uint64_t ept_faults, ept_retries;
 	uint64_t io, hlt, cpuid, vmcall, preempt, msr_gp;
+	/* emulate_vmx.c: exits emulated, device accesses, REP iterations */
+	uint64_t mmio, mmio_accesses, string_io, emu_iterations, emu_faults;
 };
 
 enum vm_state {
@@ -76,6 +79,8 @@ struct vm {
 
 	struct uart16550 uart;
 	struct line_buf com1_out, e9_out;
+	struct mmio_table mmio;
+	struct testdev testdev;
 
 	struct vm_stats stats;
 	enum vm_state state;
@@ -104,8 +109,19 @@ void handle_vmcall(struct vcpu *v);
 
 /* devices.c: I/O port exits.  Returns false when the VM was stopped. */
 bool handle_io(struct vcpu *v, uint64_t qual);
+/* One port access by the devices (IN returns the value, OUT acts). */
+uint32_t devices_port_io(struct vm *vm, uint16_t port, unsigned int size,
+			 bool in, uint32_t val);
 void devices_flush(struct vm *vm);
 void console_write(struct vm *vm, struct line_buf *lb, const char *s, size_t n);
+
+/*
+ * emulate_vmx.c: the instruction emulator on a vCPU.  emulate_mmio()
+ * returns false when @gpa is in no MMIO region (the caller reports it);
+ * both leave RIP, registers and any injected fault set for the entry.
+ */
+bool emulate_mmio(struct vcpu *v, uint64_t gpa, uint64_t qual);
+void emulate_string_io(struct vcpu *v);
 
 /* vm_mem.c: guest memory through the TDP MMU. */
 enum mem_fault {
