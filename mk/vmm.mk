@@ -44,3 +44,9 @@ TEST_DEPS += $(BUILD)/tidal.elf
 HOST_TESTS += test_vmm_gdb
 HOST_SRCS_test_vmm_gdb := tests/host/test_vmm_gdb.c $(MMU_CORE_SRCS) \
 	$(MMU_LIB_SRCS)
+
+##   test_emulate     the MMIO/string-I/O instruction emulator: every form
+##                    (tests/host/emulate_forms.h), page walks, faults,
+##                    refusals and random bytes
+HOST_TESTS += test_emulate
+HOST_SRCS_test_emulate := tests/host/test_emulate.c vmm/emulate.c vmm/mmio.c

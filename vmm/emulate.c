@@ -45,26 +45,26 @@
 
 #include "lib/string.h"
 
-#define CR0_PE	 BIT(0)
-#define CR0_WP	 BIT(16)
-#define CR0_PG	 BIT(31)
-#define CR4_PSE	 BIT(4)
-#define CR4_PAE	 BIT(5)
-#define CR4_LA57 BIT(12)
-#define CR4_SMEP BIT(20)
-#define CR4_SMAP BIT(21)
-#define EFER_LMA BIT(10)
-#define EFER_NXE BIT(11)
-#define RFL_CF	 BIT(0)
-#define RFL_PF	 BIT(2)
-#define RFL_AF	 BIT(4)
-#define RFL_ZF	 BIT(6)
-#define RFL_SF	 BIT(7)
-#define RFL_DF	 BIT(10)
-#define RFL_OF	 BIT(11)
-#define RFL_RF	 BIT(16)
-#define RFL_VM	 BIT(17)
-#define RFL_AC	 BIT(18)
+#define CR0_PE	  BIT(0)
+#define CR0_WP	  BIT(16)
+#define CR0_PG	  BIT(31)
+#define CR4_PSE	  BIT(4)
+#define CR4_PAE	  BIT(5)
+#define CR4_LA57  BIT(12)
+#define CR4_SMEP  BIT(20)
+#define CR4_SMAP  BIT(21)
+#define EFER_LMA  BIT(10)
+#define EFER_NXE  BIT(11)
+#define RFL_CF	  BIT(0)
+#define RFL_PF	  BIT(2)
+#define RFL_AF	  BIT(4)
+#define RFL_ZF	  BIT(6)
+#define RFL_SF	  BIT(7)
+#define RFL_DF	  BIT(10)
+#define RFL_OF	  BIT(11)
+#define RFL_RF	  BIT(16)
+#define RFL_VM	  BIT(17)
+#define RFL_AC	  BIT(18)
 #define RFL_ARITH (RFL_CF | RFL_PF | RFL_AF | RFL_ZF | RFL_SF | RFL_OF)
 
 #define AR_TYPE_CODE  BIT(3)
@@ -83,8 +83,8 @@
 #define PTE_PS BIT(7)
 #define PTE_XD BIT(63)
 
-#define MAX_INSN_LEN	    15
-#define DEFAULT_MAX_ITERS   4096
+#define MAX_INSN_LEN	  15
+#define DEFAULT_MAX_ITERS 4096
 
 static uint64_t size_mask(unsigned int size)
 {
@@ -97,8 +97,8 @@ static enum emu_result unhandled(struct emu_ctx *c, const char *why)
 	return EMU_UNHANDLED;
 }
 
-static enum emu_result fault(struct emu_ctx *c, uint8_t vector,
-			     bool has_error, uint32_t error, uint64_t cr2)
+static enum emu_result fault(struct emu_ctx *c, uint8_t vector, bool has_error,
+			     uint32_t error, uint64_t cr2)
 {
 	c->fault = (struct emu_fault){vector, has_error, error, cr2};
 	return EMU_FAULT;
@@ -147,9 +147,9 @@ static uint64_t addr_mask(const struct emu_state *st)
 /* Bits that must be zero in an 8-byte entry: above MAXPHYADDR, XD w/o NXE */
 static bool reserved_wide(const struct emu_state *st, uint64_t e)
 {
-	uint64_t rsvd = ~(BIT(st->maxphyaddr < 32 || st->maxphyaddr > 52 ?
-				      52 :
-				      st->maxphyaddr) -
+	uint64_t rsvd = ~(BIT(st->maxphyaddr < 32 || st->maxphyaddr > 52
+				      ? 52
+				      : st->maxphyaddr) -
 			  1) &
 			(BIT(52) - 1);
 
@@ -325,8 +325,8 @@ enum emu_result emu_translate(struct emu_ctx *c, uint64_t la,
 		w.entry[w.n++] = e;
 		if (!(e & PTE_P))
 			return fault(c, EMU_VEC_PF, true, err, la);
-		if (w.wide && (reserved_wide(st, e) ||
-			       (level == 4 && (e & PTE_PS))))
+		if (w.wide &&
+		    (reserved_wide(st, e) || (level == 4 && (e & PTE_PS))))
 			return fault(c, EMU_VEC_PF, true,
 				     err | EMU_PF_P | EMU_PF_RSVD, la);
 		us = us && (e & PTE_US);
@@ -362,9 +362,9 @@ static bool canonical(uint64_t la)
 }
 
 /* Linear address of @size bytes at @seg:@off, with the SDM's checks. */
-static enum emu_result linear(struct emu_ctx *c, unsigned int seg,
-			      uint64_t off, unsigned int size,
-			      enum emu_access kind, uint64_t *la)
+static enum emu_result linear(struct emu_ctx *c, unsigned int seg, uint64_t off,
+			      unsigned int size, enum emu_access kind,
+			      uint64_t *la)
 {
 	const struct emu_state *st = c->st;
 	const struct emu_segment *s = &st->seg[seg];
@@ -437,8 +437,8 @@ static enum emu_result mem_commit(struct emu_ctx *c, const struct span *sp,
 
 	for (int i = 0; i < sp->n; i++) {
 		int rc = write ? c->ops->write_phys(c->ops->ctx, sp->gpa[i], p,
-						    sp->len[i], device_ok) :
-				 c->ops->read_phys(c->ops->ctx, sp->gpa[i], p,
+						    sp->len[i], device_ok)
+			       : c->ops->read_phys(c->ops->ctx, sp->gpa[i], p,
 						   sp->len[i], device_ok);
 
 		if (rc == EMU_OP_STOP)
@@ -446,10 +446,10 @@ static enum emu_result mem_commit(struct emu_ctx *c, const struct span *sp,
 		if (rc) {
 			c->bad_gpa = sp->gpa[i];
 			c->has_bad_gpa = true;
-			return unhandled(c, device_ok ?
-					 "no memory or device at the "
-					 "guest-physical address" :
-					 "instruction bytes outside RAM");
+			return unhandled(
+				c, device_ok ? "no memory or device at the "
+					       "guest-physical address"
+					     : "instruction bytes outside RAM");
 		}
 		p += sp->len[i];
 	}
@@ -623,7 +623,8 @@ static enum emu_result modrm(struct emu_ctx *c, unsigned int rex,
 		r = modrm32(c, mod, rm, rex, &disp_size);
 	if (r == EMU_DONE && disp_size)
 		r = fetch_imm(c, (unsigned int)disp_size, &disp);
-	in->disp = (int64_t)sext(disp, (unsigned int)(disp_size ? disp_size : 8));
+	in->disp =
+		(int64_t)sext(disp, (unsigned int)(disp_size ? disp_size : 8));
 	return r;
 }
 
@@ -698,7 +699,7 @@ static unsigned int full_opsize(struct emu_ctx *c, const struct prefixes *p)
 	return cs == 2 ? 2 : 4;
 }
 
-static const enum emu_op alu_ops[8] = {EMU_ADD, EMU_OR,  EMU_ADC, EMU_SBB,
+static const enum emu_op alu_ops[8] = {EMU_ADD, EMU_OR,	 EMU_ADC, EMU_SBB,
 				       EMU_AND, EMU_SUB, EMU_XOR, EMU_CMP};
 
 /* Opcode classes and what follows each. */
@@ -731,14 +732,19 @@ static enum emu_result decode_opcode(struct emu_ctx *c, struct prefixes *p,
 		return r;
 	}
 	switch (op) {
-	case 0x88: case 0x89: case 0x8a: case 0x8b:
+	case 0x88:
+	case 0x89:
+	case 0x8a:
+	case 0x8b:
 		in->op = EMU_MOV;
 		in->dir = op & 2 ? EMU_FROM_MEM : EMU_TO_MEM;
 		r = modrm(c, p->rex, &regf);
 		set_reg(in, regf);
 		return r;
-	case 0x84: case 0x85:
-	case 0x86: case 0x87:
+	case 0x84:
+	case 0x85:
+	case 0x86:
+	case 0x87:
 		in->op = op < 0x86 ? EMU_TEST : EMU_XCHG;
 		in->dir = EMU_TO_MEM;
 		r = modrm(c, p->rex, &regf);
@@ -754,20 +760,25 @@ static enum emu_result decode_opcode(struct emu_ctx *c, struct prefixes *p,
 		r = modrm(c, p->rex, &regf);
 		set_reg(in, regf);
 		return r;
-	case 0xc6: case 0xc7:
+	case 0xc6:
+	case 0xc7:
 		r = modrm(c, p->rex, &regf);
 		if (r != EMU_DONE)
 			return r;
 		if (regf & 7)
-			return unhandled(c, "C6/C7 with a reg field other than 0");
+			return unhandled(c,
+					 "C6/C7 with a reg field other than 0");
 		in->op = EMU_MOV;
 		in->dir = EMU_TO_MEM;
 		in->has_imm = true;
 		return fetch_simm(c, imm_size(in), &in->imm);
-	case 0x80: case 0x81: case 0x83:
+	case 0x80:
+	case 0x81:
+	case 0x83:
 		r = modrm(c, p->rex, &regf);
 		return r == EMU_DONE ? decode_alu_imm(c, op, regf) : r;
-	case 0xf6: case 0xf7:
+	case 0xf6:
+	case 0xf7:
 		r = modrm(c, p->rex, &regf);
 		if (r != EMU_DONE)
 			return r;
@@ -777,7 +788,10 @@ static enum emu_result decode_opcode(struct emu_ctx *c, struct prefixes *p,
 		in->dir = EMU_TO_MEM;
 		in->has_imm = true;
 		return fetch_simm(c, imm_size(in), &in->imm);
-	case 0xa0: case 0xa1: case 0xa2: case 0xa3: {
+	case 0xa0:
+	case 0xa1:
+	case 0xa2:
+	case 0xa3: {
 		uint64_t moff = 0;
 
 		in->op = EMU_MOV;
@@ -788,21 +802,27 @@ static enum emu_result decode_opcode(struct emu_ctx *c, struct prefixes *p,
 		in->disp = (int64_t)moff;
 		return r;
 	}
-	case 0xa4: case 0xa5:
+	case 0xa4:
+	case 0xa5:
 		in->op = EMU_MOVS;
 		return EMU_DONE;
-	case 0xaa: case 0xab:
+	case 0xaa:
+	case 0xab:
 		in->op = EMU_STOS;
 		in->reg = EMU_RAX;
 		in->dir = EMU_TO_MEM;
 		in->seg = EMU_ES;
 		return EMU_DONE;
-	case 0xac: case 0xad:
+	case 0xac:
+	case 0xad:
 		in->op = EMU_LODS;
 		in->reg = EMU_RAX;
 		in->dir = EMU_FROM_MEM;
 		return EMU_DONE;
-	case 0x6c: case 0x6d: case 0x6e: case 0x6f:
+	case 0x6c:
+	case 0x6d:
+	case 0x6e:
+	case 0x6f:
 		in->op = op < 0x6e ? EMU_INS : EMU_OUTS;
 		in->dir = op < 0x6e ? EMU_TO_MEM : EMU_FROM_MEM;
 		if (op & 1)
@@ -830,8 +850,14 @@ static enum emu_result decode_opcode(struct emu_ctx *c, struct prefixes *p,
 static bool lock_ok(const struct emu_insn *in)
 {
 	switch (in->op) {
-	case EMU_ADD: case EMU_OR: case EMU_ADC: case EMU_SBB:
-	case EMU_AND: case EMU_SUB: case EMU_XOR: case EMU_XCHG:
+	case EMU_ADD:
+	case EMU_OR:
+	case EMU_ADC:
+	case EMU_SBB:
+	case EMU_AND:
+	case EMU_SUB:
+	case EMU_XOR:
+	case EMU_XCHG:
 		return in->dir == EMU_TO_MEM;
 	default:
 		return false;
@@ -979,7 +1005,8 @@ static enum emu_result exec_mov(struct emu_ctx *c, uint64_t ea)
 
 	if (in->dir == EMU_TO_MEM)
 		return mem_write(c, in->seg, ea, in->opsize,
-				 in->has_imm ? in->imm : reg_get(st, in, in->opsize));
+				 in->has_imm ? in->imm
+					     : reg_get(st, in, in->opsize));
 	r = mem_read(c, in->seg, ea, in->memsize, &v);
 	if (r != EMU_DONE)
 		return r;
@@ -1047,7 +1074,7 @@ static enum emu_result string_step(struct emu_ctx *c)
 	struct span sp;
 	enum emu_result r = EMU_DONE;
 
-	delta = st->rflags & RFL_DF ? (uint64_t)-(int64_t)sz : sz;
+	delta = st->rflags & RFL_DF ? (uint64_t) - (int64_t)sz : sz;
 	switch (in->op) {
 	case EMU_STOS:
 		r = mem_write(c, EMU_ES, di, sz, st->gpr[EMU_RAX]);
@@ -1101,8 +1128,8 @@ static enum emu_result exec_string(struct emu_ctx *c, bool *finished)
 	struct emu_state *st = c->st;
 	struct emu_insn *in = &c->insn;
 	unsigned int asz = in->addrsize;
-	uint64_t limit = c->max_iterations ? c->max_iterations :
-					     DEFAULT_MAX_ITERS;
+	uint64_t limit =
+		c->max_iterations ? c->max_iterations : DEFAULT_MAX_ITERS;
 
 	*finished = true;
 	if (!in->rep)

@@ -21,8 +21,7 @@
 enum emu_seg { EMU_ES, EMU_CS, EMU_SS, EMU_DS, EMU_FS, EMU_GS, EMU_NSEG };
 
 /* General registers in encoding order (RAX=0 ... R15=15). */
-enum { EMU_RAX, EMU_RCX, EMU_RDX, EMU_RBX, EMU_RSP, EMU_RBP, EMU_RSI,
-       EMU_RDI };
+enum { EMU_RAX, EMU_RCX, EMU_RDX, EMU_RBX, EMU_RSP, EMU_RBP, EMU_RSI, EMU_RDI };
 
 struct emu_segment {
 	uint64_t base;

@@ -83,9 +83,9 @@ static unsigned int maxphyaddr(void)
 	static unsigned int bits;
 
 	if (!bits)
-		bits = cpuid_max_leaf(0x80000000u) >= 0x80000008u ?
-			       cpuid(0x80000008u).eax & 0xff :
-			       36;
+		bits = cpuid_max_leaf(0x80000000u) >= 0x80000008u
+			       ? cpuid(0x80000008u).eax & 0xff
+			       : 36;
 	return bits;
 }
 
@@ -117,7 +117,8 @@ static void load_state(struct vcpu *v, struct emu_state *st)
 	/* ES, CS, SS, DS, FS, GS: consecutive VMCS encodings. */
 	for (int i = 0; i < EMU_NSEG; i++) {
 		st->seg[i].base = vmread(VMCS_GUEST_ES_BASE + 2 * i);
-		st->seg[i].limit = (uint32_t)vmread(VMCS_GUEST_ES_LIMIT + 2 * i);
+		st->seg[i].limit =
+			(uint32_t)vmread(VMCS_GUEST_ES_LIMIT + 2 * i);
 		st->seg[i].ar = (uint32_t)vmread(VMCS_GUEST_ES_AR + 2 * i);
 	}
 	st->maxphyaddr = maxphyaddr();
@@ -195,8 +196,8 @@ static void emulate(struct vcpu *v, const char *what, uint64_t gpa)
 	emu_bytes_str(&c, bytes, sizeof(bytes));
 	if (c.has_bad_gpa)
 		gpa = c.bad_gpa;
-	vm_stop(vm, "cannot emulate %s at RIP %llx (bytes %s): %s%s%llx",
-		what, (unsigned long long)rip, bytes, c.why,
+	vm_stop(vm, "cannot emulate %s at RIP %llx (bytes %s): %s%s%llx", what,
+		(unsigned long long)rip, bytes, c.why,
 		gpa != NO_GPA ? ", GPA " : "",
 		gpa != NO_GPA ? (unsigned long long)gpa : 0ull);
 	vcpu_dump(v);
@@ -214,8 +215,9 @@ bool emulate_mmio(struct vcpu *v, uint64_t gpa, uint64_t qual)
 		return true;
 	}
 	if (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID) {
-		vm_stop(vm, "MMIO access at GPA %llx while delivering an "
-			    "event (IDT, GDT or stack in MMIO): not supported",
+		vm_stop(vm,
+			"MMIO access at GPA %llx while delivering an "
+			"event (IDT, GDT or stack in MMIO): not supported",
 			(unsigned long long)gpa);
 		return true;
 	}
