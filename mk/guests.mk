@@ -15,7 +15,8 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none \
 # name:bits:source
 GUEST_PROGS := hello32:32:hello hello64:64:hello cpuid:64:cpuid \
 	hltio:32:hltio memtest:64:memtest oob:32:oob \
-	triplefault:64:triplefault spin:64:spin demo:64:demo
+	triplefault:64:triplefault spin:64:spin demo:64:demo \
+	mmio32:32:mmio mmio64:64:mmio
 
 GUEST_LIB_SRCS := tests/guests/lib/guest.c
 GUEST_ELFS := $(foreach g,$(GUEST_PROGS),$(GUEST_DIR)/$(word 1,$(subst :, ,$(g))).elf)
