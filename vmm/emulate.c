@@ -85,6 +85,7 @@
 
 #define MAX_INSN_LEN	  15
 #define DEFAULT_MAX_ITERS 4096
+#define REFUSAL_BYTES	  8
 
 static uint64_t size_mask(unsigned int size)
 {
@@ -1152,6 +1153,19 @@ static enum emu_result exec_string(struct emu_ctx *c, bool *finished)
 	}
 }
 
+/* For the message of a refusal: the bytes at RIP beyond those decoded. */
+static void more_bytes(struct emu_ctx *c)
+{
+	struct emu_ctx keep = *c;
+	uint8_t b;
+
+	while (c->insn.len < REFUSAL_BYTES && fetch(c, &b) == EMU_DONE)
+		;
+	keep.insn.len = c->insn.len;
+	memcpy(keep.insn.bytes, c->insn.bytes, sizeof(keep.insn.bytes));
+	*c = keep;
+}
+
 enum emu_result emu_run(struct emu_ctx *c)
 {
 	struct emu_state *st = c->st;
@@ -1164,6 +1178,8 @@ enum emu_result emu_run(struct emu_ctx *c)
 	c->has_bad_gpa = false;
 	c->why = NULL;
 	r = emu_decode(c);
+	if (r == EMU_UNHANDLED)
+		more_bytes(c);
 	if (r != EMU_DONE)
 		return r;
 	switch (in->op) {

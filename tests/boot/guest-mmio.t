@@ -4,8 +4,11 @@
 # code; the 64-bit guest also takes a #PF in the middle of a REP OUTSB.
 . "$(dirname "$0")/guestlib.sh"
 
+# The 32-bit guest ends with BT on the device, which is not emulated.
 for bits in 32 64; do
-	boot_guest mmio$bits "$BUILD/guests/mmio$bits.elf" "" ""
+	gargs=
+	[ $bits = 32 ] && gargs=refuse=1
+	boot_guest mmio$bits "$BUILD/guests/mmio$bits.elf" "" "$gargs"
 	expect "guest: mmio: MOV load of the device ID: ok" "$bits: MOV from MMIO"
 	expect "guest: mmio: MOVSX word: ok" "$bits: MOVZX/MOVSX on MMIO"
 	expect "guest: mmio: OR, AND, XOR on device memory: ok" "$bits: ALU on MMIO"
@@ -21,8 +24,14 @@ for bits in 32 64; do
 	expect_not "FAIL" "$bits: no check failed"
 	expect_re "^tidal: summary: emulated MMIO [1-9][0-9]* \([1-9][0-9]* device accesses\), string I/O [1-9][0-9]* \([1-9][0-9]* iterations\)" \
 		"$bits: tidal counted emulated MMIO and string I/O"
-	expect "tidal: vm: guest exited with status 0" "$bits: guest exited with status 0"
-	expect_status 0
+	if [ $bits = 32 ]; then
+		expect_re "^tidal: vm: stopped: cannot emulate the MMIO access at RIP [0-9a-f]+ \(bytes 0f ba 2[0-7] 03[0-9a-f ]*\): two-byte opcode not emulated" \
+			"32: an unknown form stops the VM naming its bytes"
+		expect_status 1
+	else
+		expect "tidal: vm: guest exited with status 0" "$bits: guest exited with status 0"
+		expect_status 0
+	fi
 done
 expect "guest: mmio: a string split by a page fault" "64: the REP OUTSB split by a #PF finished"
 expect "guest: mmio: #PF with CR2 at the hole and error code 0: ok" "64: #PF CR2 and error code"

@@ -6,7 +6,8 @@
  * REP on COM1 and port 0xE9.  The 64-bit build also takes a #PF in the
  * middle of a REP OUTSB: its handler maps the missing page and returns,
  * and the instruction finishes the string.  Built as mmio32 (paging off)
- * and mmio64 (long mode).
+ * and mmio64 (long mode).  With refuse=1 it ends with an instruction the
+ * emulator refuses.
  */
 #include "lib/guest.h"
 
@@ -288,5 +289,14 @@ int guest_main(const struct tidal_start_info *si)
 	test_fault_in_rep();
 #endif
 	printf("mmio: %d failures\n", failures);
+	/*
+	 * refuse=1: end with a form the emulator does not know (BT on the
+	 * device); tidal must stop the VM naming the bytes.
+	 */
+	if (!failures && cmdline_num("refuse", 0)) {
+		printf("mmio: BT on device memory next\n");
+		__asm__ volatile("btl $3, (%0)" : : "r"(DEV + SCR) : "memory");
+		printf("mmio: BT was emulated: FAIL\n");
+	}
 	return failures ? 1 : 0;
 }
