@@ -26,38 +26,37 @@ static int ram_span(struct vm *vm, uint64_t gpa, unsigned int len)
 	return gpa < vm->mem_bytes && len <= vm->mem_bytes - gpa;
 }
 
-static int op_read_phys(void *ctx, uint64_t gpa, void *buf, unsigned int len,
-			bool device_ok)
+/* RAM first, then the MMIO region that holds the whole access. */
+static int phys_access(struct vm *vm, uint64_t gpa, void *buf, unsigned int len,
+		       bool device_ok, bool write)
 {
-	struct vm *vm = ctx;
 	const struct mmio_region *r;
 
 	if (ram_span(vm, gpa, len)) {
-		memcpy(buf, (uint8_t *)vm->ram + gpa, len);
+		if (write)
+			memcpy((uint8_t *)vm->ram + gpa, buf, len);
+		else
+			memcpy(buf, (uint8_t *)vm->ram + gpa, len);
 		return EMU_OP_OK;
 	}
 	r = device_ok ? mmio_find(&vm->mmio, gpa, len) : NULL;
 	if (!r)
 		return EMU_OP_NONE;
 	vm->stats.mmio_accesses++;
-	return r->read(r->dev, gpa - r->base, buf, len);
+	return write ? r->write(r->dev, gpa - r->base, buf, len)
+		     : r->read(r->dev, gpa - r->base, buf, len);
+}
+
+static int op_read_phys(void *ctx, uint64_t gpa, void *buf, unsigned int len,
+			bool device_ok)
+{
+	return phys_access(ctx, gpa, buf, len, device_ok, false);
 }
 
 static int op_write_phys(void *ctx, uint64_t gpa, const void *buf,
 			 unsigned int len, bool device_ok)
 {
-	struct vm *vm = ctx;
-	const struct mmio_region *r;
-
-	if (ram_span(vm, gpa, len)) {
-		memcpy((uint8_t *)vm->ram + gpa, buf, len);
-		return EMU_OP_OK;
-	}
-	r = device_ok ? mmio_find(&vm->mmio, gpa, len) : NULL;
-	if (!r)
-		return EMU_OP_NONE;
-	vm->stats.mmio_accesses++;
-	return r->write(r->dev, gpa - r->base, buf, len);
+	return phys_access(ctx, gpa, (void *)buf, len, device_ok, true);
 }
 
 static int op_port_in(void *ctx, uint16_t port, unsigned int size,
