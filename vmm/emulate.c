@@ -1178,6 +1178,9 @@ enum emu_result emu_run(struct emu_ctx *c)
 	c->has_bad_gpa = false;
 	c->why = NULL;
 	r = emu_decode(c);
+	if (r == EMU_DONE && c->string_io_only && in->op != EMU_INS &&
+	    in->op != EMU_OUTS)
+		r = unhandled(c, "an I/O exit, but no INS/OUTS at RIP");
 	if (r == EMU_UNHANDLED)
 		more_bytes(c);
 	if (r != EMU_DONE)

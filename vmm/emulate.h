@@ -158,6 +158,8 @@ struct emu_ctx {
 	 * still points at it, so the guest executes it again to go on.
 	 */
 	uint64_t max_iterations;
+	/* Set for an I/O exit: anything but INS/OUTS at RIP is refused. */
+	bool string_io_only;
 };
 
 /* Access kinds for emu_translate(). */

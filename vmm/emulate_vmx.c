@@ -165,13 +165,15 @@ static void inject_fault(struct vcpu *v, const struct emu_fault *f)
 }
 
 /* Run the emulator on the instruction at RIP; @what names the exit. */
-static void emulate(struct vcpu *v, const char *what, uint64_t gpa)
+static void emulate(struct vcpu *v, const char *what, uint64_t gpa,
+		    bool string_io)
 {
 	struct vm *vm = v->vm;
 	struct emu_state st;
 	struct emu_ops ops = {op_read_phys, op_write_phys, op_port_in,
 			      op_port_out, vm};
-	struct emu_ctx c = {.st = &st, .ops = &ops};
+	struct emu_ctx c = {
+		.st = &st, .ops = &ops, .string_io_only = string_io};
 	enum emu_result r;
 	char bytes[48];
 
@@ -221,12 +223,12 @@ bool emulate_mmio(struct vcpu *v, uint64_t gpa, uint64_t qual)
 		return true;
 	}
 	vm->stats.mmio++;
-	emulate(v, "the MMIO access", gpa);
+	emulate(v, "the MMIO access", gpa, false);
 	return true;
 }
 
 void emulate_string_io(struct vcpu *v)
 {
 	v->vm->stats.string_io++;
-	emulate(v, "string I/O", NO_GPA);
+	emulate(v, "string I/O", NO_GPA, true);
 }

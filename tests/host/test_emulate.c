@@ -720,6 +720,12 @@ static void test_refusals(void)
 	st.cr4 |= BIT(12);
 	CODE_BYTES(0x89, 0x03);
 	is_int(emu_run(&ctx), EMU_UNHANDLED, "5-level paging refused");
+	setup(8);
+	dev_writes = 0;
+	ctx.string_io_only = true;
+	CODE_BYTES(0x89, 0x03);
+	ok(emu_run(&ctx) == EMU_UNHANDLED && dev_writes == 0,
+	   "an I/O exit with no INS/OUTS at RIP is refused");
 	setup(4);
 	CODE_BYTES(0x63, 0x03);
 	is_int(emu_run(&ctx), EMU_UNHANDLED, "ARPL refused");
