@@ -1,7 +1,8 @@
 #!/bin/sh
 # The instruction emulator in a guest: MMIO forms on the tidal test device
 # and string I/O (INS/OUTS, REP, DF=1) in 32-bit (paging off) and 64-bit
-# code; the 64-bit guest also takes a #PF in the middle of a REP OUTSB.
+# code, REP OUTSB in a 16-bit code segment; the 64-bit guest also takes a
+# #PF in the middle of a REP OUTSB.
 . "$(dirname "$0")/guestlib.sh"
 
 # The 32-bit guest ends with BT on the device, which is not emulated.
@@ -25,6 +26,9 @@ for bits in 32 64; do
 	expect_re "^tidal: summary: emulated MMIO [1-9][0-9]* \([1-9][0-9]* device accesses\), string I/O [1-9][0-9]* \([1-9][0-9]* iterations\)" \
 		"$bits: tidal counted emulated MMIO and string I/O"
 	if [ $bits = 32 ]; then
+		expect "guest: mmio: rep outsb in 16-bit code works" "16: REP OUTSB with SI and FS in 16-bit code"
+		expect "guest: mmio: addr32 rep outsb in 16-bit code works" "16: REP OUTSB with an address-size prefix"
+		expect "guest: mmio: REP OUTSB in 16-bit code counted CX/ECX down: ok" "16: the count ends at zero"
 		expect_re "^tidal: vm: stopped: cannot emulate the MMIO access at RIP [0-9a-f]+ \(bytes 0f ba 2[0-7] 03[0-9a-f ]*\): two-byte opcode not emulated" \
 			"32: an unknown form stops the VM naming its bytes"
 		expect_status 1

@@ -6,7 +6,8 @@
  * REP on COM1 and port 0xE9.  The 64-bit build also takes a #PF in the
  * middle of a REP OUTSB: its handler maps the missing page and returns,
  * and the instruction finishes the string.  Built as mmio32 (paging off)
- * and mmio64 (long mode).  With refuse=1 it ends with an instruction the
+ * and mmio64 (long mode); the 32-bit build also runs REP OUTSB in a 16-bit
+ * code segment.  With refuse=1 it ends with an instruction the
  * emulator refuses.
  */
 #include "lib/guest.h"
@@ -279,6 +280,75 @@ static void test_fault_in_rep(void)
 }
 #endif
 
+#ifndef __x86_64__
+/*
+ * 16-bit protected-mode code (a code segment with D=0): REP OUTSB with SI
+ * through an FS override, then with ESI under an address-size prefix.
+ */
+#define SEL_CODE16 0x30
+#define SEL_DATA16 0x38
+
+extern char stub16[], msg16a[], msg16b[];
+void run16(void);
+__asm__(".text\n"
+	"run16:\n"
+	"	push %esi\n"
+	"	ljmp $0x30, $0\n"
+	"back32:\n"
+	"	pop %esi\n"
+	"	ret\n"
+	".code16\n"
+	"stub16:\n"
+	"	mov $0x38, %ax\n"
+	"	mov %ax, %fs\n"
+	"	xor %si, %si\n"
+	"	mov $(msg16a_end - msg16a), %cx\n"
+	"	mov $0xe9, %dx\n"
+	"	rep outsb %fs:(%si), (%dx)\n"
+	"	movl $msg16b, %esi\n"
+	"	movl $(msg16b_end - msg16b), %ecx\n"
+	"	addr32 rep outsb\n"
+	"	ljmpl $0x18, $back32\n"
+	".code32\n"
+	".data\n"
+	"msg16a: .ascii \"mmio: rep outsb in 16-bit code works\\n\"\n"
+	"msg16a_end:\n"
+	"msg16b: .ascii \"mmio: addr32 rep outsb in 16-bit code works\\n\"\n"
+	"msg16b_end:\n"
+	".text\n");
+
+static uint64_t gdt16[8] __attribute__((aligned(8)));
+
+static uint64_t descriptor(uint32_t base, uint32_t limit, uint8_t type)
+{
+	return (limit & 0xffff) | ((uint64_t)(base & 0xffffff) << 16) |
+	       ((uint64_t)type << 40) | ((uint64_t)(limit & 0xf0000) << 32) |
+	       ((uint64_t)(base >> 24) << 56);
+}
+
+static void test_code16(void)
+{
+	struct {
+		uint16_t limit;
+		uint32_t base;
+	} __attribute__((packed)) gdtr;
+	uintptr_t cx = 0;
+
+	__asm__ volatile("sgdt %0" : "=m"(gdtr));
+	memcpy(gdt16, (void *)(uintptr_t)gdtr.base, 6 * 8);
+	gdt16[SEL_CODE16 / 8] = descriptor((uintptr_t)stub16, 0xffff, 0x9a);
+	gdt16[SEL_DATA16 / 8] = descriptor((uintptr_t)msg16a, 0xffff, 0x92);
+	gdtr.limit = sizeof(gdt16) - 1;
+	gdtr.base = (uintptr_t)gdt16;
+	__asm__ volatile("lgdt %0" : : "m"(gdtr));
+	__asm__ volatile("call run16"
+			 : "=c"(cx)
+			 :
+			 : "eax", "edx", "memory", "cc");
+	check(cx == 0, "REP OUTSB in 16-bit code counted CX/ECX down");
+}
+#endif
+
 int guest_main(const struct tidal_start_info *si)
 {
 	test_mov();
@@ -287,6 +357,8 @@ int guest_main(const struct tidal_start_info *si)
 	test_port_strings();
 #ifdef __x86_64__
 	test_fault_in_rep();
+#else
+	test_code16();
 #endif
 	printf("mmio: %d failures\n", failures);
 	/*
