@@ -801,7 +801,17 @@ static void test_random(unsigned int rounds)
 		if (!(rnd() % 8)) /* random page tables too */
 			for (int b = 0; b < 64; b++)
 				put64(PML4 + 8 * (rnd() % 1024), rnd());
-		st.rflags ^= rnd() & BIT(10);
+		st.rflags ^= rnd() & (BIT(10) | BIT(17) | BIT(18));
+		if (!(rnd() % 4)) { /* odd segments and control bits */
+			int sg = (int)(rnd() % EMU_NSEG);
+
+			seg(sg, rnd(), (uint32_t)rnd(), (uint32_t)rnd());
+			st.cr0 ^= rnd() & (BIT(16) | BIT(31));
+			st.cr4 ^= rnd() & (BIT(4) | BIT(5) | BIT(20) | BIT(21));
+			st.efer ^= rnd() & BIT(11);
+			st.pdpte[rnd() % 4] = rnd();
+			st.maxphyaddr = (unsigned int)(rnd() % 64);
+		}
 		ctx.max_iterations = 64;
 		enum emu_result r = emu_run(&ctx);
 
