@@ -35,11 +35,14 @@
  * error code (P, W, U, RSVD, I) and CR2; an instruction over 15 bytes
  * gives #GP(0).  A REP instruction that faults part-way leaves RCX, RSI
  * and RDI as they are after the last completed iteration, with RIP still
- * on the instruction.
+ * on the instruction.  A long REP stops after ctx->max_iterations
+ * (default 4096) with the same state, and the guest executes it again to
+ * go on, as after an interrupt.
  *
- * Not modelled: CMPS/SCAS, protection keys, 5-level paging, the TLB (each
- * access walks the tables), I/O permission checks (the CPU makes them
- * before the VM exit).
+ * Not modelled: CMPS/SCAS, SSE/AVX moves, protection keys, 5-level paging,
+ * the TLB (each access walks the tables), I/O permission checks (the CPU
+ * makes them before the VM exit), the wrap of a 32-bit access that
+ * crosses 4 GiB in a 4 GiB segment (it raises #GP(0) here).
  */
 #include "vmm/emulate.h"
 
