@@ -33,7 +33,8 @@ GUEST ?= $(BUILD)/guests/demo.elf
 ## Guest boot tests (tests/boot/guest-*.t, Bochs tigerlake; logs in
 ## build/boot-tests/): hello32/64, cpuid, hltio, memtest, oob, triplefault,
 ## bad ELF, spin with timeout=, demo, bad options, protected (memtest on
-## the guard's EPT, guest-protected.t); guest-gdb.t checks
+## the guard's EPT, guest-protected.t), mmio32/64 (the instruction
+## emulator: MMIO forms and string I/O, guest-mmio.t); guest-gdb.t checks
 ## tools/gdb; guest-kvm.t repeats the guest runs under KVM
 ## when nested VMX is there, else prints a SKIP.
 BOOT_TESTS += $(sort $(wildcard tests/boot/guest-*.t))
