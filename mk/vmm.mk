@@ -22,8 +22,9 @@ HOST_SRCS_test_guest_layout := tests/host/test_guest_layout.c \
 KERNEL_SRCS += arch/x86/vmx/entry.S arch/x86/vmx/vmx.c arch/x86/ept.c \
 	vmm/vmm.c vmm/vm.c vmm/vmcs.c vmm/exit.c vmm/hypercall.c \
 	vmm/devices.c vmm/vm_mem.c vmm/stats.c vmm/vmcs_io.c \
-	vmm/event.c vmm/cr.c vmm/msr.c vmm/vmx_insn.c vmm/gva.c \
+	vmm/event.c vmm/cr.c vmm/msr.c vmm/vmx_insn.c \
 	vmm/vcpu.c vmm/request.c vmm/hc_mem.c \
+	vmm/emulate.c vmm/emulate_vmx.c vmm/mmio.c \
 	arch/x86/vmx/vmx_caps.c arch/x86/vmx/vmx_names.c \
 	vmm/elf_loader.c vmm/guest_layout.c
 
@@ -35,7 +36,9 @@ GUEST ?= $(BUILD)/guests/demo.elf
 ## build/boot-tests/): hello32/64, cpuid, hltio, memtest, oob, triplefault,
 ## bad ELF, spin with timeout=, demo, bad options, protected (memtest on
 ## the guard's EPT, guest-protected.t), hostile64/hostile32 (attacks from
-## inside, guest-hostile.t), forge (forged tidal lines, guest-forge.t); guest-gdb.t checks
+## inside, guest-hostile.t), forge (forged tidal lines, guest-forge.t),
+## mmio32/64 (the instruction emulator: MMIO forms and string I/O,
+## guest-mmio.t); guest-gdb.t checks
 ## tools/gdb; guest-kvm.t repeats the guest runs under KVM
 ## when nested VMX is there, else prints a SKIP.
 BOOT_TESTS += $(sort $(wildcard tests/boot/guest-*.t))
@@ -52,7 +55,7 @@ HOST_SRCS_test_vmm_gdb := tests/host/test_vmm_gdb.c $(MMU_CORE_SRCS) \
 ##                     guest state left behind passes the VM-entry checks
 HOST_TESTS += test_exit_random
 HOST_SRCS_test_exit_random := tests/host/test_exit_random.c vmm/event.c \
-	vmm/cr.c vmm/msr.c vmm/vmx_insn.c vmm/gva.c arch/x86/vmx/vmx_caps.c
+	vmm/cr.c vmm/msr.c vmm/vmx_insn.c arch/x86/vmx/vmx_caps.c
 
 ##   test_vcpu_requests  vCPU requests, modes and kicks (vmm/request.c)
 ##                    with threads for CPUs: no stale TLB after a flush
@@ -60,3 +63,9 @@ HOST_TESTS += test_vcpu_requests
 HOST_SRCS_test_vcpu_requests := tests/host/test_vcpu_requests.c \
 	vmm/request.c
 HOST_FLAVOURS_test_vcpu_requests := plain asan tsan
+
+##   test_emulate     the MMIO/string-I/O instruction emulator: every form
+##                    (tests/host/emulate_forms.h), page walks, faults,
+##                    refusals and random bytes
+HOST_TESTS += test_emulate
+HOST_SRCS_test_emulate := tests/host/test_emulate.c vmm/emulate.c vmm/mmio.c

@@ -124,9 +124,8 @@ static void uart_write(struct vm *vm, unsigned int reg, uint8_t val)
 	}
 }
 
-/* Returns the value read (in) or acts on @val (out). */
 static uint32_t port_io(struct vm *vm, uint16_t port, unsigned int size,
-			bool in, uint32_t val)
+		       bool in, uint32_t val)
 {
 	if (port >= TIDAL_PORT_COM1 && port < TIDAL_PORT_COM1 + 8) {
 		unsigned int reg = port - TIDAL_PORT_COM1;
@@ -162,8 +161,8 @@ static uint32_t port_io(struct vm *vm, uint16_t port, unsigned int size,
 }
 
 /* Devices are the VM's, shared by its vCPUs: one access at a time. */
-static uint32_t port_io_locked(struct vm *vm, uint16_t port,
-			       unsigned int size, bool in, uint32_t val)
+uint32_t devices_port_io(struct vm *vm, uint16_t port, unsigned int size,
+			 bool in, uint32_t val)
 {
 	uint32_t r;
 
@@ -171,67 +170,6 @@ static uint32_t port_io_locked(struct vm *vm, uint16_t port,
 	r = port_io(vm, port, size, in, val);
 	spin_unlock(&vm->dev_lock);
 	return r;
-}
-
-/* Elements of one REP INS/OUTS done per exit; the rest re-executes. */
-#define STRING_IO_BATCH 4096
-
-/* Copy one element between guest linear memory and @buf. */
-static bool guest_linear_copy(struct vcpu *v, uint64_t la, void *buf,
-			      unsigned int size, bool to_guest)
-{
-	for (unsigned int i = 0; i < size; i++) {
-		uint64_t gpa;
-		bool ok_;
-
-		if (!guest_linear_to_phys(v, la + i, &gpa))
-			return false;
-		ok_ = to_guest ? guest_write_phys(v, gpa, (char *)buf + i, 1)
-			       : guest_read_phys(v, gpa, (char *)buf + i, 1);
-		if (!ok_)
-			return false;
-	}
-	return true;
-}
-
-static enum exit_action string_io(struct vcpu *v, uint64_t qual,
-				  unsigned int size, bool in, uint16_t port)
-{
-	struct vm *vm = v->vm;
-	bool rep = qual & BIT(5);
-	unsigned int asz = (vmread(VMCS_EXIT_INSN_INFO) >> 7) & 7;
-	uint64_t amask = asz == 0 ? 0xffff : asz == 1 ? 0xffffffffull : ~0ull;
-	uint64_t count = rep ? v->regs.rcx & amask : 1, n = 0;
-	uint64_t step =
-		vmread(VMCS_GUEST_RFLAGS) & BIT(10) ? -(uint64_t)size : size;
-	uint64_t la = vmread(VMCS_GUEST_LINEAR_ADDR);
-	uint64_t *index = in ? &v->regs.rdi : &v->regs.rsi;
-	uint32_t mask = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
-
-	for (; n < count && n < STRING_IO_BATCH; n++, la += step) {
-		uint32_t val = 0;
-
-		if (!in && !guest_linear_copy(v, la, &val, size, false))
-			goto unmapped;
-		val = port_io_locked(vm, port, size, in, val & mask);
-		if (in && !guest_linear_copy(v, la, &val, size, true))
-			goto unmapped;
-		*index = (*index & ~amask) | ((*index + step) & amask);
-		if (vm->state != VM_RUNNING)
-			return EXIT_STOP;
-	}
-	if (!rep)
-		return EXIT_SKIP;
-	v->regs.rcx = (v->regs.rcx & ~amask) | ((count - n) & amask);
-	/* Not done: re-enter at the same instruction for the rest. */
-	return count == n ? EXIT_SKIP : EXIT_RESUME;
-unmapped:
-	vm_stop(vm,
-		"string I/O on port %x through unmapped guest address %llx "
-		"(a page fault tidal does not emulate)",
-		port, (unsigned long long)la);
-	vcpu_dump(v);
-	return EXIT_STOP;
 }
 
 enum exit_action handle_io(struct vcpu *v, uint64_t qual)
@@ -242,14 +180,16 @@ enum exit_action handle_io(struct vcpu *v, uint64_t qual)
 	uint16_t port = (uint16_t)(qual >> 16);
 	uint32_t mask = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
 
+	if (string) {
+		emulate_string_io(v); /* sets RIP, or injects a fault */
+		return vm->state == VM_STOPPED ? EXIT_STOP : EXIT_RESUME;
+	}
 	if (size != 1 && size != 2 && size != 4) {
 		vm_stop(vm, "bad I/O size %u on port %x", size, port);
 		return EXIT_STOP;
 	}
-	if (string)
-		return string_io(v, qual, size, in, port);
-	uint32_t r = port_io_locked(vm, port, size, in,
-				    (uint32_t)v->regs.rax & mask);
+	uint32_t r = devices_port_io(vm, port, size, in,
+				     (uint32_t)v->regs.rax & mask);
 
 	/* A 32-bit IN zero-extends into RAX; narrower ones merge. */
 	if (in && size == 4)

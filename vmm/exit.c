@@ -148,6 +148,9 @@ static enum exit_action handle_ept_violation(struct vcpu *v)
 
 	enum mem_fault f = vm_mem_fault(v, gpa, qual);
 
+	/* No memory there: a device's MMIO region, emulated, or nothing. */
+	if (f == MEM_FAULT_NOSLOT && emulate_mmio(v, gpa, qual))
+		return vm->state == VM_STOPPED ? EXIT_STOP : EXIT_RESUME;
 	/* memctl guests get #GP(0) instead of a stop (docs/guest-abi.md). */
 	if (vm->memctl && (f == MEM_FAULT_NOSLOT || f == MEM_FAULT_READONLY)) {
 		vcpu_inject_gp(v);

@@ -90,8 +90,6 @@ enum exit_action handle_wrmsr(struct vcpu *v);
 /* MSRs switched through the VM-entry/exit MSR areas, in area order. */
 extern const uint32_t vcpu_switched_msrs[VCPU_SWITCHED_MSRS];
 
-/* gva.c: the guest's page tables; false when @la is not mapped. */
-bool guest_linear_to_phys(struct vcpu *v, uint64_t la, uint64_t *gpa);
 
 /* devices.c (hypervisor only): I/O port exits, string forms included. */
 enum exit_action handle_io(struct vcpu *v, uint64_t qual);

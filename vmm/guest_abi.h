@@ -156,4 +156,18 @@ struct tidal_mem_create {
 #define TIDAL_PORT_DEBUG 0xe9  /* byte writes go to the console */
 #define TIDAL_PORT_EXIT	 0xf4  /* 32-bit write: exit with that status */
 
+/*
+ * The tidal test device: one MMIO page for tests of the instruction
+ * emulator (harmless to other guests; hidden by RAM when mem= reaches
+ * it).  Any width 1..8 at any offset; reads below the scratch area see
+ * the ID and counters, writes there are dropped.
+ */
+#define TIDAL_TESTDEV_BASE    0xfebff000u
+#define TIDAL_TESTDEV_SIZE    0x1000u
+#define TIDAL_TESTDEV_MAGIC   0x7464766du /* "mvdt" in memory */
+#define TIDAL_TESTDEV_ID      0x00	  /* u32: TIDAL_TESTDEV_MAGIC */
+#define TIDAL_TESTDEV_READS   0x08	  /* u64: reads before this one */
+#define TIDAL_TESTDEV_WRITES  0x10	  /* u64: writes so far */
+#define TIDAL_TESTDEV_SCRATCH 0x100	  /* 0x100-0xfff: read/write bytes */
+
 #endif

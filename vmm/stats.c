@@ -157,6 +157,15 @@ void vm_print_summary(struct vm *vm)
 	if (s.reinjected)
 		printk("tidal: summary: events re-injected %llu\n",
 		       (unsigned long long)s.reinjected);
+	if (s.mmio || s.string_io)
+		printk("tidal: summary: emulated MMIO %llu (%llu device "
+		       "accesses), string I/O %llu (%llu iterations), faults "
+		       "injected %llu\n",
+		       (unsigned long long)s.mmio,
+		       (unsigned long long)s.mmio_accesses,
+		       (unsigned long long)s.string_io,
+		       (unsigned long long)s.emu_iterations,
+		       (unsigned long long)s.emu_faults);
 	print_requests(vm);
 	print_vcpus(vm);
 }

@@ -80,6 +80,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const void *elf,
 	}
 	if (alloc_ram(vm))
 		return -1;
+	testdev_register(&vm->mmio, &vm->testdev);
 	if (guest_layout_build(vm->ram, mem, &vm->img, cmdline, tsc_hz() / 1000,
 			       timeout_ns ? TIDAL_SI_TIME_LIMIT : 0,
 			       &vm->layout, &why)) {

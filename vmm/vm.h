@@ -16,6 +16,7 @@
 #include "vmm/elf_loader.h"
 #include "vmm/guest_abi.h"
 #include "vmm/guest_layout.h"
+#include "vmm/mmio.h"
 
 struct guard;
 struct tdp_mmu;
@@ -54,6 +55,8 @@ struct vcpu_stats {
 	uint64_t io, hlt, cpuid, vmcall, preempt;
 	uint64_t injected[32]; /* exceptions tidal injected, by vector */
 	uint64_t reinjected;   /* events re-injected after an exit */
+	/* emulate_vmx.c: exits emulated, device accesses, REP iterations */
+	uint64_t mmio, mmio_accesses, string_io, emu_iterations, emu_faults;
 	uint64_t kicks;	      /* kick IPIs taken as external-interrupt exits */
 	uint64_t tlb_flushes; /* TLB_FLUSH requests serviced (INVEPT) */
 	uint64_t mem_gp;      /* memctl guests: #GP for unbacked/read-only */
@@ -143,6 +146,8 @@ struct vm {
 	spinlock_t dev_lock; /* devices and console lines below */
 	struct uart16550 uart;
 	struct line_buf com1_out, e9_out;
+	struct mmio_table mmio;
+	struct testdev testdev;
 
 	int state; /* enum vm_state; left VM_RUNNING once, by cmpxchg */
 	int status;
@@ -192,8 +197,19 @@ int64_t hc_mem(struct vcpu *v, uint64_t nr, uint64_t a, uint64_t b, uint64_t c);
 bool hc_mem_is_call(uint64_t nr);
 
 /* devices.c (handle_io() is in vmm/exits.h) */
+/* One port access by the devices, under the VM's device lock. */
+uint32_t devices_port_io(struct vm *vm, uint16_t port, unsigned int size,
+			 bool in, uint32_t val);
 void devices_flush(struct vm *vm);
 void console_write(struct vm *vm, struct line_buf *lb, const char *s, size_t n);
+
+/*
+ * emulate_vmx.c: the instruction emulator on a vCPU.  emulate_mmio()
+ * returns false when @gpa is in no MMIO region (the caller reports it);
+ * both leave RIP, registers and any injected fault set for the entry.
+ */
+bool emulate_mmio(struct vcpu *v, uint64_t gpa, uint64_t qual);
+void emulate_string_io(struct vcpu *v);
 
 /* vm_mem.c: guest memory through the TDP MMU. */
 enum mem_fault {

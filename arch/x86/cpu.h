@@ -98,13 +98,19 @@ DEFINE_CR_ACCESSORS(3)
 DEFINE_CR_ACCESSORS(4)
 #undef DEFINE_CR_ACCESSORS
 
-/* CR2 is only read (the faulting address of the last #PF). */
+/* CR2: the faulting address of the last #PF. */
 static inline uint64_t read_cr2(void)
 {
 	uint64_t v;
 
 	__asm__ __volatile__("mov %%cr2, %0" : "=r"(v));
 	return v;
+}
+
+/* Written only to hand a guest the CR2 of a #PF that tidal injects. */
+static inline void write_cr2(uint64_t v)
+{
+	__asm__ __volatile__("mov %0, %%cr2" : : "r"(v) : "memory");
 }
 
 static inline uint64_t rdtsc(void)

@@ -9,9 +9,6 @@
  *     guest field tidal may have written must pass the VM-entry checks
  *     encoded in guest_state_ok(), so no guest input can make an entry fail.
  *
- *  3. guest page walks (gva.c) of random linear addresses through random
- *     page tables in every paging mode: no access outside guest RAM.
- *
  * Run under ASan/UBSan too.  ROUNDS=N changes the number of random exits.
  */
 #include <stdio.h>
@@ -588,44 +585,6 @@ static void test_events(void)
 	stops = 0;
 }
 
-/* Page tables of random bytes, with some entries pointing into RAM. */
-static void test_walks(unsigned long rounds)
-{
-	struct vm vm = {0};
-	struct vcpu *v = &vm.vcpus[0];
-	unsigned long mapped = 0;
-
-	v->vm = &vm;
-	for (size_t i = 0; i < sizeof(ram); i += 8) {
-		uint64_t e = rnd();
-
-		if (rnd_below(2)) /* present, inside RAM, sometimes huge */
-			e = (e & (sizeof(ram) - 1) & ~0xfffull) | 1 |
-			    (rnd_below(4) ? 0 : 0x80);
-		memcpy(ram + i, &e, 8);
-	}
-	for (unsigned long i = 0; i < rounds; i++) {
-		uint64_t gpa = 0, cr0 = X86_CR0_PE;
-
-		reset_state(v);
-		if (rnd_below(4))
-			cr0 |= X86_CR0_PG;
-		vmcs[VMCS_CR0_SHADOW] = cr0;
-		vmcs[VMCS_CR4_SHADOW] = rnd_below(2) ? X86_CR4_PAE : BIT(4);
-		vmcs[VMCS_GUEST_EFER] = rnd_below(2) ? EFER_LME | EFER_LMA : 0;
-		vmcs[VMCS_GUEST_CR3] =
-			rnd_below(8) ? rnd() & (sizeof(ram) - 1) : rnd();
-		for (unsigned int p = 0; p < 4; p++)
-			vmcs[VMCS_GUEST_PDPTE0 + 2 * p] = rnd_value();
-		if (guest_linear_to_phys(v, rnd_value(), &gpa))
-			mapped++;
-	}
-	ok(mapped > 0 && mapped < rounds,
-	   "%lu random page walks: %lu mapped, the rest refused, no stray "
-	   "access",
-	   rounds, mapped);
-}
-
 int main(void)
 {
 	const char *r = getenv("ROUNDS");
@@ -640,6 +599,5 @@ int main(void)
 	test_rules();
 	test_events();
 	test_random(r ? strtoul(r, NULL, 0) : 200000);
-	test_walks(r ? strtoul(r, NULL, 0) / 4 : 50000);
 	return tap_done();
 }
