@@ -8,6 +8,18 @@ HOST_SRCS_test_elf_loader := tests/host/test_elf_loader.c vmm/elf_loader.c
 # The loader test also reads the built guests.
 TEST_DEPS += guests
 
+##   test_boot_format  guest format detection: multiboot, PVH, refusals,
+##                     hostile headers and notes
+HOST_TESTS += test_boot_format
+HOST_SRCS_test_boot_format := tests/host/test_boot_format.c \
+	vmm/boot_format.c vmm/elf_loader.c
+
+##   test_pc_boot     ACPI tables (acpidump-style checks, iasl -d when
+##                    installed), PC memory map, multiboot/PVH info
+HOST_TESTS += test_pc_boot
+HOST_SRCS_test_pc_boot := tests/host/test_pc_boot.c vmm/pc_boot.c \
+	vmm/acpi.c vmm/boot_format.c vmm/elf_loader.c vmm/guest_layout.c
+
 ##   test_vmx_caps    VMX controls from capability MSRs, exit/error names
 HOST_TESTS += test_vmx_caps
 HOST_SRCS_test_vmx_caps := tests/host/test_vmx_caps.c \
@@ -23,7 +35,8 @@ KERNEL_SRCS += arch/x86/vmx/entry.S arch/x86/vmx/vmx.c arch/x86/ept.c \
 	vmm/vmm.c vmm/vm.c vmm/vmcs.c vmm/exit.c vmm/hypercall.c \
 	vmm/devices.c vmm/vm_mem.c vmm/stats.c \
 	arch/x86/vmx/vmx_caps.c arch/x86/vmx/vmx_names.c \
-	vmm/elf_loader.c vmm/guest_layout.c
+	vmm/elf_loader.c vmm/guest_layout.c vmm/boot_format.c vmm/acpi.c \
+	vmm/pc_boot.c
 
 # `make run`/`make iso` boot the demo guest unless GUEST= says otherwise
 # (GUEST= with nothing boots tidal alone).

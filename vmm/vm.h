@@ -11,9 +11,11 @@
 #include "lib/compiler.h"
 #include "lib/platform.h"
 #include "arch/x86/vmx/vmcs_fields.h"
+#include "vmm/boot_format.h"
 #include "vmm/elf_loader.h"
 #include "vmm/guest_abi.h"
 #include "vmm/guest_layout.h"
+#include "vmm/pc_boot.h"
 
 struct guard;
 struct tdp_mmu;
@@ -59,12 +61,19 @@ enum vm_state {
 	VM_STOPPED, /* tidal stopped it: always a failure */
 };
 
+/* ACPI fixed hardware of PC guests (ports in vmm/pc.h). */
+struct acpi_pm {
+	uint16_t en, cnt;
+};
+
 struct vm {
 	uint64_t mem_bytes;
 	phys_addr_t ram_pa; /* guest RAM: one host-contiguous run */
 	void *ram;	    /* its direct-map view */
 	struct elf_image img;
+	enum guest_format format;
 	struct guest_layout layout;
+	struct pc_boot pc; /* multiboot and PVH guests */
 	struct tdp_mmu *mmu;
 	/*
 	 * A protected VM ("protected" on the guest's command line): the EPT
@@ -75,6 +84,7 @@ struct vm {
 	struct vcpu vcpu;
 
 	struct uart16550 uart;
+	struct acpi_pm pm;
 	struct line_buf com1_out, e9_out;
 
 	struct vm_stats stats;
@@ -83,9 +93,12 @@ struct vm {
 	uint64_t start_ns, timeout_ns; /* timeout 0: none */
 };
 
-/* vm.c: create the VM for a loaded image; destroy it. */
+/* vm.c: create the VM for a loaded image (and the modules handed to a
+ * multiboot or PVH guest); destroy it. */
 int vm_create(struct vm *vm, uint64_t mem_bytes, const void *elf,
-	      size_t elf_size, const char *cmdline, uint64_t timeout_ns);
+	      size_t elf_size, const char *cmdline,
+	      const struct pc_module *mods, unsigned int nmods,
+	      uint64_t timeout_ns);
 void vm_destroy(struct vm *vm);
 
 /* vmcs.c */
