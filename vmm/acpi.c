@@ -17,8 +17,7 @@ struct acpi_buf {
 };
 
 /* Room for @n bytes aligned to @align: the host pointer, or NULL. */
-static uint8_t *take(struct acpi_buf *b, size_t n, size_t align,
-		     uint64_t *gpa)
+static uint8_t *take(struct acpi_buf *b, size_t n, size_t align, uint64_t *gpa)
 {
 	size_t at = ALIGN_UP(b->used, align);
 
@@ -97,8 +96,8 @@ static void gas_io(uint8_t *p, size_t off, uint8_t bits, uint16_t port)
  *   00 00         ZeroOp, ZeroOp (reserved)
  */
 static const uint8_t dsdt_aml[] = {
-	0x08, 0x5f, 0x53, 0x35, 0x5f, 0x12, 0x08, 0x04,
-	0x0a, PC_SLP_TYP_S5, 0x0a, PC_SLP_TYP_S5, 0x00, 0x00,
+	0x08, 0x5f, 0x53,	   0x35, 0x5f,		0x12, 0x08,
+	0x04, 0x0a, PC_SLP_TYP_S5, 0x0a, PC_SLP_TYP_S5, 0x00, 0x00,
 };
 
 static uint64_t build_dsdt(struct acpi_buf *b)
@@ -143,12 +142,12 @@ static uint64_t build_fadt(struct acpi_buf *b, uint64_t dsdt, uint64_t facs)
 	put32(t, 56, PC_PM1A_EVT);
 	put32(t, 64, PC_PM1A_CNT);
 	put32(t, 76, PC_PM_TMR);
-	put8(t, 88, 4);	     /* PM1_EVT_LEN */
-	put8(t, 89, 2);	     /* PM1_CNT_LEN */
-	put8(t, 91, 4);	     /* PM_TMR_LEN */
-	put16(t, 96, 101);   /* no C2 */
-	put16(t, 98, 1001);  /* no C3 */
-	put16(t, 109, 0x1);  /* IAPC_BOOT_ARCH: legacy devices, no 8042 */
+	put8(t, 88, 4);	    /* PM1_EVT_LEN */
+	put8(t, 89, 2);	    /* PM1_CNT_LEN */
+	put8(t, 91, 4);	    /* PM_TMR_LEN */
+	put16(t, 96, 101);  /* no C2 */
+	put16(t, 98, 1001); /* no C3 */
+	put16(t, 109, 0x1); /* IAPC_BOOT_ARCH: legacy devices, no 8042 */
 	/* WBINVD, PROC_C1, no fixed power/sleep buttons, 32-bit PM timer. */
 	put32(t, 112, BIT(0) | BIT(2) | BIT(4) | BIT(5) | BIT(8));
 	put64(t, 132, facs);
@@ -206,8 +205,8 @@ static uint64_t build_madt(struct acpi_buf *b, unsigned int ncpus)
 	return gpa;
 }
 
-static void build_sdts(struct acpi_buf *b, const uint64_t *ent,
-		       unsigned int n, uint64_t *xsdt, uint64_t *rsdt)
+static void build_sdts(struct acpi_buf *b, const uint64_t *ent, unsigned int n,
+		       uint64_t *xsdt, uint64_t *rsdt)
 {
 	uint32_t xlen = HDR_SIZE + 8 * n, rlen = HDR_SIZE + 4 * n;
 	uint8_t *x = take(b, xlen, 16, xsdt);
@@ -225,8 +224,7 @@ static void build_sdts(struct acpi_buf *b, const uint64_t *ent,
 	seal(r, rlen);
 }
 
-size_t acpi_build(void *dst, size_t room, uint64_t base_gpa,
-		  unsigned int ncpus)
+size_t acpi_build(void *dst, size_t room, uint64_t base_gpa, unsigned int ncpus)
 {
 	struct acpi_buf b = {dst, room, 0, base_gpa, false};
 	uint64_t rsdp_gpa, ent[2], xsdt = 0, rsdt = 0;

@@ -25,16 +25,16 @@ enum guest_format {
 
 enum fmt_error {
 	FMT_OK = 0,
-	FMT_E_ELF,	     /* the ELF image itself: see elf_err */
-	FMT_E_UNKNOWN,	     /* not ELF, no multiboot header */
-	FMT_E_BZIMAGE,	     /* a Linux bzImage */
-	FMT_E_MB1_CHECKSUM,  /* multiboot magic with a bad checksum */
-	FMT_E_MB1_AOUT,	     /* multiboot a.out kludge (flag 16) */
-	FMT_E_MB1_VIDEO,     /* multiboot video mode request (flag 2) */
-	FMT_E_MB1_FLAGS,     /* an unknown required multiboot flag */
-	FMT_E_MB1_NOT_ELF,   /* multiboot header in a non-ELF file */
-	FMT_E_PVH_NOTE,	     /* malformed note segment / entry note */
-	FMT_E_PVH_ENTRY,     /* PVH entry not in an executable segment */
+	FMT_E_ELF,	    /* the ELF image itself: see elf_err */
+	FMT_E_UNKNOWN,	    /* not ELF, no multiboot header */
+	FMT_E_BZIMAGE,	    /* a Linux bzImage */
+	FMT_E_MB1_CHECKSUM, /* multiboot magic with a bad checksum */
+	FMT_E_MB1_AOUT,	    /* multiboot a.out kludge (flag 16) */
+	FMT_E_MB1_VIDEO,    /* multiboot video mode request (flag 2) */
+	FMT_E_MB1_FLAGS,    /* an unknown required multiboot flag */
+	FMT_E_MB1_NOT_ELF,  /* multiboot header in a non-ELF file */
+	FMT_E_PVH_NOTE,	    /* malformed note segment / entry note */
+	FMT_E_PVH_ENTRY,    /* PVH entry not in an executable segment */
 	FMT_E_COUNT
 };
 

@@ -2,10 +2,10 @@
 /*
  * Emulated I/O devices: a 16550 UART at COM1, the 0xE9 debug port, the
  * exit port and, for multiboot and PVH guests, the ACPI PM registers (PM1a
- * event and control blocks, PM timer).  One table maps ports to them.  Guest output is collected a line at a time and printed on
- * tidal's console with a "guest: " prefix, with anything unprintable
- * replaced, so that a guest cannot forge tidal's own log lines or send
- * control sequences to the terminal.
+ * event and control blocks, PM timer).  One table maps ports to them.  Guest
+ * output is collected a line at a time and printed on tidal's console with a
+ * "guest: " prefix, with anything unprintable replaced, so that a guest cannot
+ * forge tidal's own log lines or send control sequences to the terminal.
  */
 #include "vmm/vm.h"
 #include "arch/x86/vmx/vmx.h"
@@ -217,8 +217,8 @@ static uint32_t pm_tmr_io(struct vm *vm, uint16_t port, unsigned int size,
 
 struct port_range {
 	uint16_t first, count;
-	uint32_t (*io)(struct vm *vm, uint16_t port, unsigned int size,
-		       bool in, uint32_t val);
+	uint32_t (*io)(struct vm *vm, uint16_t port, unsigned int size, bool in,
+		       uint32_t val);
 	bool pc_only; /* only for multiboot and PVH guests */
 };
 

@@ -65,8 +65,8 @@ struct elf_segment {
 struct elf_limits {
 	uint64_t ram_bytes;
 	uint64_t usable_end;
-	bool by_paddr;		/* p_vaddr may differ from p_paddr */
-	bool no_entry_check;	/* the caller checks its own entry point */
+	bool by_paddr;	     /* p_vaddr may differ from p_paddr */
+	bool no_entry_check; /* the caller checks its own entry point */
 	uint64_t hole_lo, hole_hi;
 };
 

@@ -259,6 +259,15 @@ static void write_gpr(struct vcpu *v, unsigned int n, uint64_t val)
 		*gpr(v, n) = val;
 }
 
+/* CR4 as the guest sees it: the shadow only holds the bits tidal owns. */
+static uint64_t guest_cr4(void)
+{
+	uint64_t mask = vmread(VMCS_CR4_MASK);
+
+	return (vmread(VMCS_GUEST_CR4) & ~mask) |
+	       (vmread(VMCS_CR4_SHADOW) & mask);
+}
+
 /* The guest wrote CR0: keep tidal's fixed bits, follow paging changes. */
 static bool guest_write_cr0(struct vcpu *v, uint64_t val)
 {
@@ -274,7 +283,7 @@ static bool guest_write_cr0(struct vcpu *v, uint64_t val)
 		return true;
 	}
 	if ((val & X86_CR0_PG) && (efer & EFER_LME)) {
-		if (!(vmread(VMCS_CR4_SHADOW) & X86_CR4_PAE))
+		if (!(guest_cr4() & X86_CR4_PAE))
 			return false;
 		efer |= EFER_LMA;
 		entry |= ENTRY_IA32E;

@@ -13,10 +13,10 @@
 #include <stdint.h>
 
 /* Guest-physical layout. */
-#define PC_LOW_RAM_END	 0xa0000ull	 /* conventional memory: [0, 640 KiB) */
-#define PC_HOLE_END	 0x100000ull	 /* [0xA0000, 1 MiB) is reserved */
-#define PC_ACPI_BASE	 0xe0000ull	 /* RSDP first, then the tables */
-#define PC_ACPI_SIZE	 0x10000ull	 /* room for the tables */
+#define PC_LOW_RAM_END	 0xa0000ull    /* conventional memory: [0, 640 KiB) */
+#define PC_HOLE_END	 0x100000ull   /* [0xA0000, 1 MiB) is reserved */
+#define PC_ACPI_BASE	 0xe0000ull    /* RSDP first, then the tables */
+#define PC_ACPI_SIZE	 0x10000ull    /* room for the tables */
 #define PC_MMIO_START	 0xc0000000ull /* 32-bit MMIO window: [3 GiB, 4 GiB) */
 #define PC_IOAPIC_BASE	 0xfec00000ull
 #define PC_LAPIC_BASE	 0xfee00000ull
@@ -26,16 +26,16 @@
 #define PC_INFO_SIZE 0x10000ull
 
 /* ACPI fixed-hardware I/O ports (the FADT points at them). */
-#define PC_PM_BASE	0x600
-#define PC_PM1A_EVT	(PC_PM_BASE + 0) /* status (2 bytes), enable (2) */
-#define PC_PM1A_CNT	(PC_PM_BASE + 4) /* 2 bytes */
-#define PC_PM_TMR	(PC_PM_BASE + 8) /* 4 bytes, 32-bit counter */
-#define PC_PM_TMR_HZ	3579545u
-#define PC_SCI_IRQ	9
-#define PC_PM1_SCI_EN	(1u << 0)
+#define PC_PM_BASE	  0x600
+#define PC_PM1A_EVT	  (PC_PM_BASE + 0) /* status (2 bytes), enable (2) */
+#define PC_PM1A_CNT	  (PC_PM_BASE + 4) /* 2 bytes */
+#define PC_PM_TMR	  (PC_PM_BASE + 8) /* 4 bytes, 32-bit counter */
+#define PC_PM_TMR_HZ	  3579545u
+#define PC_SCI_IRQ	  9
+#define PC_PM1_SCI_EN	  (1u << 0)
 #define PC_PM1_SLP_TYP(v) (((v) >> 10) & 7)
-#define PC_PM1_SLP_EN	(1u << 13)
-#define PC_SLP_TYP_S5	5 /* the value the DSDT's _S5 package gives */
+#define PC_PM1_SLP_EN	  (1u << 13)
+#define PC_SLP_TYP_S5	  5 /* the value the DSDT's _S5 package gives */
 
 /* Multiboot (v1). */
 #define MB1_HEADER_MAGIC  0x1badb002u
@@ -71,10 +71,10 @@ struct mb1_mmap_entry {
 } __attribute__((packed));
 
 /* PVH (Xen's HVM start info, version 1). */
-#define PVH_NOTE_NAME	   "Xen"
-#define PVH_NOTE_PHYS32	   18 /* XEN_ELFNOTE_PHYS32_ENTRY */
-#define PVH_START_MAGIC	   0x336ec578u
-#define PVH_START_VERSION  1
+#define PVH_NOTE_NAME	  "Xen"
+#define PVH_NOTE_PHYS32	  18 /* XEN_ELFNOTE_PHYS32_ENTRY */
+#define PVH_START_MAGIC	  0x336ec578u
+#define PVH_START_VERSION 1
 
 struct hvm_start_info {
 	uint32_t magic, version, flags, nr_modules;

@@ -118,8 +118,8 @@ static void build_mb1(struct info_area *a, const struct pc_boot_config *cfg,
 {
 	uint64_t mbi = info_take(a, sizeof(struct mb1_info), 8);
 	uint64_t mods = info_take(a, sizeof(struct mb1_module) * cfg->nmods, 8);
-	uint64_t mmap = info_take(a, sizeof(struct mb1_mmap_entry) * pb->nmap,
-				  8);
+	uint64_t mmap =
+		info_take(a, sizeof(struct mb1_mmap_entry) * pb->nmap, 8);
 	struct mb1_info info = {0};
 
 	if (a->full)
@@ -133,8 +133,8 @@ static void build_mb1(struct info_area *a, const struct pc_boot_config *cfg,
 		__builtin_memcpy(a->ram + mods + i * sizeof(m), &m, sizeof(m));
 	}
 	for (unsigned int i = 0; i < pb->nmap; i++) {
-		struct mb1_mmap_entry e = {20, pb->map[i].addr,
-					   pb->map[i].size, pb->map[i].type};
+		struct mb1_mmap_entry e = {20, pb->map[i].addr, pb->map[i].size,
+					   pb->map[i].type};
 
 		__builtin_memcpy(a->ram + mmap + i * sizeof(e), &e, sizeof(e));
 	}
@@ -158,18 +158,18 @@ static void build_pvh(struct info_area *a, const struct pc_boot_config *cfg,
 		      const uint64_t *mod_gpa, struct pc_boot *pb)
 {
 	uint64_t si = info_take(a, sizeof(struct hvm_start_info), 8);
-	uint64_t mods = info_take(
-		a, sizeof(struct hvm_modlist_entry) * cfg->nmods, 8);
-	uint64_t mmap = info_take(a, sizeof(struct hvm_memmap_entry) * pb->nmap,
-				  8);
+	uint64_t mods =
+		info_take(a, sizeof(struct hvm_modlist_entry) * cfg->nmods, 8);
+	uint64_t mmap =
+		info_take(a, sizeof(struct hvm_memmap_entry) * pb->nmap, 8);
 	struct hvm_start_info info = {0};
 
 	if (a->full)
 		return;
 	for (unsigned int i = 0; i < cfg->nmods; i++) {
-		struct hvm_modlist_entry m = {
-			mod_gpa[i], cfg->mods[i].size,
-			info_str(a, cfg->mods[i].cmdline), 0};
+		struct hvm_modlist_entry m = {mod_gpa[i], cfg->mods[i].size,
+					      info_str(a, cfg->mods[i].cmdline),
+					      0};
 
 		__builtin_memcpy(a->ram + mods + i * sizeof(m), &m, sizeof(m));
 	}

@@ -14,9 +14,9 @@
 #include "lib/compiler.h"
 #include "vmm/boot_format.h"
 
-#define PC_MMAP_MAX	 8
-#define PC_MODULES_MAX	 32
-#define PC_LOADER_NAME	 "tidal"
+#define PC_MMAP_MAX    8
+#define PC_MODULES_MAX 32
+#define PC_LOADER_NAME "tidal"
 
 struct pc_module {
 	const void *data;
@@ -38,12 +38,12 @@ struct pc_mem_region {
 };
 
 struct pc_boot {
-	uint64_t low_top;   /* end of RAM below the MMIO window */
-	uint64_t info_gpa;  /* start of the boot information area */
-	uint64_t start_gpa; /* multiboot info / hvm_start_info: EBX */
+	uint64_t low_top;    /* end of RAM below the MMIO window */
+	uint64_t info_gpa;   /* start of the boot information area */
+	uint64_t start_gpa;  /* multiboot info / hvm_start_info: EBX */
 	uint32_t boot_magic; /* EAX at entry (0 for PVH) */
 	uint64_t rsdp_gpa;
-	uint64_t mods_end;  /* one past the last module byte */
+	uint64_t mods_end; /* one past the last module byte */
 	unsigned int nmap;
 	struct pc_mem_region map[PC_MMAP_MAX];
 };

@@ -55,7 +55,8 @@ static int parse_image(struct vm *vm, const void *file, size_t size,
 	vm->img.entry = gi->entry;
 	vm->format = gi->fmt;
 	if (err == FMT_E_ELF) {
-		printk("tidal: guest: ELF rejected: %s", elf_strerror(gi->elf_err));
+		printk("tidal: guest: ELF rejected: %s",
+		       elf_strerror(gi->elf_err));
 		if (gi->elf.bad_phdr >= 0)
 			printk(" (program header %d)", gi->elf.bad_phdr);
 		printk("\n");
@@ -98,7 +99,8 @@ static int pc_setup(struct vm *vm, const struct guest_image *gi,
 static void print_loaded(struct vm *vm, unsigned int nmods)
 {
 	if (vm->format == GUEST_FMT_TIDAL)
-		printk("tidal: guest: ELF%u entry %llx, %u segments %llx-%llx, ",
+		printk("tidal: guest: ELF%u entry %llx, %u segments "
+		       "%llx-%llx, ",
 		       vm->img.bits, (unsigned long long)vm->img.entry,
 		       vm->img.nsegs, (unsigned long long)vm->img.lo,
 		       (unsigned long long)vm->img.hi);

@@ -61,14 +61,21 @@ fail:
 	return -1;
 }
 
+/* Guest RAM from GPA 0: all of it, or a PC guest's up to the MMIO window. */
+static uint64_t ram_below_mmio(struct vm *vm)
+{
+	if (vm->format == GUEST_FMT_TIDAL)
+		return vm->mem_bytes;
+	return pc_low_top(vm->mem_bytes);
+}
+
 /*
  * Guest RAM: one slot from GPA 0.  A PC guest's RAM stops at the MMIO
  * window below 4 GiB; the rest of the same host run continues at 4 GiB.
  */
 static int ram_slots_create(struct vm *vm)
 {
-	uint64_t low = vm->format == GUEST_FMT_TIDAL ? vm->mem_bytes
-						      : pc_low_top(vm->mem_bytes);
+	uint64_t low = ram_below_mmio(vm);
 	int err = memslot_create(vm->mmu, RAM_SLOT_ID, 0, low, vm->ram_pa, 0);
 
 	if (!err && low < vm->mem_bytes)
@@ -210,8 +217,7 @@ enum mem_fault vm_mem_fault(struct vcpu *v, uint64_t gpa, uint64_t qual)
 int vm_mem_prefault(struct vm *vm)
 {
 	/* A PC guest's RAM above 4 GiB is left to faults. */
-	uint64_t low = vm->format == GUEST_FMT_TIDAL ? vm->mem_bytes
-						      : pc_low_top(vm->mem_bytes);
+	uint64_t low = ram_below_mmio(vm);
 	uint64_t gfn = 0, npages = low >> PAGE_SHIFT;
 	struct tdp_root *root = NULL;
 	int tries = 0;

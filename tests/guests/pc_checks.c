@@ -157,8 +157,7 @@ static void check_dsdt(const uint8_t *dsdt)
 		    dsdt[i + 5] == 0x12 && dsdt[i + 8] == 0x0a)
 			s5_type = dsdt[i + 9];
 	}
-	pc_check(s5_type < 8, "DSDT has \\_S5 with a sleep type (%u)",
-		 s5_type);
+	pc_check(s5_type < 8, "DSDT has \\_S5 with a sleep type (%u)", s5_type);
 }
 
 static void check_fadt(const uint8_t *f)

@@ -57,9 +57,12 @@ static void phdr(struct img *m, int i, uint32_t type, uint32_t off,
 static void make_elf(struct img *m, int nphdr)
 {
 	memset(m, 0, sizeof(*m));
-	memcpy(m->buf, "\x7f" "ELF\x01\x01\x01", 7);
-	put16(m->buf + 16, 2);	/* ET_EXEC */
-	put16(m->buf + 18, 3);	/* EM_386 */
+	memcpy(m->buf,
+	       "\x7f"
+	       "ELF\x01\x01\x01",
+	       7);
+	put16(m->buf + 16, 2); /* ET_EXEC */
+	put16(m->buf + 18, 3); /* EM_386 */
 	put32(m->buf + 20, 1);
 	put32(m->buf + 24, 0x100000);
 	put32(m->buf + 28, 52);
@@ -95,8 +98,7 @@ static enum fmt_error parse(const struct img *m, struct guest_image *gi)
 	return guest_image_parse(m->buf, m->size, &tidal_lim, &pc_lim, gi);
 }
 
-static void expect(const struct img *m, enum fmt_error want,
-		   const char *what)
+static void expect(const struct img *m, enum fmt_error want, const char *what)
 {
 	struct guest_image gi;
 	enum fmt_error got = parse(m, &gi);
@@ -317,20 +319,65 @@ static void test_files(void)
 		for (int round = 0; round < 2000; round++) {
 			memcpy(copy, buf, n);
 			for (int k = 0; k < 4; k++) {
-				/* Mostly the headers and notes, sometimes anywhere. */
+				/* Mostly the headers and notes, sometimes
+				 * anywhere. */
 				size_t at = (size_t)rand_r(&seed) %
 					    (k ? MIN(n, (size_t)0x1100) : n);
 
 				copy[at] = (uint8_t)rand_r(&seed);
 			}
-			err = guest_image_parse(copy, (size_t)rand_r(&seed) % 4
-							      ? n
-							      : (size_t)rand_r(&seed) % n,
-						&tidal_lim, &pc_lim, &gi);
+			err = guest_image_parse(
+				copy,
+				(size_t)rand_r(&seed) % 4
+					? n
+					: (size_t)rand_r(&seed) % n,
+				&tidal_lim, &pc_lim, &gi);
 			verdicts += err < FMT_E_COUNT;
 		}
 	}
 	ok(verdicts > 0, "corrupted kernels: %u verdicts, no crash", verdicts);
+}
+
+/*
+ * A real Linux vmlinux (TIDAL_VMLINUX=path, e.g. unpacked from Debian's
+ * bzImage as the README says): a PVH kernel loaded by physical address.
+ */
+static void test_vmlinux(void)
+{
+	const char *path = getenv("TIDAL_VMLINUX");
+	const struct elf_limits big = {.ram_bytes = 1ull << 30,
+				       .usable_end = (1ull << 30) - 0x20000,
+				       .by_paddr = true,
+				       .hole_lo = PC_LOW_RAM_END,
+				       .hole_hi = PC_HOLE_END};
+	struct guest_image gi;
+	FILE *f = path ? fopen(path, "rb") : NULL;
+	uint8_t *buf;
+	long n;
+
+	if (!f) {
+		tap_skip("no TIDAL_VMLINUX to check a real Linux kernel");
+		return;
+	}
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n);
+	if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
+		enum fmt_error err = guest_image_parse(buf, (size_t)n,
+						       &tidal_lim, &big, &gi);
+
+		ok(err == FMT_OK && gi.fmt == GUEST_FMT_PVH &&
+			   gi.entry < 1ull << 32,
+		   "%s: %s, PVH entry %llx, %u segments %llx-%llx", path,
+		   fmt_strerror(err), (unsigned long long)gi.entry,
+		   gi.elf.nsegs, (unsigned long long)gi.elf.lo,
+		   (unsigned long long)gi.elf.hi);
+	} else {
+		ok(false, "read %s", path);
+	}
+	free(buf);
+	fclose(f);
 }
 
 int main(void)
@@ -339,5 +386,6 @@ int main(void)
 	test_pvh();
 	test_other();
 	test_files();
+	test_vmlinux();
 	return tap_done();
 }

@@ -138,7 +138,8 @@ static void check_fadt(const uint8_t *ram, const uint8_t *f, bool iasl)
 	   "FACS: signature, 64 bytes, 64-byte aligned");
 	ok((get32(f + 46) & 0xffff) == PC_SCI_IRQ && get32(f + 48) == 0,
 	   "FADT: SCI on IRQ 9, no SMI command port (always ACPI mode)");
-	ok(get32(f + 56) == PC_PM1A_EVT && f[88] == 4, "FADT: PM1a event block");
+	ok(get32(f + 56) == PC_PM1A_EVT && f[88] == 4,
+	   "FADT: PM1a event block");
 	ok(get32(f + 64) == PC_PM1A_CNT && f[89] == 2,
 	   "FADT: PM1a control block");
 	ok(get32(f + 76) == PC_PM_TMR && f[91] == 4, "FADT: PM timer block");
@@ -201,8 +202,8 @@ static void test_acpi(void)
 		size_t used = acpi_build(ram + PC_ACPI_BASE, PC_ACPI_SIZE,
 					 PC_ACPI_BASE, counts[i]);
 
-		ok(used > 0 && used < 0x2000, "%u CPUs: tables built, %zu bytes",
-		   counts[i], used);
+		ok(used > 0 && used < 0x2000,
+		   "%u CPUs: tables built, %zu bytes", counts[i], used);
 		diag("tables for %u CPUs:", counts[i]);
 		check_acpi(ram, counts[i], i == 0);
 	}
@@ -223,8 +224,8 @@ static struct guest_image image(enum guest_format fmt)
 
 	gi.elf.bits = 32;
 	gi.elf.nsegs = 1;
-	gi.elf.seg[0] = (struct elf_segment){0x100000, 0x5000, 0x1000, 0x1000,
-					     PF_R | PF_X, 0};
+	gi.elf.seg[0] = (struct elf_segment){0x100000, 0x5000,	    0x1000,
+					     0x1000,   PF_R | PF_X, 0};
 	gi.elf.lo = 0x100000;
 	gi.elf.hi = 0x105000;
 	return gi;
@@ -306,7 +307,8 @@ static void test_mb1(uint8_t *ram, uint64_t mem)
 
 	for (unsigned int i = 0; same && i < pb.nmap; i++)
 		same = e[i].size == 20 && e[i].addr == pb.map[i].addr &&
-		       e[i].len == pb.map[i].size && e[i].type == pb.map[i].type;
+		       e[i].len == pb.map[i].size &&
+		       e[i].type == pb.map[i].type;
 	ok(same, "multiboot memory map is the map");
 }
 
@@ -361,8 +363,7 @@ static void test_refusals(uint8_t *ram)
 	   "0 vCPUs refused: %s", err);
 	cfg.ncpus = 1;
 	cfg.nmods = PC_MODULES_MAX + 1;
-	ok(pc_boot_build(ram, &cfg, &gi, &pb, &err) &&
-		   strstr(err, "too many"),
+	ok(pc_boot_build(ram, &cfg, &gi, &pb, &err) && strstr(err, "too many"),
 	   "too many modules refused: %s", err);
 	/* A command line that fills the 64 KiB information area. */
 	char *line = malloc(PC_INFO_SIZE);
