@@ -45,7 +45,9 @@ GUEST ?= $(BUILD)/guests/demo.elf
 ## Guest boot tests (tests/boot/guest-*.t, Bochs tigerlake; logs in
 ## build/boot-tests/): hello32/64, cpuid, hltio, memtest, oob, triplefault,
 ## bad ELF, spin with timeout=, demo, bad options, protected (memtest on
-## the guard's EPT, guest-protected.t); guest-gdb.t checks
+## the guard's EPT, guest-protected.t), PC guests (multiboot and PVH
+## kernels with modules, ACPI tables and S5 power-off; a.out-kludge and
+## unknown images refused: guest-pc.t); guest-gdb.t checks
 ## tools/gdb; guest-kvm.t repeats the guest runs under KVM
 ## when nested VMX is there, else prints a SKIP.
 BOOT_TESTS += $(sort $(wildcard tests/boot/guest-*.t))

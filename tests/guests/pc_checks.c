@@ -7,19 +7,6 @@ static unsigned int checks, failures;
 static uint16_t pm1a_cnt, pm_tmr;
 static uint8_t s5_type = 0xff;
 
-static inline void outw(uint16_t port, uint16_t v)
-{
-	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint32_t inl(uint16_t port)
-{
-	uint32_t v;
-
-	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 void pc_check(bool cond, const char *fmt, ...)
 {
 	char buf[160];
