@@ -110,6 +110,35 @@ static enum fmt_error parse_elf(const void *file, size_t size,
 	return FMT_OK;
 }
 
+/*
+ * A multiboot ELF kernel starts at e_entry.  A higher-half kernel links
+ * e_entry at its virtual address: like GRUB, translate it through the
+ * executable segment that holds it.
+ */
+static enum fmt_error parse_mb1_elf(const uint8_t *f, size_t size,
+				    const struct elf_limits *pc_lim,
+				    struct guest_image *img)
+{
+	struct elf_limits lim = *pc_lim;
+	enum fmt_error err;
+
+	lim.no_entry_check = true;
+	err = parse_elf(f, size, &lim, img);
+	if (err || elf_addr_executable(&img->elf, img->entry))
+		return err;
+	for (unsigned int i = 0; i < img->elf.nsegs; i++) {
+		const struct elf_segment *s = &img->elf.seg[i];
+
+		if ((s->flags & PF_X) && img->entry >= s->vaddr &&
+		    img->entry - s->vaddr < s->memsz) {
+			img->entry = img->entry - s->vaddr + s->gpa;
+			return FMT_OK;
+		}
+	}
+	img->elf_err = ELF_E_ENTRY;
+	return FMT_E_ELF;
+}
+
 static enum fmt_error parse_pvh(const uint8_t *f, size_t size,
 				const struct elf_limits *pc_lim,
 				uint64_t desc_off, uint32_t desc_size,
@@ -175,7 +204,7 @@ enum fmt_error guest_image_parse(const void *file, size_t size,
 		img->fmt = GUEST_FMT_MB1;
 		img->mb1_flags = get32(f + img->mb1_offset + 4);
 		err = mb1_flags_ok(img->mb1_flags, elf);
-		return err ? err : parse_elf(f, size, pc_lim, img);
+		return err ? err : parse_mb1_elf(f, size, pc_lim, img);
 	}
 	if (!elf)
 		return FMT_E_UNKNOWN;

@@ -265,7 +265,8 @@ static enum elf_error add_segments(const void *file, size_t size,
 		if (img->nsegs == ELF_MAX_SEGMENTS)
 			return ELF_E_TOO_MANY_SEGS;
 		img->seg[img->nsegs++] = (struct elf_segment){
-			p.paddr, p.memsz, p.offset, p.filesz, p.flags, i};
+			p.paddr, p.memsz, p.offset, p.filesz, p.flags, i,
+			p.vaddr};
 		img->lo = MIN(img->lo, p.paddr);
 		img->hi = MAX(img->hi, p.paddr + p.memsz);
 	}

@@ -56,6 +56,7 @@ struct elf_segment {
 	uint64_t filesz;   /* bytes copied from the file; the rest is zeroed */
 	uint32_t flags;	   /* PF_X/PF_W/PF_R */
 	unsigned int phdr; /* index of its program header */
+	uint64_t vaddr;	   /* p_vaddr (differs only for PC kernels) */
 };
 
 /* Where a guest image may go: [0, usable_end) of RAM that ends at

@@ -164,6 +164,18 @@ static void test_mb1(void)
 	put_mb1(&m, 16, 0);
 	expect(&m, FMT_E_MB1_NOT_ELF, "header in a non-ELF file");
 
+	/* A higher-half kernel: e_entry is virtual, translated like GRUB. */
+	make_elf(&m, 1);
+	put_mb1(&m, 0x1000, 0);
+	put32(m.buf + 52 + 8, 0xc0100000u);
+	put32(m.buf + 24, 0xc0100010u);
+	ok(parse(&m, &gi) == FMT_OK && gi.entry == 0x100010 &&
+		   gi.elf.seg[0].gpa == 0x100000,
+	   "higher-half kernel: virtual e_entry translated to 0x100010");
+	put32(m.buf + 24, 0xc0200010u);
+	ok(parse(&m, &gi) == FMT_E_ELF && gi.elf_err == ELF_E_ENTRY,
+	   "entry in no segment, virtual or physical, refused");
+
 	/* Segments of a PC kernel keep out of 0xA0000-0xFFFFF. */
 	make_elf(&m, 1);
 	put_mb1(&m, 0x1000, 0);

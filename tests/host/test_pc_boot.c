@@ -224,8 +224,12 @@ static struct guest_image image(enum guest_format fmt)
 
 	gi.elf.bits = 32;
 	gi.elf.nsegs = 1;
-	gi.elf.seg[0] = (struct elf_segment){0x100000, 0x5000,	    0x1000,
-					     0x1000,   PF_R | PF_X, 0};
+	gi.elf.seg[0] = (struct elf_segment){.gpa = 0x100000,
+					     .memsz = 0x5000,
+					     .offset = 0x1000,
+					     .filesz = 0x1000,
+					     .flags = PF_R | PF_X,
+					     .vaddr = 0x100000};
 	gi.elf.lo = 0x100000;
 	gi.elf.hi = 0x105000;
 	return gi;
