@@ -52,13 +52,38 @@ $(GUEST_DIR)/$(1).elf: $(GUEST_DIR)/obj$(2)/lib/start$(2).o \
 endef
 $(foreach g,$(GUEST_PROGS),$(eval $(call guest_rules,$(word 1,$(subst :, ,$(g))),$(word 2,$(subst :, ,$(g))),$(word 3,$(subst :, ,$(g))))))
 
+# Kernels for the PC boot protocols (multiboot v1, PVH): their own entry
+# and header or note, the shared checks in pc_checks.c, no tidal start code.
+PC_GUESTS := mb1kernel pvhkernel
+PC_GUEST_ELFS := $(PC_GUESTS:%=$(GUEST_DIR)/%.elf)
+# Refusal tests: an a.out-kludge multiboot kernel, a file of no known format.
+GUEST_MB1_AOUT := $(GUEST_DIR)/mb1-aout.elf
+GUEST_UNKNOWN := $(GUEST_DIR)/unknown.bin
+
+$(PC_GUEST_ELFS): $(GUEST_DIR)/%.elf: $(GUEST_DIR)/obj32/%.o \
+		$(GUEST_DIR)/obj32/pc_checks.o $(GUEST_DIR)/obj32/lib/guest.o \
+		tests/guests/lib/pc32.ld
+	$(quiet) LD32 $@
+	$(Q)$(KCC) $(GUEST_CFLAGS) $(GUEST_CFLAGS_32) $(GUEST_LDFLAGS) \
+		-T tests/guests/lib/pc32.ld -o $@ $(filter %.o,$^)
+
+$(GUEST_MB1_AOUT): $(GUEST_DIR)/mb1kernel.elf tests/guests/mkmb1aout.py
+	$(quiet) MB1AOUT $@
+	$(Q)tests/guests/mkmb1aout.py $< $@
+
+$(GUEST_UNKNOWN):
+	@mkdir -p $(@D)
+	$(quiet) GEN $@
+	$(Q)printf 'this is not a kernel image\n' > $@
+
 $(GUEST_BAD_ELF): $(GUEST_DIR)/hello64.elf tests/guests/mkbadelf.py
 	$(quiet) BADELF $@
 	$(Q)tests/guests/mkbadelf.py $< phdrs-outside-file $@
 
 .PHONY: guests
 ## guests           build the test guests and the demo guest (build/guests/)
-guests: $(GUEST_ELFS) $(GUEST_BAD_ELF)
+guests: $(GUEST_ELFS) $(GUEST_BAD_ELF) $(PC_GUEST_ELFS) $(GUEST_MB1_AOUT) \
+	$(GUEST_UNKNOWN)
 all: guests
 
 -include $(shell find $(GUEST_DIR) -name '*.d' 2>/dev/null)

@@ -18,7 +18,9 @@ KERNEL_SRCS += boot/header.S boot/entry.S boot/trampoline.S boot/main.c boot/vmm
 ## make               build build/tidal.elf (the hypervisor image)
 ## make iso           build build/tidal.iso (GRUB, BIOS + UEFI); variables:
 ##                      TIDAL_ARGS (hypervisor command line), GUEST (guest
-##                      ELF, empty: none), GUEST_ARGS (its command line)
+##                      ELF, empty: none), GUEST_ARGS (its command line),
+##                      GUEST_MODULES (FILE[:ARGS] words: modules for a
+##                      multiboot or PVH guest, e.g. an initrd)
 ## make run           build the ISO and boot it on the best vehicle here
 ##                      (KVM with VMX if usable, else Bochs); log symbolized
 ## make run-qemu      boot the ISO under QEMU TCG + SeaBIOS (no VMX)

@@ -8,6 +8,18 @@ HOST_SRCS_test_elf_loader := tests/host/test_elf_loader.c vmm/elf_loader.c
 # The loader test also reads the built guests.
 TEST_DEPS += guests
 
+##   test_boot_format  guest format detection: multiboot, PVH, refusals,
+##                     hostile headers and notes
+HOST_TESTS += test_boot_format
+HOST_SRCS_test_boot_format := tests/host/test_boot_format.c \
+	vmm/boot_format.c vmm/elf_loader.c
+
+##   test_pc_boot     ACPI tables (acpidump-style checks, iasl -d when
+##                    installed), PC memory map, multiboot/PVH info
+HOST_TESTS += test_pc_boot
+HOST_SRCS_test_pc_boot := tests/host/test_pc_boot.c vmm/pc_boot.c \
+	vmm/acpi.c vmm/boot_format.c vmm/elf_loader.c vmm/guest_layout.c
+
 ##   test_vmx_caps    VMX controls from capability MSRs, exit/error names
 HOST_TESTS += test_vmx_caps
 HOST_SRCS_test_vmx_caps := tests/host/test_vmx_caps.c \
@@ -26,7 +38,8 @@ KERNEL_SRCS += arch/x86/vmx/entry.S arch/x86/vmx/vmx.c arch/x86/ept.c \
 	vmm/vcpu.c vmm/request.c vmm/hc_mem.c \
 	vmm/emulate.c vmm/emulate_vmx.c vmm/mmio.c \
 	arch/x86/vmx/vmx_caps.c arch/x86/vmx/vmx_names.c \
-	vmm/elf_loader.c vmm/guest_layout.c
+	vmm/elf_loader.c vmm/guest_layout.c vmm/boot_format.c vmm/acpi.c \
+	vmm/pc_boot.c
 
 # `make run`/`make iso` boot the demo guest unless GUEST= says otherwise
 # (GUEST= with nothing boots tidal alone).
@@ -38,7 +51,9 @@ GUEST ?= $(BUILD)/guests/demo.elf
 ## the guard's EPT, guest-protected.t), hostile64/hostile32 (attacks from
 ## inside, guest-hostile.t), forge (forged tidal lines, guest-forge.t),
 ## mmio32/64 (the instruction emulator: MMIO forms and string I/O,
-## guest-mmio.t); guest-gdb.t checks
+## guest-mmio.t), PC guests (multiboot and PVH kernels with modules, ACPI
+## tables and S5 power-off; a.out-kludge and unknown images refused:
+## guest-pc.t); guest-gdb.t checks
 ## tools/gdb; guest-kvm.t repeats the guest runs under KVM
 ## when nested VMX is there, else prints a SKIP.
 BOOT_TESTS += $(sort $(wildcard tests/boot/guest-*.t))

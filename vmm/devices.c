@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: MIT
 /*
- * Emulated I/O devices: a 16550 UART at COM1, the 0xE9 debug port and the
- * exit port.  Guest output is collected a line at a time and printed on
- * tidal's console with a "guest: " prefix, with anything unprintable
- * replaced, so that a guest cannot forge tidal's own log lines or send
- * control sequences to the terminal.  String I/O (INS/OUTS, with or
- * without REP) moves its elements through the guest's page tables.
+ * Emulated I/O devices: a 16550 UART at COM1, the 0xE9 debug port, the
+ * exit port and, for multiboot and PVH guests, the ACPI PM registers (PM1a
+ * event and control blocks, PM timer).  One table maps ports to them.  Guest
+ * output is collected a line at a time and printed on tidal's console with a
+ * "guest: " prefix, with anything unprintable replaced, so that a guest cannot
+ * forge tidal's own log lines or send control sequences to the terminal.
+ * String I/O (INS/OUTS) goes to the instruction emulator (emulate_vmx.c).
  */
 #include "vmm/exits.h"
 #include "vmm/vmcs_io.h"
 #include "lib/spinlock.h"
 #include "arch/x86/vmx/vmx.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/tsc.h"
 #include "lib/printf.h"
+#include "vmm/pc.h"
 
 /* 16550 registers (offsets from the base port). */
 #define UART_RBR_THR  0
@@ -124,38 +128,123 @@ static void uart_write(struct vm *vm, unsigned int reg, uint8_t val)
 	}
 }
 
+static uint32_t com1_io(struct vm *vm, uint16_t port, unsigned int size,
+			bool in, uint32_t val)
+{
+	unsigned int reg = port - TIDAL_PORT_COM1;
+	/* Wider accesses touch the following registers too. */
+	uint32_t out = 0;
+
+	for (unsigned int i = 0; i < size && reg + i < 8; i++) {
+		if (in)
+			out |= (uint32_t)uart_read(&vm->uart, reg + i)
+			       << (8 * i);
+		else
+			uart_write(vm, reg + i, (uint8_t)(val >> (8 * i)));
+	}
+	return out;
+}
+
+static uint32_t debug_io(struct vm *vm, uint16_t port, unsigned int size,
+			 bool in, uint32_t val)
+{
+	if (in)
+		return 0xe9;
+	line_putc(&vm->e9_out, (char)val);
+	return 0;
+}
+
+static uint32_t exit_io(struct vm *vm, uint16_t port, unsigned int size,
+			bool in, uint32_t val)
+{
+	if (in)
+		return 0xffffffffu;
+	devices_flush(vm);
+	if (vm_exit_with(vm, (int)val))
+		printk("tidal: vm: guest exited with status %u (exit port)\n",
+		       val);
+	return 0;
+}
+
+/*
+ * ACPI PM1a event block: status (no event is ever raised, so it reads 0
+ * and writes of 1 to clear have nothing to clear) and enable, which is
+ * kept.  Any width at any offset inside the block.
+ */
+static uint32_t pm1_evt_io(struct vm *vm, uint16_t port, unsigned int size,
+			   bool in, uint32_t val)
+{
+	uint32_t regs = (uint32_t)vm->pm.en << 16;
+	unsigned int sh = 8 * (port - PC_PM1A_EVT);
+	uint32_t mask = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+
+	if (in)
+		return (regs >> sh) & mask;
+	regs = (regs & ~(mask << sh)) | ((val & mask) << sh);
+	vm->pm.en = (uint16_t)(regs >> 16);
+	return 0;
+}
+
+/* PM1a control: SCI_EN always set; SLP_EN with the _S5 type powers off. */
+static uint32_t pm1_cnt_io(struct vm *vm, uint16_t port, unsigned int size,
+			   bool in, uint32_t val)
+{
+	unsigned int sh = 8 * (port - PC_PM1A_CNT);
+
+	if (in)
+		return (uint32_t)(vm->pm.cnt | PC_PM1_SCI_EN) >> sh;
+	if (sh || size == 1) /* a byte at a time: merge it */
+		val = (vm->pm.cnt & ~(0xffu << sh)) | ((val & 0xff) << sh);
+	vm->pm.cnt = (uint16_t)(val & ~PC_PM1_SLP_EN);
+	if ((val & PC_PM1_SLP_EN) && PC_PM1_SLP_TYP(val) == PC_SLP_TYP_S5) {
+		devices_flush(vm);
+		if (vm_exit_with(vm, 0))
+			printk("tidal: vm: guest powered off (ACPI S5)\n");
+	}
+	return 0;
+}
+
+/* The ACPI PM timer: a free-running 32-bit count at 3.579545 MHz. */
+static uint32_t pm_tmr_io(struct vm *vm, uint16_t port, unsigned int size,
+			  bool in, uint32_t val)
+{
+	uint64_t hz = tsc_hz(), tsc = rdtsc(), count;
+
+	if (!in || !hz)
+		return 0;
+	/* Split so that nothing overflows: (tsc % hz) * 3.6e6 < 2^64. */
+	count = tsc / hz * PC_PM_TMR_HZ + tsc % hz * PC_PM_TMR_HZ / hz;
+	return (uint32_t)count >> (8 * (port - PC_PM_TMR));
+}
+
+struct port_range {
+	uint16_t first, count;
+	uint32_t (*io)(struct vm *vm, uint16_t port, unsigned int size, bool in,
+		       uint32_t val);
+	bool pc_only; /* only for multiboot and PVH guests */
+};
+
+static const struct port_range ports[] = {
+	{TIDAL_PORT_COM1, 8, com1_io, false},
+	{TIDAL_PORT_DEBUG, 1, debug_io, false},
+	{TIDAL_PORT_EXIT, 1, exit_io, false},
+	{PC_PM1A_EVT, 4, pm1_evt_io, true},
+	{PC_PM1A_CNT, 2, pm1_cnt_io, true},
+	{PC_PM_TMR, 4, pm_tmr_io, true},
+};
+
+/* Returns the value read (in) or acts on @val (out). */
 static uint32_t port_io(struct vm *vm, uint16_t port, unsigned int size,
 		       bool in, uint32_t val)
 {
-	if (port >= TIDAL_PORT_COM1 && port < TIDAL_PORT_COM1 + 8) {
-		unsigned int reg = port - TIDAL_PORT_COM1;
+	for (unsigned int i = 0; i < ARRAY_SIZE(ports); i++) {
+		const struct port_range *r = &ports[i];
 
-		/* Wider accesses touch the following registers too. */
-		uint32_t out = 0;
-
-		for (unsigned int i = 0; i < size && reg + i < 8; i++) {
-			if (in)
-				out |= (uint32_t)uart_read(&vm->uart, reg + i)
-				       << (8 * i);
-			else
-				uart_write(vm, reg + i,
-					   (uint8_t)(val >> (8 * i)));
-		}
-		return out;
-	}
-	if (port == TIDAL_PORT_DEBUG) {
-		if (in)
-			return 0xe9;
-		line_putc(&vm->e9_out, (char)val);
-		return 0;
-	}
-	if (port == TIDAL_PORT_EXIT && !in) {
-		devices_flush(vm);
-		if (vm_exit_with(vm, (int)val))
-			printk("tidal: vm: guest exited with status %u (exit "
-			       "port)\n",
-			       val);
-		return 0;
+		if (port < r->first || port - r->first >= r->count)
+			continue;
+		if (r->pc_only && vm->format == GUEST_FMT_TIDAL)
+			break;
+		return r->io(vm, port, size, in, val);
 	}
 	return 0xffffffffu; /* nothing there */
 }

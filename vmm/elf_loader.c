@@ -46,6 +46,7 @@ STATIC_ASSERT(sizeof(struct elf64_phdr) == 56, "elf64 phdr size");
 #define PT_LOAD	    1
 #define PT_DYNAMIC  2
 #define PT_INTERP   3
+#define PT_NOTE	    4
 
 /* The header fields we use, whatever the class. */
 struct ehdr_info {
@@ -83,6 +84,8 @@ static const char *const messages[ELF_E_COUNT] = {
 	[ELF_E_OVERLAP] = "loadable segments overlap",
 	[ELF_E_NO_LOAD] = "no loadable segment",
 	[ELF_E_ENTRY] = "entry point is not inside an executable segment",
+	[ELF_E_SEG_HOLE] = "segment overlaps the PC's reserved area "
+			   "0xA0000-0xFFFFF",
 };
 
 const char *elf_strerror(enum elf_error err)
@@ -199,7 +202,7 @@ static enum elf_error check_load(const struct phdr_info *p, size_t size,
 		return ELF_E_SEG_OUTSIDE_FILE;
 	if (p->paddr + p->memsz < p->paddr)
 		return ELF_E_SEG_OVERFLOW;
-	if (p->vaddr != p->paddr)
+	if (p->vaddr != p->paddr && !lim->by_paddr)
 		return ELF_E_VADDR;
 	uint64_t end = p->paddr + p->memsz;
 
@@ -207,6 +210,8 @@ static enum elf_error check_load(const struct phdr_info *p, size_t size,
 		return ELF_E_SEG_OUTSIDE_RAM;
 	if (end > lim->usable_end)
 		return ELF_E_SEG_RESERVED;
+	if (p->memsz && p->paddr < lim->hole_hi && lim->hole_lo < end)
+		return ELF_E_SEG_HOLE;
 	return ELF_OK;
 }
 
@@ -225,13 +230,13 @@ static int find_overlap(const struct elf_image *img)
 	return -1;
 }
 
-static bool entry_ok(const struct elf_image *img)
+bool elf_addr_executable(const struct elf_image *img, uint64_t addr)
 {
 	for (unsigned int i = 0; i < img->nsegs; i++) {
 		const struct elf_segment *s = &img->seg[i];
 
-		if ((s->flags & PF_X) && img->entry >= s->gpa &&
-		    img->entry < s->gpa + s->memsz)
+		if ((s->flags & PF_X) && addr >= s->gpa &&
+		    addr < s->gpa + s->memsz)
 			return true;
 	}
 	return false;
@@ -260,7 +265,8 @@ static enum elf_error add_segments(const void *file, size_t size,
 		if (img->nsegs == ELF_MAX_SEGMENTS)
 			return ELF_E_TOO_MANY_SEGS;
 		img->seg[img->nsegs++] = (struct elf_segment){
-			p.paddr, p.memsz, p.offset, p.filesz, p.flags, i};
+			p.paddr, p.memsz, p.offset, p.filesz, p.flags, i,
+			p.vaddr};
 		img->lo = MIN(img->lo, p.paddr);
 		img->hi = MAX(img->hi, p.paddr + p.memsz);
 	}
@@ -294,9 +300,75 @@ enum elf_error elf_parse(const void *file, size_t size,
 		img->bad_phdr = (int)img->seg[bad].phdr;
 		return ELF_E_OVERLAP;
 	}
-	if (!entry_ok(img))
+	if (!lim->no_entry_check && !elf_addr_executable(img, img->entry))
 		return ELF_E_ENTRY;
 	return ELF_OK;
+}
+
+static bool same_name(const uint8_t *p, const char *name, uint32_t namesz)
+{
+	uint32_t n = 0;
+
+	while (name[n])
+		n++;
+	/* The stored name includes its NUL. */
+	if (namesz != n + 1 || p[n] != 0)
+		return false;
+	return __builtin_memcmp(p, name, n) == 0;
+}
+
+/* Walk one PT_NOTE segment [off, off + len) of the file. */
+static int scan_notes(const uint8_t *f, uint64_t off, uint64_t len,
+		      const char *name, uint32_t type, uint64_t *desc_off,
+		      uint32_t *desc_size)
+{
+	uint64_t end = off + len;
+
+	while (end - off >= 12) {
+		uint32_t hdr[3];
+		uint64_t name_len, desc_len;
+
+		read_bytes(hdr, f, off, sizeof(hdr));
+		name_len = ALIGN_UP((uint64_t)hdr[0], 4);
+		desc_len = ALIGN_UP((uint64_t)hdr[1], 4);
+		off += 12;
+		/* Both sizes are below 2^33: no overflow in 64 bits. */
+		if (name_len > end - off || desc_len > end - off - name_len)
+			return -1;
+		if (hdr[2] == type && same_name(f + off, name, hdr[0])) {
+			*desc_off = off + name_len;
+			*desc_size = hdr[1];
+			return 1;
+		}
+		off += name_len + desc_len;
+	}
+	return 0;
+}
+
+int elf_find_note(const void *file, size_t size, const char *name,
+		  uint32_t type, uint64_t *desc_off, uint32_t *desc_size)
+{
+	struct ehdr_info h;
+	unsigned int bits;
+
+	if (!file || read_ehdr(file, size, &h, &bits) ||
+	    check_ehdr(&h, bits, size))
+		return -1;
+	for (unsigned int i = 0; i < h.phnum; i++) {
+		struct phdr_info p;
+		int r;
+
+		read_phdr(file, &h, bits, i, &p);
+		if (p.type != PT_NOTE)
+			continue;
+		if (p.offset > size || p.filesz > size - p.offset)
+			return -1;
+		r = scan_notes(file, p.offset, p.filesz, name, type, desc_off,
+			       desc_size);
+		if (r)
+			return r;
+	}
+	return 0;
 }
 
 void elf_load(const struct elf_image *img, const void *file, void *ram)

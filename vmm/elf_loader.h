@@ -45,6 +45,7 @@ enum elf_error {
 	ELF_E_OVERLAP,		/* two PT_LOAD segments overlap */
 	ELF_E_NO_LOAD,		/* no PT_LOAD with bytes in it */
 	ELF_E_ENTRY,		/* entry point outside executable segments */
+	ELF_E_SEG_HOLE,		/* segment over the limits' reserved hole */
 	ELF_E_COUNT
 };
 
@@ -55,13 +56,19 @@ struct elf_segment {
 	uint64_t filesz;   /* bytes copied from the file; the rest is zeroed */
 	uint32_t flags;	   /* PF_X/PF_W/PF_R */
 	unsigned int phdr; /* index of its program header */
+	uint64_t vaddr;	   /* p_vaddr (differs only for PC kernels) */
 };
 
 /* Where a guest image may go: [0, usable_end) of RAM that ends at
- * ram_bytes; [usable_end, ram_bytes) holds tidal's pages. */
+ * ram_bytes; [usable_end, ram_bytes) holds tidal's pages.  PC guests
+ * (multiboot, PVH) load by physical address whatever p_vaddr says, and
+ * keep out of [hole_lo, hole_hi) (the PC's 0xA0000-0xFFFFF). */
 struct elf_limits {
 	uint64_t ram_bytes;
 	uint64_t usable_end;
+	bool by_paddr;	     /* p_vaddr may differ from p_paddr */
+	bool no_entry_check; /* the caller checks its own entry point */
+	uint64_t hole_lo, hole_hi;
 };
 
 struct elf_image {
@@ -80,6 +87,17 @@ struct elf_image {
 enum elf_error elf_parse(const void *file, size_t size,
 			 const struct elf_limits *lim, struct elf_image *img);
 const char *elf_strerror(enum elf_error err);
+/*
+ * Find the first ELF note called @name with type @type in the image's
+ * PT_NOTE segments.  Returns 1 with its descriptor's file offset and size,
+ * 0 when there is none, or -1 when a note segment is malformed.  The ELF
+ * header must have passed elf_parse()'s header checks (it checks again).
+ */
+int elf_find_note(const void *file, size_t size, const char *name,
+		  uint32_t type, uint64_t *desc_off, uint32_t *desc_size);
+/* True if @addr lies inside an executable segment of @img. */
+bool elf_addr_executable(const struct elf_image *img, uint64_t addr);
+
 /* Copy the segments into guest RAM (ram = host view of GPA 0). */
 void elf_load(const struct elf_image *img, const void *file, void *ram);
 

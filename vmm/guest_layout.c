@@ -38,7 +38,8 @@ const char *guest_mem_check(uint64_t mem)
 
 struct elf_limits guest_elf_limits(uint64_t mem)
 {
-	return (struct elf_limits){mem, mem - TIDAL_AREA_SIZE};
+	return (struct elf_limits){.ram_bytes = mem,
+				   .usable_end = mem - TIDAL_AREA_SIZE};
 }
 
 /* A flat code/data descriptor: base 0, limit 4 GiB, present, DPL 0. */
@@ -149,6 +150,9 @@ int guest_layout_build(void *ram, uint64_t mem, const struct elf_image *img,
 		.tss_gpa = area_gpa + LAYOUT_TSS_OFF,
 		.cr3 = lm ? area_gpa + AREA_PG_PML4 * PAGE_SIZE : 0,
 		.si_flags = flags | (lm ? TIDAL_SI_LONG_MODE : 0),
+		.entry = img->entry,
+		.boot_magic = TIDAL_BOOT_MAGIC,
+		.long_mode = lm,
 	};
 	si->magic = TIDAL_START_MAGIC;
 	si->version = TIDAL_ABI_VERSION;

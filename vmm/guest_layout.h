@@ -43,6 +43,10 @@ struct guest_layout {
 	uint64_t tss_gpa;
 	uint64_t cr3;	   /* PML4 of the identity map; 0 for 32-bit */
 	uint32_t si_flags; /* TIDAL_SI_* written in the start info */
+	/* How the vCPU starts: RIP, EAX, EBX (start_info_gpa), mode. */
+	uint64_t entry;
+	uint32_t boot_magic;
+	bool long_mode;
 };
 
 /* Check a guest RAM size: NULL if fine, else the reason. */

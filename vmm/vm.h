@@ -13,10 +13,12 @@
 #include "lib/platform.h"
 #include "lib/spinlock.h"
 #include "arch/x86/vmx/vmcs_fields.h"
+#include "vmm/boot_format.h"
 #include "vmm/elf_loader.h"
 #include "vmm/guest_abi.h"
 #include "vmm/guest_layout.h"
 #include "vmm/mmio.h"
+#include "vmm/pc_boot.h"
 
 struct guard;
 struct tdp_mmu;
@@ -123,12 +125,19 @@ enum vm_state {
 	VM_STOPPED, /* tidal stopped it: always a failure */
 };
 
+/* ACPI fixed hardware of PC guests (ports in vmm/pc.h). */
+struct acpi_pm {
+	uint16_t en, cnt;
+};
+
 struct vm {
 	uint64_t mem_bytes;
 	phys_addr_t ram_pa; /* guest RAM: one host-contiguous run */
 	void *ram;	    /* its direct-map view */
 	struct elf_image img;
+	enum guest_format format;
 	struct guest_layout layout;
+	struct pc_boot pc; /* multiboot and PVH guests */
 	struct tdp_mmu *mmu;
 	/*
 	 * A protected VM ("protected" on the guest's command line): the EPT
@@ -145,6 +154,7 @@ struct vm {
 
 	spinlock_t dev_lock; /* devices and console lines below */
 	struct uart16550 uart;
+	struct acpi_pm pm;
 	struct line_buf com1_out, e9_out;
 	struct mmio_table mmio;
 	struct testdev testdev;
@@ -160,6 +170,9 @@ struct vm_config {
 	uint64_t timeout_ns; /* 0: none */
 	unsigned int nr_vcpus;
 	unsigned int debug; /* VM_DEBUG_* */
+	/* Modules for a multiboot or PVH guest (a tidal ELF takes none). */
+	const struct pc_module *mods;
+	unsigned int nmods;
 };
 
 /*

@@ -14,8 +14,10 @@
 #include "mm/guard.h"
 #include "mm/memslot.h"
 #include "mm/tdp/tdp_mmu.h"
+#include "vmm/pc.h"
 
-#define RAM_SLOT_ID 0
+#define RAM_SLOT_ID	 0
+#define RAM_HIGH_SLOT_ID 1
 
 /* Frame ownership shared by every protected VM. */
 static struct guard_registry *registry;
@@ -56,6 +58,30 @@ fail:
 	return -1;
 }
 
+/* Guest RAM from GPA 0: all of it, or a PC guest's up to the MMIO window. */
+static uint64_t ram_below_mmio(struct vm *vm)
+{
+	if (vm->format == GUEST_FMT_TIDAL)
+		return vm->mem_bytes;
+	return pc_low_top(vm->mem_bytes);
+}
+
+/*
+ * Guest RAM: one slot from GPA 0.  A PC guest's RAM stops at the MMIO
+ * window below 4 GiB; the rest of the same host run continues at 4 GiB.
+ */
+static int ram_slots_create(struct vm *vm)
+{
+	uint64_t low = ram_below_mmio(vm);
+	int err = memslot_create(vm->mmu, RAM_SLOT_ID, 0, low, vm->ram_pa, 0);
+
+	if (!err && low < vm->mem_bytes)
+		err = memslot_create(vm->mmu, RAM_HIGH_SLOT_ID,
+				     PC_HIGH_RAM_BASE, vm->mem_bytes - low,
+				     vm->ram_pa + low, 0);
+	return err;
+}
+
 int vm_mem_init(struct vm *vm)
 {
 	int err;
@@ -72,8 +98,7 @@ int vm_mem_init(struct vm *vm)
 	}
 	/* Huge leaves only as large as EPT allows on this CPU. */
 	vm->mmu->max_huge_level = vmx_caps.ept_1g ? 3 : vmx_caps.ept_2m ? 2 : 1;
-	err = memslot_create(vm->mmu, RAM_SLOT_ID, 0, vm->mem_bytes, vm->ram_pa,
-			     0);
+	err = ram_slots_create(vm);
 	if (err) {
 		pr_err("tidal: vm: memslot for guest RAM refused (error %d)\n",
 		       err);
@@ -190,7 +215,9 @@ enum mem_fault vm_mem_fault(struct vcpu *v, uint64_t gpa, uint64_t qual)
 
 int vm_mem_prefault(struct vm *vm)
 {
-	uint64_t gfn = 0, npages = vm->mem_bytes >> PAGE_SHIFT;
+	/* A PC guest's RAM above 4 GiB is left to faults. */
+	uint64_t low = ram_below_mmio(vm);
+	uint64_t gfn = 0, npages = low >> PAGE_SHIFT;
 	struct tdp_root *root = NULL;
 	int tries = 0;
 	long r;

@@ -188,7 +188,7 @@ static int setup_guest(struct vcpu *v)
 	const struct vmx_caps *c = &vmx_caps;
 	struct vm *vm = v->vm;
 	const struct guest_layout *l = &vm->layout;
-	bool lm = vm->img.bits == 64;
+	bool lm = l->long_mode;
 	uint64_t cr0 = X86_CR0_PE | X86_CR0_NE | BIT(4) /* ET */;
 	uint64_t cr4 = 0, efer = 0;
 	int err = 0;
@@ -228,7 +228,7 @@ static int setup_guest(struct vcpu *v)
 	err |= vmwrite(VMCS_GUEST_IDTR_BASE, 0);
 	err |= vmwrite(VMCS_GUEST_IDTR_LIMIT, 0);
 
-	err |= vmwrite(VMCS_GUEST_RIP, vm->img.entry);
+	err |= vmwrite(VMCS_GUEST_RIP, l->entry);
 	err |= vmwrite(VMCS_GUEST_RSP, 0);
 	err |= vmwrite(VMCS_GUEST_RFLAGS, 0x2);
 	err |= vmwrite(VMCS_GUEST_DR7, 0x400);
@@ -241,7 +241,7 @@ static int setup_guest(struct vcpu *v)
 	err |= vmwrite(VMCS_GUEST_PENDING_DBG, 0);
 
 	v->regs = (struct guest_regs){0};
-	v->regs.rax = TIDAL_BOOT_MAGIC;
+	v->regs.rax = l->boot_magic;
 	v->regs.rbx = l->start_info_gpa;
 	/* Every vCPU starts here; EDX tells it which one it is. */
 	v->regs.rdx = v->index;
@@ -310,7 +310,7 @@ int vcpu_vmcs_init(struct vcpu *v)
 	}
 	/* VPID 0 is the host's: vCPU i tags its translations with i + 1. */
 	v->vpid = vmx_caps.vpid ? (uint16_t)(v->index + 1) : 0;
-	if (setup_controls(v, v->vm->img.bits == 64) || setup_host() ||
+	if (setup_controls(v, v->vm->layout.long_mode) || setup_host() ||
 	    setup_guest(v) || setup_msr_areas(v)) {
 		pr_err("tidal: vmx: VMCS set-up failed\n");
 		vcpu_vmcs_free(v);

@@ -162,10 +162,33 @@ static const char *guest_args(const char *modline)
 	return p;
 }
 
+/* Every module after the guest's own goes to the guest, in order. */
+static unsigned int collect_modules(const struct boot_info *bi,
+				    struct pc_module *mods)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 1; i < bi->module_count; i++) {
+		const struct boot_module *m = &bi->modules[i];
+
+		if (n == PC_MODULES_MAX) {
+			printk("tidal: guest: more than %u guest modules: the "
+			       "rest are ignored\n",
+			       PC_MODULES_MAX);
+			break;
+		}
+		mods[n++] = (struct pc_module){phys_to_virt(m->start),
+					       (size_t)(m->end - m->start),
+					       guest_args(m->cmdline)};
+	}
+	return n;
+}
+
 int vmm_start(const struct boot_info *bi)
 {
 	const struct boot_module *mod;
 	struct vm *vm = &the_vm;
+	struct pc_module mods[PC_MODULES_MAX];
 	struct vm_config cfg;
 	int status;
 
@@ -175,10 +198,8 @@ int vmm_start(const struct boot_info *bi)
 		printk("tidal: guest: no guest module: nothing to run\n");
 		return 0;
 	}
-	if (bi->module_count > 1)
-		printk("tidal: guest: %u modules given: running the first\n",
-		       bi->module_count);
 	mod = &bi->modules[0];
+	unsigned int nmods = collect_modules(bi, mods);
 
 	/* The PIC is not tidal's: keep its interrupts from reaching us. */
 	outb(0x21, 0xff);
@@ -194,6 +215,8 @@ int vmm_start(const struct boot_info *bi)
 		vmx_cpu_off();
 		return 1;
 	}
+	cfg.mods = mods;
+	cfg.nmods = nmods;
 	if (vm_create(vm, &cfg, phys_to_virt(mod->start),
 		      (size_t)(mod->end - mod->start),
 		      guest_args(mod->cmdline))) {

@@ -2,7 +2,8 @@
 # one guest module under Bochs (or QEMU+KVM) and check its serial log.
 #
 #   . tests/boot/guestlib.sh
-#   boot_guest NAME GUEST_ELF "TIDAL ARGS" "GUEST ARGS"
+#   boot_guest NAME GUEST_ELF "TIDAL ARGS" "GUEST ARGS" [MKISO ARGS...]
+#     (extra tools/mkiso arguments, e.g. -m FILE:ARGS for modules)
 #   expect "text that must be in the log" "description"
 #     (anywhere in a line: for guest text; a verdict on tidal's side
 #     uses expect_re '^tidal: ...', which a guest cannot forge)
@@ -39,10 +40,11 @@ tap() {
 
 boot_guest() {
 	name=$1 elf=$2 targs=$3 gargs=$4
+	shift 4
 	iso=$TESTS_DIR/$name.iso
 	log=$TESTS_DIR/$name.$VEHICLE.log
 	if ! tools/mkiso -o "$iso" -k "$BUILD/tidal.elf" -a "$targs" \
-		-g "$elf" -A "$gargs" >"$TESTS_DIR/$name.mkiso.log" 2>&1; then
+		-g "$elf" -A "$gargs" "$@" >"$TESTS_DIR/$name.mkiso.log" 2>&1; then
 		tap 1 "$name: ISO built"
 		sed 's/^/# /' "$TESTS_DIR/$name.mkiso.log"
 		: > "$log"

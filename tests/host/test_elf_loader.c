@@ -12,7 +12,7 @@
 #define RAM    (64ull << 20)
 #define USABLE (RAM - (64u << 10))
 
-static const struct elf_limits lim = {RAM, USABLE};
+static const struct elf_limits lim = {.ram_bytes = RAM, .usable_end = USABLE};
 
 /* A builder: header + n program headers + some payload bytes. */
 struct img {

@@ -756,14 +756,6 @@ static inline uint16_t inw(uint16_t port)
 	return v;
 }
 
-static inline uint32_t inl(uint16_t port)
-{
-	uint32_t v;
-
-	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 static void attack_io(void)
 {
 	long hlt0 = hc_get_counter(TIDAL_CTR_HLT);

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Checks shared by the multiboot and PVH test kernels: each kernel turns
+ * its protocol's boot information into these neutral tables, and the
+ * checks compare them with what tidal promises (docs/guest-abi.md):
+ * memory map with the PC holes, command line, modules and their bytes,
+ * the ACPI tables found by scanning 0xE0000-0xFFFFF.  The kernel then
+ * powers off through ACPI S5, or leaves through the exit port with
+ * status 1 when a check failed.
+ */
+#ifndef TIDAL_GUEST_PC_CHECKS_H
+#define TIDAL_GUEST_PC_CHECKS_H
+
+#include "lib/guest.h"
+
+struct pc_region {
+	uint64_t addr, size;
+	uint32_t type;
+};
+
+struct pc_mod {
+	uint64_t start, end;
+	const char *cmdline;
+};
+
+void pc_check(bool cond, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The number after "key=" in @cmdline, or @dflt. */
+uint64_t pc_arg(const char *cmdline, const char *key, uint64_t dflt);
+
+void pc_check_map(const struct pc_region *map, unsigned int n,
+		  const char *cmdline);
+void pc_check_modules(const struct pc_mod *mods, unsigned int n,
+		      const char *cmdline);
+/* Scan for the RSDP, check every table; returns the RSDP's address. */
+uint32_t pc_check_acpi(const char *cmdline);
+/* Power off through the FADT's PM1a control block and _S5, or exit 1. */
+void pc_finish(const char *who) __noreturn;
+
+#endif
