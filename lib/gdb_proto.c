@@ -535,7 +535,8 @@ static void query(const struct gdb_target_ops *ops, void *ctx, const char *q,
 	if (starts(q, "qSupported"))
 		ksnprintf(reply, GDB_PKT_MAX + 1,
 			  "PacketSize=%x;qXfer:features:read+;"
-			  "qXfer:threads:read+;swbreak+;hwbreak+",
+			  "qXfer:threads:read+;swbreak+;hwbreak+;"
+			  "QStartNoAckMode+",
 			  GDB_PKT_MAX);
 	else if (starts(q, "qXfer:features:read:target.xml:"))
 		xfer(gdb_target_xml, sizeof(gdb_target_xml) - 1,
@@ -653,6 +654,12 @@ enum gdb_action gdb_handle(const struct gdb_target_ops *ops, void *ctx,
 	case 'D':
 		put(reply, "OK");
 		return GDB_DETACH;
+	case 'Q':
+		if (!strcmp(pkt, "QStartNoAckMode")) {
+			put(reply, "OK");
+			return GDB_NO_ACK;
+		}
+		break;
 	case 'v':
 		if (!strcmp(pkt, "vKill") || starts(pkt, "vKill;"))
 			return GDB_KILL;

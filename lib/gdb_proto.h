@@ -63,6 +63,7 @@ enum gdb_action {
 	GDB_STEP,     /* send nothing, resume for one instruction */
 	GDB_DETACH,   /* send the reply ("OK"), drop breakpoints, resume */
 	GDB_KILL,     /* no reply; end the run */
+	GDB_NO_ACK,   /* send the reply, then stop sending and expecting acks */
 };
 
 /*

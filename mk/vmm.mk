@@ -21,7 +21,7 @@ HOST_SRCS_test_guest_layout := tests/host/test_guest_layout.c \
 # The hypervisor side (needs the TDP MMU from mm/).
 KERNEL_SRCS += arch/x86/vmx/entry.S arch/x86/vmx/vmx.c arch/x86/ept.c \
 	vmm/vmm.c vmm/vm.c vmm/vmcs.c vmm/exit.c vmm/hypercall.c \
-	vmm/devices.c vmm/vm_mem.c vmm/stats.c \
+	vmm/devices.c vmm/vm_mem.c vmm/stats.c vmm/gdb_guest.c \
 	arch/x86/vmx/vmx_caps.c arch/x86/vmx/vmx_names.c \
 	vmm/elf_loader.c vmm/guest_layout.c
 

@@ -12,6 +12,7 @@
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/vmx/vmx_names.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/gdbstub.h"
 #include "lib/printf.h"
 #include "mm/paging.h"
 
@@ -539,6 +540,7 @@ void vm_run(struct vm *vm)
 
 	vm->state = VM_RUNNING;
 	vm->start_ns = platform_time_ns();
+	gdbstub_vcpu_attach(v); /* gdb: "monitor guest" */
 	while (vm->state == VM_RUNNING) {
 		if (vm_mem_load_root(v)) {
 			vm_stop(vm, "no EPT root for the vCPU");
@@ -569,9 +571,11 @@ void vm_run(struct vm *vm)
 			entry_failed(v, raw);
 			break;
 		}
-		dispatch(v, reason);
+		if (!gdbstub_vm_exit(v, reason)) /* gdb: steps, breakpoints */
+			dispatch(v, reason);
 		if (vm->state == VM_RUNNING)
 			check_time(vm);
 	}
+	gdbstub_vcpu_attach(NULL);
 	devices_flush(vm);
 }
