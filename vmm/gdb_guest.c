@@ -29,7 +29,11 @@
 #define CR4_PAE		       BIT(5)
 #define CR4_PSE		       BIT(4)
 
+#define VEC_DB	  1
+#define RFLAGS_TF BIT(8)
+
 static struct vcpu *cur; /* the vCPU whose VMCS is current here */
+static bool stepping, step_added_tf;
 
 void gdbstub_vcpu_attach(struct vcpu *v)
 {
@@ -223,12 +227,40 @@ int gdb_guest_write_mem(uint64_t addr, const void *buf, size_t n, bool phys)
 	return guest_access(addr, (void *)buf, n, phys, true);
 }
 
+/*
+ * One guest instruction: the monitor trap flag where the CPU has it, and
+ * the guest's trap flag with #DB exiting as well, because Bochs 2.7 lets
+ * guests run on past an MTF request.  Whichever exit comes first stops.
+ */
 int gdb_guest_arm_step(void)
 {
-	if (!cur || !(rdmsr(MSR_VMX_PROCBASED_CTLS) >> 32 & PROC_MTF))
+	uint64_t fl;
+
+	if (!cur)
 		return -1;
-	vmwrite(VMCS_PROC_CONTROLS, vmread(VMCS_PROC_CONTROLS) | PROC_MTF);
+	if (rdmsr(MSR_VMX_PROCBASED_CTLS) >> 32 & PROC_MTF)
+		vmwrite(VMCS_PROC_CONTROLS,
+			vmread(VMCS_PROC_CONTROLS) | PROC_MTF);
+	fl = vmread(VMCS_GUEST_RFLAGS);
+	step_added_tf = !(fl & RFLAGS_TF);
+	vmwrite(VMCS_GUEST_RFLAGS, fl | RFLAGS_TF);
+	vmwrite(VMCS_EXCEPTION_BITMAP,
+		vmread(VMCS_EXCEPTION_BITMAP) | BIT(VEC_DB));
+	stepping = true;
 	return 0;
+}
+
+/* The step is over: undo what gdb_guest_arm_step() changed. */
+static void step_done(void)
+{
+	vmwrite(VMCS_PROC_CONTROLS,
+		vmread(VMCS_PROC_CONTROLS) & ~(uint64_t)PROC_MTF);
+	if (step_added_tf)
+		vmwrite(VMCS_GUEST_RFLAGS,
+			vmread(VMCS_GUEST_RFLAGS) & ~RFLAGS_TF);
+	vmwrite(VMCS_EXCEPTION_BITMAP,
+		vmread(VMCS_EXCEPTION_BITMAP) & ~BIT(VEC_DB));
+	stepping = false;
 }
 
 void gdb_guest_bp_exiting(bool on)
@@ -244,14 +276,18 @@ bool gdbstub_vm_exit(struct vcpu *v, uint32_t reason)
 	uint32_t info;
 
 	cur = v;
-	if (reason == EXIT_REASON_MTF) {
-		vmwrite(VMCS_PROC_CONTROLS,
-			vmread(VMCS_PROC_CONTROLS) & ~(uint64_t)PROC_MTF);
+	gdbstub_reload_debug_regs();
+	info = reason == EXIT_REASON_EXCEPTION_NMI
+		       ? (uint32_t)vmread(VMCS_EXIT_INTR_INFO)
+		       : 0;
+	if (stepping && (reason == EXIT_REASON_MTF ||
+			 (reason == EXIT_REASON_EXCEPTION_NMI &&
+			  (info & 0xff) == VEC_DB))) {
+		step_done();
 		gdbstub_stop_here(GDB_STOP_TRAP);
 		return true;
 	}
 	if (reason == EXIT_REASON_EXCEPTION_NMI) {
-		info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
 		/* RIP is the int3 itself: the exit came before delivery. */
 		if ((info & 0xff) == VEC_BP &&
 		    (info & INTR_TYPE_MASK) == INTR_TYPE_SW_EXC &&

@@ -390,7 +390,8 @@ static void hw_load(void)
 		if (!gs.hw[i].used)
 			continue;
 		write_dr(i, gs.hw[i].addr);
-		len = gs.hw[i].type == GDB_BP_HW ? 0 : 3; /* 8 bytes */
+		/* LEN: 0 for execution; 2 (binary 10) is 8 bytes. */
+		len = gs.hw[i].type == GDB_BP_HW ? 0 : 2;
 		dr7 |= BIT(2 * i + 1) |
 		       (uint64_t)rw[gs.hw[i].type] << (16 + 4 * i) |
 		       len << (18 + 4 * i);
@@ -692,6 +693,17 @@ static bool on_debug(struct trap_frame *tf)
 		return false;
 	enter(tf, GDB_STOP_TRAP, extra);
 	return true;
+}
+
+/* A VM exit sets DR7 to 0x400: load tidal's breakpoints again. */
+void gdbstub_reload_debug_regs(void)
+{
+	for (int i = 0; i < 4; i++) {
+		if (gs.hw[i].used) {
+			hw_load();
+			return;
+		}
+	}
 }
 
 void gdbstub_stop_here(enum gdb_stop_why why)
