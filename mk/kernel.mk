@@ -28,6 +28,8 @@ KERNEL_SRCS += boot/header.S boot/entry.S boot/main.c boot/vmm_default.c \
 ## make run-kvm       boot the ISO under QEMU + KVM -cpu host (needs VMX)
 ## make debug         QEMU halted with its gdb stub + gdb with symbols,
 ##                      breakpoint on tidal_main
+## make debug-bochs   Bochs with tidal's own gdb stub on COM2 (a TCP socket)
+##                      + gdb attached, stopped at boot ("break"); VMX works
 ## make test          build and run every test (host + boot) through prove
 ## make clean         remove build/
 ## make V=1 ...       show full commands
