@@ -287,14 +287,18 @@ bool gdbstub_vm_exit(struct vcpu *v, uint32_t reason)
 		gdbstub_stop_here(GDB_STOP_TRAP);
 		return true;
 	}
-	if (reason == EXIT_REASON_EXCEPTION_NMI) {
+	/* Only the stub asks for #BP exits (gdb_guest_bp_exiting()). */
+	if (reason == EXIT_REASON_EXCEPTION_NMI && (info & 0xff) == VEC_BP &&
+	    (info & INTR_TYPE_MASK) == INTR_TYPE_SW_EXC) {
 		/* RIP is the int3 itself: the exit came before delivery. */
-		if ((info & 0xff) == VEC_BP &&
-		    (info & INTR_TYPE_MASK) == INTR_TYPE_SW_EXC &&
-		    gdbstub_guest_bp_at(vmread(VMCS_GUEST_RIP))) {
+		if (gdbstub_guest_bp_at(vmread(VMCS_GUEST_RIP))) {
 			gdbstub_stop_here(GDB_STOP_SWBREAK);
 			return true;
 		}
+		/* The guest's own int3: deliver it as the CPU would have. */
+		vmwrite(VMCS_ENTRY_INTR_INFO, (info & 0x7ff) | BIT(31));
+		vmwrite(VMCS_ENTRY_INSN_LEN, vmread(VMCS_EXIT_INSN_LEN));
+		return true;
 	}
 	gdbstub_poll();
 	return false;

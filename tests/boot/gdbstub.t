@@ -3,7 +3,8 @@
 # server, tidal boots with "break" and a 64-bit guest, and a gdb batch
 # session breaks on vm_run, steps, reads registers and memory, watches a
 # VM counter, lists the CPUs as threads, switches to the guest, steps it
-# three instructions, reads its memory by virtual and physical address,
+# three instructions, breaks on its next VMCALL with an int3 in guest
+# memory, reads its memory by virtual and physical address,
 # and lets the run finish.  A second boot with two CPUs checks the thread
 # list when tools/run-bochs can boot more than one CPU.
 . "$(dirname "$0")/lib.sh"
@@ -38,6 +39,11 @@ session() {
 	echo "# $name: Bochs exit $?, logs $LOGDIR/gdbstub-$name.*"
 }
 
+# Guest breakpoints go on every VMCALL in the guest: it makes three.
+sites=$(objdump -d "$GUEST_ELF" | sed -n 's/^ *\([0-9a-f]*\):.*vmcall.*/\1/p')
+site_bps=()
+for a in $sites; do site_bps+=(-ex "break *0x$a"); done
+
 session main -- \
 	-ex "bt" \
 	-ex "info registers rip cs cr0 cr3 efer fs_base" \
@@ -55,6 +61,8 @@ session main -- \
 	-ex 'printf "guest-rip %#lx cr3 %#lx\n", $pc, $cr3' \
 	-ex "stepi" -ex "stepi" -ex "stepi" \
 	-ex 'printf "guest-rip-after %#lx\n", $pc' \
+	"${site_bps[@]}" -ex "continue" \
+	-ex 'printf "guest-bp %#lx\n", $pc' -ex "delete" \
 	-ex "x/2xg 0x100000" \
 	-ex "monitor gpa" -ex "x/2xg 0x100000" \
 	-ex "monitor gva" \
@@ -87,6 +95,11 @@ g1=$(sed -n 's/^guest-rip 0x\([0-9a-f]*\) .*/\1/p' "$out")
 g2=$(sed -n 's/^guest-rip-after 0x\([0-9a-f]*\)$/\1/p' "$out")
 [ -n "$g1" ] && [ -n "$g2" ] && [ "$g1" != "$g2" ]
 ok $? "guest RIP moved ($g1 -> $g2)"
+has "$out" '^Breakpoint [0-9]+, 0x0000000000100[0-9a-f]{3} in \?\? \(\)' \
+	"guest breakpoint (int3 in guest memory) hit"
+bp=$(sed -n 's/^guest-bp 0x//p' "$out")
+[ -n "$bp" ] && echo "$sites" | grep -qx "$bp"
+ok $? "guest stopped on a VMCALL it was asked to (at $bp)"
 gva=$(grep -m1 -A0 '^0x100000:' "$out")
 gpa=$(grep '^0x100000:' "$out" | sed -n 2p)
 [ -n "$gva" ] && [ "$gva" = "$gpa" ] && ! echo "$gva" | grep -q 'Cannot'
