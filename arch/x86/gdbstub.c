@@ -209,24 +209,16 @@ static inline void write_dr(int n, uint64_t v)
 	}
 }
 
-static uint16_t read_seg(int which)
+/* DS, ES, FS, GS (gdb's order after CS and SS). */
+static uint16_t read_data_seg(unsigned int which)
 {
-	uint16_t v = 0;
+	uint16_t sel[4];
 
-	switch (which) {
-	case 0:
-		__asm__ __volatile__("mov %%ds, %0" : "=r"(v));
-		break;
-	case 1:
-		__asm__ __volatile__("mov %%es, %0" : "=r"(v));
-		break;
-	case 2:
-		__asm__ __volatile__("mov %%fs, %0" : "=r"(v));
-		break;
-	default:
-		__asm__ __volatile__("mov %%gs, %0" : "=r"(v));
-	}
-	return v;
+	__asm__ __volatile__("mov %%ds, %0\n\tmov %%es, %1\n\t"
+			     "mov %%fs, %2\n\tmov %%gs, %3"
+			     : "=r"(sel[0]), "=r"(sel[1]), "=r"(sel[2]),
+			       "=r"(sel[3]));
+	return sel[which & 3];
 }
 
 /* The general registers of a frame in gdb's order (rax..r15). */
@@ -256,7 +248,7 @@ static int host_read_reg(struct trap_frame *tf, unsigned int reg, void *val)
 	else if (reg == GDB_REG_CS + 1)
 		v = tf->ss;
 	else if (reg >= GDB_REG_CS + 2 && reg < GDB_REG_ST0)
-		v = read_seg((int)(reg - GDB_REG_CS - 2));
+		v = read_data_seg(reg - GDB_REG_CS - 2);
 	else if (reg == GDB_REG_FS_BASE)
 		v = rdmsr(0xc0000100);
 	else if (reg == GDB_REG_GS_BASE)
