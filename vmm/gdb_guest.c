@@ -25,6 +25,7 @@
 #define VEC_BP		       3
 #define INTR_TYPE_MASK	       (7u << 8)
 #define INTR_TYPE_SW_EXC       (6u << 8)
+#define INTR_TYPE_NMI	       (2u << 8)
 #define CR0_PG		       BIT(31)
 #define CR4_PAE		       BIT(5)
 #define CR4_PSE		       BIT(4)
@@ -287,6 +288,11 @@ bool gdbstub_vm_exit(struct vcpu *v, uint32_t reason)
 		gdbstub_stop_here(GDB_STOP_TRAP);
 		return true;
 	}
+	/* An NMI from a CPU that gdb stopped: wait with the others. */
+	if (reason == EXIT_REASON_EXCEPTION_NMI &&
+	    (info & INTR_TYPE_MASK) == INTR_TYPE_NMI &&
+	    gdbstub_park_if_stopping())
+		return true;
 	/* Only the stub asks for #BP exits (gdb_guest_bp_exiting()). */
 	if (reason == EXIT_REASON_EXCEPTION_NMI && (info & 0xff) == VEC_BP &&
 	    (info & INTR_TYPE_MASK) == INTR_TYPE_SW_EXC) {

@@ -542,6 +542,30 @@ static bool gdb_nmi(struct trap_frame *tf)
 	return true;
 }
 
+/*
+ * The same for a CPU that was running a guest when the NMI came: it
+ * arrives as a VM exit, so the frame gdb sees is the exit path's.
+ */
+bool gdbstub_park_if_stopping(void)
+{
+	struct trap_frame tf = {0};
+	unsigned int me = percpu_self()->cpu_id;
+
+	if (!__atomic_load_n(&gs.stopping, __ATOMIC_ACQUIRE) || me == gs.self)
+		return false;
+	tf.rip = (uintptr_t)__builtin_return_address(0);
+	tf.rbp = *(uint64_t *)__builtin_frame_address(0);
+	tf.rsp = (uintptr_t)__builtin_frame_address(0) + 16;
+	tf.rflags = read_rflags();
+	tf.cs = GDT_CODE;
+	tf.ss = GDT_DATA;
+	gs.frames[me] = &tf;
+	while (__atomic_load_n(&gs.stopping, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	gs.frames[me] = NULL;
+	return true;
+}
+
 static void remove_all_breakpoints(void)
 {
 	bool view = gs.guest_view;

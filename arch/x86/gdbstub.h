@@ -37,6 +37,7 @@ enum gdb_stop_why { GDB_STOP_TRAP, GDB_STOP_INT, GDB_STOP_SWBREAK };
 void gdbstub_stop_here(enum gdb_stop_why why);
 void gdbstub_poll(void);
 void gdbstub_reload_debug_regs(void);
+bool gdbstub_park_if_stopping(void);
 bool gdbstub_guest_bp_at(uint64_t addr);
 struct vcpu *gdb_guest_vcpu(void);
 int gdb_guest_read_reg(unsigned int reg, void *val);
