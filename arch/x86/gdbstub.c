@@ -766,8 +766,11 @@ void gdbstub_init(const char *cmdline)
 	char val[8] = "com2";
 
 	cmdline_get(cmdline, "gdb", val, sizeof(val));
-	if (!strcmp(val, "off"))
+	if (!strcmp(val, "off")) {
+		if (cmdline_has(cmdline, "break"))
+			pr_warn("tidal: gdb: break ignored with gdb=off\n");
 		return;
+	}
 	if (strcmp(val, "com1") && strcmp(val, "com2")) {
 		pr_warn("tidal: gdb=%s: want com1, com2 or off; stub off\n",
 			val);
