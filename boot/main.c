@@ -9,6 +9,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpu_caps.h"
 #include "arch/x86/desc.h"
+#include "arch/x86/gdbstub.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/power.h"
 #include "arch/x86/serial.h"
@@ -172,7 +173,7 @@ static void membarrier_loop(void *arg)
 	while (!__atomic_load_n(&mb_stop, __ATOMIC_ACQUIRE)) {
 		platform_membarrier();
 		mb_rounds++;
-		tsc_delay_us(500);
+		tsc_delay_us(20);
 	}
 }
 
@@ -211,6 +212,7 @@ void tidal_main(uint32_t magic, uint32_t mbi_phys)
 	pr_info("tidal: loader: %s\n",
 		bi->loader_name[0] ? bi->loader_name : "(unnamed)");
 	pr_info("tidal: cmdline: %s\n", bi->cmdline);
+	gdbstub_init(bi->cmdline); /* "break": gdb takes over here */
 	report_memory(bi);
 
 	frame_boot_init(bi);

@@ -167,8 +167,9 @@ static int ap_release;
 static unsigned int nmi_seen[TIDAL_MAX_CPUS];
 
 /* An NMI callback (smp_add_nmi_handler): count NMIs per CPU. */
-static bool count_nmi(void)
+static bool count_nmi(struct trap_frame *tf)
 {
+	(void)tf;
 	__atomic_fetch_add(&nmi_seen[platform_cpu_id()], 1, __ATOMIC_RELAXED);
 	return false;
 }

@@ -26,6 +26,12 @@ BOOT_TEST_ISOS := $(BT)/plain.iso $(BT)/module.iso $(BT)/mb1.iso \
 BOOT_TESTS += tests/boot/qemu-bios.t tests/boot/qemu-ovmf.t \
 	tests/boot/bochs.t tests/boot/exceptions.t tests/boot/refusals.t \
 	tests/boot/gdb.t tests/boot/vehicle.t tests/boot/smp.t
+
+## gdbstub.t: tidal's own gdb stub on COM2 under Bochs (break, breakpoints,
+##   steps, watchpoint on a VM counter, threads, the guest through
+##   "monitor guest", clean power-off)
+BOOT_TESTS += tests/boot/gdbstub.t tests/boot/gdbstub-raw.t
+TEST_DEPS += guests
 # (mk/kernel.rules, which names the image, is read after this fragment.)
 BT_ELF := $(BUILD)/tidal.elf
 TEST_DEPS += $(BT_ELF) $(BOOT_TEST_ISOS) $(BT)/dummy.elf

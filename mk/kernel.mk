@@ -13,6 +13,7 @@ KERNEL_SRCS += boot/header.S boot/entry.S boot/trampoline.S boot/main.c boot/vmm
 	arch/x86/acpi.c arch/x86/madt.c arch/x86/apic.c \
 	arch/x86/gdt.c arch/x86/idt.c arch/x86/isr.S arch/x86/traps.c \
 	arch/x86/platform.c arch/x86/tsc.c arch/x86/heap.c arch/x86/smp.c \
+	arch/x86/gdbstub.c \
 	mm/paging.c mm/frame_boot.c
 
 ## make               build build/tidal.elf (the hypervisor image)
@@ -29,6 +30,8 @@ KERNEL_SRCS += boot/header.S boot/entry.S boot/trampoline.S boot/main.c boot/vmm
 ## make run-kvm       boot the ISO under QEMU + KVM -cpu host (needs VMX)
 ## make debug         QEMU halted with its gdb stub + gdb with symbols,
 ##                      breakpoint on tidal_main
+## make debug-bochs   Bochs with tidal's own gdb stub on COM2 (a TCP socket)
+##                      + gdb attached, stopped at boot ("break"); VMX works
 ## make test          build and run every test (host + boot) through prove
 ## make clean         remove build/
 ## make V=1 ...       show full commands

@@ -15,6 +15,7 @@
 #include "vmm/request.h"
 #include "arch/x86/smp.h"
 #include "lib/atomic.h"
+#include "arch/x86/gdbstub.h"
 #include "lib/printf.h"
 #include "mm/paging.h"
 
@@ -346,5 +347,6 @@ void vcpu_handle_exit(struct vcpu *v, uint32_t raw)
 		entry_failed(v, raw);
 		return;
 	}
-	dispatch(v, reason);
+	if (!gdbstub_vm_exit(v, reason)) /* gdb: steps, breakpoints */
+		dispatch(v, reason);
 }

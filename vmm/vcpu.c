@@ -11,6 +11,7 @@
  */
 #include "vmm/request.h"
 #include "arch/x86/smp.h"
+#include "arch/x86/gdbstub.h"
 #include "arch/x86/vmx/vmx.h"
 #include "lib/atomic.h"
 #include "lib/printf.h"
@@ -145,7 +146,9 @@ void vm_run(struct vm *vm)
 			printk("tidal: vm: %u vCPUs on CPUs 0-%u\n",
 			       vm->nr_vcpus, vm->nr_vcpus - 1);
 		store_release(&vm->start_ns, platform_time_ns() | 1);
+		gdbstub_vcpu_attach(v0); /* gdb: "monitor guest" */
 		vcpu_loop(v0);
+		gdbstub_vcpu_attach(NULL);
 	} else {
 		vm->start_ns = platform_time_ns() | 1;
 	}

@@ -3,6 +3,7 @@
 #include "arch/x86/power.h"
 #include "arch/x86/acpi.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/gdbstub.h"
 #include "arch/x86/serial.h"
 #include "lib/printf.h"
 
@@ -24,6 +25,7 @@ void power_off(int status)
 	printk("tidal: power off: status %d (%s)\n", status,
 	       status ? "failure" : "success");
 	serial_flush();
+	gdbstub_exit(status);
 	/* QEMU exits with (value << 1) | 1: 33 or 35. */
 	outb(ISA_DEBUG_EXIT_PORT, (uint8_t)((status ? POWER_QEMU_EXIT_FAIL :
 						     POWER_QEMU_EXIT_OK) >> 1));

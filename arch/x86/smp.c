@@ -49,7 +49,7 @@ static uint64_t bsp_cr0, bsp_cr4, bsp_pat;
 /* Membarrier rounds started so far (see platform_membarrier()). */
 static uint64_t mb_seq;
 
-static bool (*nmi_handlers[SMP_MAX_NMI_HANDLERS])(void);
+static bool (*nmi_handlers[SMP_MAX_NMI_HANDLERS])(struct trap_frame *tf);
 
 /* Handshake with the AP being started. */
 static unsigned int ap_boot_cpu;
@@ -122,10 +122,10 @@ void smp_send_nmi(unsigned int cpu)
 	send(cpu, APIC_DM_NMI, 0);
 }
 
-int smp_add_nmi_handler(bool (*fn)(void))
+int smp_add_nmi_handler(bool (*fn)(struct trap_frame *tf))
 {
 	for (unsigned int i = 0; i < SMP_MAX_NMI_HANDLERS; i++) {
-		bool (*none)(void) = NULL;
+		bool (*none)(struct trap_frame *) = NULL;
 
 		if (__atomic_compare_exchange_n(&nmi_handlers[i], &none, fn,
 						false, __ATOMIC_RELEASE,
@@ -147,15 +147,15 @@ void smp_nmi_poll(void)
 		__atomic_store_n(&me->mb_ack, seq, __ATOMIC_RELEASE);
 }
 
-void smp_nmi_service(void)
+void smp_nmi_service(struct trap_frame *tf)
 {
 	smp_nmi_poll();
 	for (unsigned int i = 0; i < SMP_MAX_NMI_HANDLERS; i++) {
-		bool (*fn)(void) =
+		bool (*fn)(struct trap_frame *) =
 			__atomic_load_n(&nmi_handlers[i], __ATOMIC_ACQUIRE);
 
 		if (fn)
-			fn();
+			fn(tf);
 	}
 }
 
@@ -178,7 +178,7 @@ static void nmi_unblock(void)
 
 void smp_nmi_vmexit(void)
 {
-	smp_nmi_service();
+	smp_nmi_service(NULL);
 	nmi_unblock();
 }
 
@@ -190,8 +190,7 @@ void smp_service_vector(uint8_t vector)
 
 static bool nmi_trap(struct trap_frame *tf)
 {
-	(void)tf;
-	smp_nmi_service();
+	smp_nmi_service(tf);
 	return true;
 }
 

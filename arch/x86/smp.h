@@ -84,17 +84,22 @@ bool smp_vmx_on(void);
  * mode the NMI may have interrupted this CPU between the two ICR writes
  * of another IPI).  A callback that waits (e.g. parks the CPU for a
  * debugger) must call smp_nmi_poll() in its wait loop, or a membarrier
- * on another CPU waits for it.  Up to SMP_MAX_NMI_HANDLERS;
- * returns 0, or -1 when the table is full.
+ * on another CPU waits for it.  @tf is the interrupted frame, or NULL
+ * when the NMI arrived as a VM exit (smp_nmi_vmexit()).  Up to
+ * SMP_MAX_NMI_HANDLERS; returns 0, or -1 when the table is full.
  */
 #define SMP_MAX_NMI_HANDLERS 4
-int smp_add_nmi_handler(bool (*fn)(void));
+struct trap_frame;
+int smp_add_nmi_handler(bool (*fn)(struct trap_frame *tf));
 
 /* Acknowledge pending membarrier rounds (see above). */
 void smp_nmi_poll(void);
 
-/* Everything an NMI does on this CPU; the IDT's NMI handler calls it. */
-void smp_nmi_service(void);
+/*
+ * Everything an NMI does on this CPU; the IDT's NMI handler calls it with
+ * its frame, smp_nmi_vmexit() with NULL.
+ */
+void smp_nmi_service(struct trap_frame *tf);
 
 /*
  * For a vCPU loop that took an NMI VM exit (NMI exiting is on, so the NMI

@@ -10,3 +10,6 @@ set pagination off
 set confirm off
 set architecture i386:x86-64
 set disassembly-flavor att
+# tidal's own stub (make debug-bochs) answers at serial speed under an
+# emulator: give it time before gdb resends a packet.
+set remotetimeout 30
