@@ -345,17 +345,6 @@ static void pcpu_wait_readers(rwlock_t *l)
 			platform_relax();
 }
 
-static void pcpu_write_lock(rwlock_t *l)
-{
-	atomic_inc(&l->waiters);
-	spin_lock(&l->queue);
-	pcpu_wait_writer(l);
-	pcpu_announce(l);
-	pcpu_wait_readers(l);
-	spin_unlock(&l->queue);
-	atomic_dec(&l->waiters);
-}
-
 static bool pcpu_write_trylock(rwlock_t *l)
 {
 	bool ok = false;
@@ -370,6 +359,24 @@ static bool pcpu_write_trylock(rwlock_t *l)
 	}
 	spin_unlock(&l->queue);
 	return ok;
+}
+
+/*
+ * The queue first, only when nobody is in it (so no waiter is overtaken):
+ * this takes a free lock without touching @waiters, and under heavy
+ * reading it catches the moments when no reader is inside.
+ */
+static void pcpu_write_lock(rwlock_t *l)
+{
+	if (pcpu_write_trylock(l))
+		return;
+	atomic_inc(&l->waiters);
+	spin_lock(&l->queue);
+	pcpu_wait_writer(l);
+	pcpu_announce(l);
+	pcpu_wait_readers(l);
+	spin_unlock(&l->queue);
+	atomic_dec(&l->waiters);
 }
 
 static void pcpu_write_unlock(rwlock_t *l)
