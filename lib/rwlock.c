@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * Reader-writer lock with a fair queue.
+ * Reader-writer lock with a fair queue, in two flavours: queued (one
+ * shared reader count) and per-CPU (one reader count per CPU).
  *
- * @cnts holds the number of readers in its upper bits and two writer bits
- * in its low byte: RW_LOCKED (a writer holds the lock) and RW_WAITING (a
- * writer is first in line and waiting for the readers to leave).
+ * Queued flavour.  @cnts holds the number of readers in its upper bits
+ * and two writer bits in its low byte: RW_LOCKED (a writer holds the
+ * lock) and RW_WAITING (a writer is first in line and waiting for the
+ * readers to leave).
  *
  * Fast paths.  A reader adds RW_READER and is done if no writer bit was
  * set.  A writer moves @cnts from 0 to RW_LOCKED.
@@ -25,6 +27,23 @@
  * writer gets the lock.  Readers are not starved either: a reader queued
  * behind a writer is served as soon as that writer leaves, before any
  * writer that arrived after it.
+ *
+ * Per-CPU flavour.  Readers count themselves in @readers[platform_cpu_id()]
+ * (their own cache line, so two CPUs reading never touch a common line);
+ * @cnts holds only RW_LOCKED, set by a writer from the moment it
+ * announces itself.  A reader increments its count and then looks at
+ * @cnts; a writer sets RW_LOCKED and then looks at every count.  Both
+ * sides use sequentially consistent operations, so at least one of them
+ * sees the other: either the reader sees RW_LOCKED (and backs out: its
+ * count goes back down and it queues), or the writer sees the count (and
+ * waits for it to drop).  Every writer queues on @queue; a writer at the
+ * head waits for the previous writer to unlock, announces itself, waits
+ * for every count to reach 0 and leaves the queue holding the lock.  A
+ * reader at the head waits for a writer holding the lock, then counts
+ * itself in (no other writer can announce while the reader is the head).
+ * The fairness argument is the queued flavour's: an announced writer
+ * waits only for the readers already inside, a queued reader only for the
+ * writers ahead of it.
  *
  * Ordering: lock operations use acquire and unlock operations release, so
  * a critical section sees everything done by the sections before it.
@@ -124,9 +143,34 @@ void rwlock_init(rwlock_t *l)
 	WRITE_ONCE(l->waiters, 0);
 	spin_lock_init(&l->queue);
 	WRITE_ONCE(l->debug_owner, 0);
+	l->readers = NULL;
+	l->readers_mem = NULL;
 }
 
-static void read_lock_slow(rwlock_t *l)
+bool rwlock_init_percpu(rwlock_t *l)
+{
+	size_t line = sizeof(struct rwlock_reader);
+
+	rwlock_init(l);
+	l->readers_mem = platform_zalloc(platform_cpu_max() * line + line - 1);
+	if (!l->readers_mem)
+		return false;
+	l->readers = (struct rwlock_reader *)ALIGN_UP((uintptr_t)l->readers_mem,
+						      line);
+	return true;
+}
+
+void rwlock_destroy(rwlock_t *l)
+{
+	BUG_ON(READ_ONCE(l->cnts) != 0);
+	platform_free(l->readers_mem);
+	l->readers = NULL;
+	l->readers_mem = NULL;
+}
+
+/* ---- queued flavour ---- */
+
+static void queued_read_lock_slow(rwlock_t *l)
 {
 	/* Give back the count taken by the fast path and join the queue. */
 	__atomic_fetch_sub(&l->cnts, RW_READER, __ATOMIC_RELAXED);
@@ -144,50 +188,34 @@ static void read_lock_slow(rwlock_t *l)
 	atomic_dec(&l->waiters);
 }
 
-void rwlock_read_lock(rwlock_t *l)
+static void queued_read_lock(rwlock_t *l)
 {
-	struct lock_cpu *c = lock_cpu_this();
-	uint32_t cnts;
+	uint32_t cnts =
+		__atomic_add_fetch(&l->cnts, RW_READER, __ATOMIC_ACQUIRE);
 
-	platform_sched_point(SCHED_LOCK, l);
-	debug_check_free_for_me(l, c);
-	cnts = __atomic_add_fetch(&l->cnts, RW_READER, __ATOMIC_ACQUIRE);
 	if (unlikely(cnts & RW_WMASK))
-		read_lock_slow(l);
-	c->held++;
-	debug_read_acquired(l, c);
+		queued_read_lock_slow(l);
 }
 
-bool rwlock_read_trylock(rwlock_t *l)
+static bool queued_read_trylock(rwlock_t *l)
 {
-	struct lock_cpu *c = lock_cpu_this();
 	uint32_t cnts = READ_ONCE(l->cnts);
 
-	debug_check_free_for_me(l, c);
 	while (!(cnts & RW_WMASK)) {
 		if (__atomic_compare_exchange_n(
 			    &l->cnts, &cnts, cnts + RW_READER, false,
-			    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-			c->held++;
-			debug_read_acquired(l, c);
+			    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 			return true;
-		}
 	}
 	return false;
 }
 
-void rwlock_read_unlock(rwlock_t *l)
+static void queued_read_unlock(rwlock_t *l)
 {
-	struct lock_cpu *c = lock_cpu_this();
-
-	debug_read_releasing(l, c);
-	BUG_ON(c->held == 0);
-	c->held--;
 	__atomic_fetch_sub(&l->cnts, RW_READER, __ATOMIC_RELEASE);
-	platform_sched_point(SCHED_UNLOCK, l);
 }
 
-static void write_lock_slow(rwlock_t *l)
+static void queued_write_lock_slow(rwlock_t *l)
 {
 	uint32_t cnts;
 
@@ -219,17 +247,202 @@ static void write_lock_slow(rwlock_t *l)
 	atomic_dec(&l->waiters);
 }
 
-void rwlock_write_lock(rwlock_t *l)
+static bool queued_write_trylock(rwlock_t *l)
+{
+	uint32_t cnts = 0;
+
+	return __atomic_compare_exchange_n(&l->cnts, &cnts, RW_LOCKED, false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+static void queued_write_lock(rwlock_t *l)
+{
+	if (unlikely(!queued_write_trylock(l)))
+		queued_write_lock_slow(l);
+}
+
+static void queued_write_unlock(rwlock_t *l)
+{
+	/* Readers at the head of the queue may have added their counts. */
+	__atomic_fetch_sub(&l->cnts, RW_LOCKED, __ATOMIC_RELEASE);
+}
+
+/* ---- per-CPU flavour ---- */
+
+static uint32_t *pcpu_count(rwlock_t *l)
+{
+	return &l->readers[platform_cpu_id()].count;
+}
+
+/*
+ * Count ourselves in, then check for a writer (sequentially consistent
+ * both, against pcpu_announce()).  Backs out and fails if one is there.
+ */
+static bool pcpu_read_enter(rwlock_t *l)
+{
+	uint32_t *count = pcpu_count(l);
+
+	__atomic_add_fetch(count, 1, __ATOMIC_SEQ_CST);
+	if (likely(!__atomic_load_n(&l->cnts, __ATOMIC_SEQ_CST)))
+		return true;
+	__atomic_sub_fetch(count, 1, __ATOMIC_RELEASE);
+	return false;
+}
+
+/* At the head of the queue: wait for a writer that holds the lock. */
+static void pcpu_wait_writer(rwlock_t *l)
+{
+	while (load_acquire(&l->cnts))
+		platform_relax();
+}
+
+static void pcpu_read_lock_slow(rwlock_t *l)
+{
+	atomic_inc(&l->waiters);
+	spin_lock(&l->queue);
+	/* Only the head announces a writer: none can come after this. */
+	pcpu_wait_writer(l);
+	__atomic_add_fetch(pcpu_count(l), 1, __ATOMIC_SEQ_CST);
+	spin_unlock(&l->queue);
+	atomic_dec(&l->waiters);
+}
+
+static void pcpu_read_lock(rwlock_t *l)
+{
+	if (unlikely(!pcpu_read_enter(l)))
+		pcpu_read_lock_slow(l);
+}
+
+static void pcpu_read_unlock(rwlock_t *l)
+{
+	__atomic_sub_fetch(pcpu_count(l), 1, __ATOMIC_RELEASE);
+}
+
+/* From now on new readers back out and queue (see pcpu_read_enter). */
+static void pcpu_announce(rwlock_t *l)
+{
+	__atomic_store_n(&l->cnts, RW_LOCKED, __ATOMIC_SEQ_CST);
+}
+
+static bool pcpu_readers_gone(rwlock_t *l)
+{
+	unsigned int cpu, n = platform_cpu_max();
+
+	for (cpu = 0; cpu < n; cpu++)
+		if (__atomic_load_n(&l->readers[cpu].count, __ATOMIC_SEQ_CST))
+			return false;
+	return true;
+}
+
+/* Wait for the readers inside, one CPU after the other. */
+static void pcpu_wait_readers(rwlock_t *l)
+{
+	unsigned int cpu, n = platform_cpu_max();
+
+	for (cpu = 0; cpu < n; cpu++)
+		while (__atomic_load_n(&l->readers[cpu].count,
+				       __ATOMIC_SEQ_CST))
+			platform_relax();
+}
+
+static bool pcpu_write_trylock(rwlock_t *l)
+{
+	bool ok = false;
+
+	if (!spin_trylock(&l->queue))
+		return false;
+	if (!load_acquire(&l->cnts)) {
+		pcpu_announce(l);
+		ok = pcpu_readers_gone(l);
+		if (!ok)
+			store_release(&l->cnts, 0); /* readers are inside */
+	}
+	spin_unlock(&l->queue);
+	return ok;
+}
+
+/*
+ * The queue first, only when nobody is in it (so no waiter is overtaken):
+ * this takes a free lock without touching @waiters, and under heavy
+ * reading it catches the moments when no reader is inside.
+ */
+static void pcpu_write_lock(rwlock_t *l)
+{
+	if (pcpu_write_trylock(l))
+		return;
+	atomic_inc(&l->waiters);
+	spin_lock(&l->queue);
+	pcpu_wait_writer(l);
+	pcpu_announce(l);
+	pcpu_wait_readers(l);
+	spin_unlock(&l->queue);
+	atomic_dec(&l->waiters);
+}
+
+static void pcpu_write_unlock(rwlock_t *l)
+{
+	store_release(&l->cnts, 0);
+}
+
+/* ---- the API: flavour, then the bookkeeping common to both ---- */
+
+static bool is_percpu(rwlock_t *l)
+{
+	return l->readers != NULL;
+}
+
+void rwlock_read_lock(rwlock_t *l)
 {
 	struct lock_cpu *c = lock_cpu_this();
-	uint32_t cnts = 0;
 
 	platform_sched_point(SCHED_LOCK, l);
 	debug_check_free_for_me(l, c);
-	if (unlikely(!__atomic_compare_exchange_n(&l->cnts, &cnts, RW_LOCKED,
-						  false, __ATOMIC_ACQUIRE,
-						  __ATOMIC_RELAXED)))
-		write_lock_slow(l);
+	if (is_percpu(l))
+		pcpu_read_lock(l);
+	else
+		queued_read_lock(l);
+	c->held++;
+	debug_read_acquired(l, c);
+}
+
+bool rwlock_read_trylock(rwlock_t *l)
+{
+	struct lock_cpu *c = lock_cpu_this();
+	bool ok;
+
+	debug_check_free_for_me(l, c);
+	ok = is_percpu(l) ? pcpu_read_enter(l) : queued_read_trylock(l);
+	if (!ok)
+		return false;
+	c->held++;
+	debug_read_acquired(l, c);
+	return true;
+}
+
+void rwlock_read_unlock(rwlock_t *l)
+{
+	struct lock_cpu *c = lock_cpu_this();
+
+	debug_read_releasing(l, c);
+	BUG_ON(c->held == 0);
+	c->held--;
+	if (is_percpu(l))
+		pcpu_read_unlock(l);
+	else
+		queued_read_unlock(l);
+	platform_sched_point(SCHED_UNLOCK, l);
+}
+
+void rwlock_write_lock(rwlock_t *l)
+{
+	struct lock_cpu *c = lock_cpu_this();
+
+	platform_sched_point(SCHED_LOCK, l);
+	debug_check_free_for_me(l, c);
+	if (is_percpu(l))
+		pcpu_write_lock(l);
+	else
+		queued_write_lock(l);
 	c->held++;
 	debug_write_acquired(l, c);
 }
@@ -237,11 +450,11 @@ void rwlock_write_lock(rwlock_t *l)
 bool rwlock_write_trylock(rwlock_t *l)
 {
 	struct lock_cpu *c = lock_cpu_this();
-	uint32_t cnts = 0;
+	bool ok;
 
 	debug_check_free_for_me(l, c);
-	if (!__atomic_compare_exchange_n(&l->cnts, &cnts, RW_LOCKED, false,
-					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+	ok = is_percpu(l) ? pcpu_write_trylock(l) : queued_write_trylock(l);
+	if (!ok)
 		return false;
 	c->held++;
 	debug_write_acquired(l, c);
@@ -255,8 +468,10 @@ void rwlock_write_unlock(rwlock_t *l)
 	debug_write_releasing(l, c);
 	BUG_ON(c->held == 0);
 	c->held--;
-	/* Readers at the head of the queue may have added their counts. */
-	__atomic_fetch_sub(&l->cnts, RW_LOCKED, __ATOMIC_RELEASE);
+	if (is_percpu(l))
+		pcpu_write_unlock(l);
+	else
+		queued_write_unlock(l);
 	platform_sched_point(SCHED_UNLOCK, l);
 }
 

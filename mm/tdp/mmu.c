@@ -23,7 +23,9 @@ struct tdp_mmu *tdp_mmu_create(void *owner)
 		goto fail;
 	mmu->pcpu = (struct tdp_pcpu_stats *)ALIGN_UP(
 		(uintptr_t)mmu->pcpu_mem, sizeof(struct tdp_pcpu_stats));
-	rwlock_init(&mmu->mmu_lock);
+	/* Faults read-lock it from every vCPU: the flavour that scales. */
+	if (!rwlock_init_percpu(&mmu->mmu_lock))
+		goto fail;
 	spin_lock_init(&mmu->roots_lock);
 	spin_lock_init(&mmu->pt_lock);
 	spin_lock_init(&mmu->slots_update);
@@ -38,6 +40,7 @@ struct tdp_mmu *tdp_mmu_create(void *owner)
 		goto fail;
 	return mmu;
 fail:
+	rwlock_destroy(&mmu->mmu_lock);
 	platform_free(mmu->pcpu_mem);
 	platform_free(mmu->pt_hash);
 	platform_free(mmu);
@@ -60,6 +63,7 @@ void tdp_mmu_destroy(struct tdp_mmu *mmu)
 	for (i = 0; i < TDP_PT_HASH_BUCKETS; i++)
 		BUG_ON(mmu->pt_hash[i]);
 	WARN_ON(mmu->stats.bytes != 0);
+	rwlock_destroy(&mmu->mmu_lock);
 	platform_free(mmu->pcpu_mem);
 	platform_free(mmu->pt_hash);
 	platform_free(mmu);
@@ -78,8 +82,8 @@ void tdp_mmu_get_stats(struct tdp_mmu *mmu, struct tdp_mmu_stats *out)
 	for (c = 0; c < platform_cpu_max(); c++) {
 		p = &mmu->pcpu[c];
 		for (i = 0; i <= TDP_MAX_LEVEL; i++)
-			out->leaves[i] +=
-				__atomic_load_n(&p->leaves[i], __ATOMIC_RELAXED);
+			out->leaves[i] += __atomic_load_n(&p->leaves[i],
+							  __ATOMIC_RELAXED);
 		out->faults += __atomic_load_n(&p->faults, __ATOMIC_RELAXED);
 		out->fault_retries +=
 			__atomic_load_n(&p->fault_retries, __ATOMIC_RELAXED);

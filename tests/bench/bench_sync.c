@@ -29,8 +29,8 @@
 #include <time.h>
 
 static const struct contender *const contenders[] = {
-	&bench_tidal, &bench_urcu,    &bench_urcu_inline,
-	&bench_ck,    &bench_pthread,
+	&bench_tidal,	    &bench_tidal_pcpu, &bench_urcu,
+	&bench_urcu_inline, &bench_ck,	       &bench_pthread,
 };
 #define NCONT (sizeof(contenders) / sizeof(contenders[0]))
 
@@ -172,13 +172,16 @@ static void keep_best(unsigned int ci, enum metric m, double v)
 static void bench_single_thread(void)
 {
 	for (unsigned int ci = 0; ci < NCONT; ci++)
-		contenders[ci]->read_loop(read_iters / 10); /* warm up */
+		if (contenders[ci]->read_loop)
+			contenders[ci]->read_loop(read_iters / 10); /* warm */
 	for (int round = 0; round < ROUNDS; round++) {
 		for (unsigned int ci = 0; ci < NCONT; ci++) {
 			const struct contender *c = contenders[ci];
 
-			keep_best(ci, M_READ,
-				  c->read_loop(read_iters) / read_iters);
+			if (c->read_loop)
+				keep_best(ci, M_READ,
+					  c->read_loop(read_iters) /
+						  read_iters);
 			if (!c->rw_read_loop)
 				continue;
 			keep_best(ci, M_RW_READ_1T,
@@ -242,6 +245,8 @@ static void bench_flood(unsigned int ci)
 	pthread_t t;
 	uint64_t t0, ns;
 
+	if (!c->retire)
+		return; /* a lock only */
 	c->quiesce();
 	__atomic_store_n(&peak, __atomic_load_n(&live, __ATOMIC_RELAXED),
 			 __ATOMIC_RELAXED);

@@ -22,7 +22,7 @@ struct contender {
 	const char *label;     /* table heading */
 	void (*online)(void);  /* a thread starts using the contender */
 	void (*offline)(void); /* ... and stops */
-	/* Time @iters empty read-side sections, in ns. */
+	/* Time @iters empty read-side sections, in ns (NULL: a lock only). */
 	double (*read_loop)(uint64_t iters);
 	/* One read-side section around @fn(). */
 	void (*section)(void (*fn)(void));
@@ -35,8 +35,8 @@ struct contender {
 	double (*rw_write_loop)(uint64_t iters);
 };
 
-extern const struct contender bench_tidal, bench_urcu, bench_urcu_inline,
-	bench_ck, bench_pthread;
+extern const struct contender bench_tidal, bench_tidal_pcpu, bench_urcu,
+	bench_urcu_inline, bench_ck, bench_pthread;
 
 /* Harness services. */
 uint64_t bench_now_ns(void);

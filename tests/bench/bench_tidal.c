@@ -55,28 +55,60 @@ static void retire(struct bobj *o)
 	ebr_call((struct ebr_head *)o->hdr, free_cb);
 }
 
-static rwlock_t lock = RWLOCK_INIT;
+static rwlock_t lock = RWLOCK_INIT; /* queued flavour */
+static rwlock_t plock;		    /* per-CPU flavour (mmu_lock's) */
 
-static double rw_read_loop(uint64_t iters)
+static double read_loop_on(rwlock_t *l, uint64_t iters)
 {
 	uint64_t t0 = bench_now_ns();
 
 	for (uint64_t i = 0; i < iters; i++) {
-		rwlock_read_lock(&lock);
-		rwlock_read_unlock(&lock);
+		rwlock_read_lock(l);
+		rwlock_read_unlock(l);
 	}
 	return (double)(bench_now_ns() - t0);
 }
 
-static double rw_write_loop(uint64_t iters)
+static double write_loop_on(rwlock_t *l, uint64_t iters)
 {
 	uint64_t t0 = bench_now_ns();
 
 	for (uint64_t i = 0; i < iters; i++) {
-		rwlock_write_lock(&lock);
-		rwlock_write_unlock(&lock);
+		rwlock_write_lock(l);
+		rwlock_write_unlock(l);
 	}
 	return (double)(bench_now_ns() - t0);
+}
+
+static double rw_read_loop(uint64_t iters)
+{
+	return read_loop_on(&lock, iters);
+}
+
+static double rw_write_loop(uint64_t iters)
+{
+	return write_loop_on(&lock, iters);
+}
+
+static double pcpu_read_loop(uint64_t iters)
+{
+	return read_loop_on(&plock, iters);
+}
+
+static double pcpu_write_loop(uint64_t iters)
+{
+	return write_loop_on(&plock, iters);
+}
+
+/* main() calls it first, before any other thread: no race on the init. */
+static void pcpu_online(void)
+{
+	static bool ready;
+
+	online();
+	if (!ready && !rwlock_init_percpu(&plock))
+		panic("bench: out of memory");
+	ready = true;
 }
 
 const struct contender bench_tidal = {
@@ -91,4 +123,14 @@ const struct contender bench_tidal = {
 	.quiesce = ebr_barrier,
 	.rw_read_loop = rw_read_loop,
 	.rw_write_loop = rw_write_loop,
+};
+
+/* The per-CPU rwlock flavour: lock figures only. */
+const struct contender bench_tidal_pcpu = {
+	.name = "tidal_pcpu",
+	.label = "tidal per-CPU rwlock (mmu_lock)",
+	.online = pcpu_online,
+	.offline = offline,
+	.rw_read_loop = pcpu_read_loop,
+	.rw_write_loop = pcpu_write_loop,
 };

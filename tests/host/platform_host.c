@@ -107,10 +107,20 @@ unsigned int platform_cpu_max(void)
 
 void (*host_sched_hook)(enum sched_point point, const void *addr);
 
+/*
+ * Host threads are not pinned CPUs: with more threads than cores, the one
+ * a spinner waits for may not be running.  Give the core away now and
+ * then, as a vCPU never needs to, so a wait lasts a few spins, not a
+ * scheduler tick.
+ */
 void platform_relax(void)
 {
+	static __thread unsigned int spins;
+
 	platform_sched_point(SCHED_SPIN, NULL);
 	__builtin_ia32_pause();
+	if ((++spins & 63) == 0)
+		sched_yield();
 }
 
 bool platform_should_yield(void)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests for lib/rwlock.c. */
+/* Unit tests for lib/rwlock.c, run on both flavours (queued, per-CPU). */
 #define _GNU_SOURCE
 #include "lib/rwlock.h"
 #include "lib/atomic.h"
@@ -11,6 +11,15 @@
 #include <pthread.h>
 
 static rwlock_t lock = RWLOCK_INIT;
+static bool percpu; /* the flavour under test */
+
+static void init_lock(rwlock_t *l)
+{
+	if (percpu)
+		BUG_ON(!rwlock_init_percpu(l));
+	else
+		rwlock_init(l);
+}
 
 /* Run @fn(arg) in a new thread and return its result. */
 static intptr_t in_thread(void *(*fn)(void *), void *arg)
@@ -49,6 +58,11 @@ static void test_basic(void)
 	rwlock_assert_held_read(&lock);
 	rwlock_assert_held(&lock);
 	is_int(lock_cpu_held(), 1, "a read lock counts as held");
+	if (percpu)
+		ok(READ_ONCE(lock.cnts) == 0 &&
+			   READ_ONCE(lock.readers[platform_cpu_id()].count) ==
+				   1,
+		   "a reader writes only its own CPU's count");
 	ok(in_thread(try_read, NULL), "a second reader gets in");
 	ok(!in_thread(try_write, NULL),
 	   "a writer does not get in with a reader");
@@ -154,8 +168,11 @@ static void test_contended(void)
 		platform_yield();
 	}
 	ok(seen, "a reader sees a waiting writer as contention");
-	/* The writer announces itself (RW_WAITING, bit 1) once queued. */
-	while (!(READ_ONCE(lock.cnts) & 0x2) &&
+	/*
+	 * The writer announces itself once queued: RW_WAITING (bit 1) in
+	 * the queued flavour, RW_LOCKED (bit 0) in the per-CPU one.
+	 */
+	while (!(READ_ONCE(lock.cnts) & 0x3) &&
 	       platform_time_ns() - t0 < 5000000000ull)
 		platform_yield();
 	ok(!in_thread(try_read, NULL),
@@ -210,7 +227,9 @@ static void test_mixed(void)
 /* Misuse caught by the debug checks (each in a forked child). */
 static void child_read_recursive(void)
 {
-	rwlock_t l = RWLOCK_INIT;
+	rwlock_t l;
+
+	init_lock(&l);
 
 	rwlock_read_lock(&l);
 	rwlock_read_lock(&l);
@@ -218,7 +237,9 @@ static void child_read_recursive(void)
 
 static void child_write_after_read(void)
 {
-	rwlock_t l = RWLOCK_INIT;
+	rwlock_t l;
+
+	init_lock(&l);
 
 	rwlock_read_lock(&l);
 	rwlock_write_lock(&l);
@@ -226,14 +247,18 @@ static void child_write_after_read(void)
 
 static void child_assert_read_unheld(void)
 {
-	rwlock_t l = RWLOCK_INIT;
+	rwlock_t l;
+
+	init_lock(&l);
 
 	rwlock_assert_held_read(&l);
 }
 
 static void child_assert_write_when_read(void)
 {
-	rwlock_t l = RWLOCK_INIT;
+	rwlock_t l;
+
+	init_lock(&l);
 
 	rwlock_read_lock(&l);
 	rwlock_assert_held_write(&l);
@@ -241,7 +266,9 @@ static void child_assert_write_when_read(void)
 
 static void child_assert_not_held(void)
 {
-	rwlock_t l = RWLOCK_INIT;
+	rwlock_t l;
+
+	init_lock(&l);
 
 	rwlock_write_lock(&l);
 	rwlock_assert_not_held(&l);
@@ -249,7 +276,9 @@ static void child_assert_not_held(void)
 
 static void child_unlock_unheld(void)
 {
-	rwlock_t l = RWLOCK_INIT;
+	rwlock_t l;
+
+	init_lock(&l);
 
 	rwlock_read_unlock(&l);
 }
@@ -271,6 +300,7 @@ static void child_assert_held_by_other(void)
 	pthread_t t;
 	int up = 0;
 
+	init_lock(&other_lock);
 	pthread_create(&t, NULL, hold_read_forever, &up);
 	while (!load_acquire(&up))
 		platform_yield();
@@ -294,13 +324,25 @@ static void test_debug_checks(void)
 	   "assert_held ignores holds of other threads");
 }
 
-int main(void)
+static void run_all(void)
 {
-	rwlock_init(&lock);
+	diag("%s flavour", percpu ? "per-CPU" : "queued");
+	init_lock(&lock);
+	torn = 0;
+	pair_a = pair_b = 0;
+	stop_readers = writer_done = saw_contended = waiter_started = 0;
 	test_basic();
 	test_contended();
 	test_writer_not_starved();
 	test_mixed();
 	test_debug_checks();
+	rwlock_destroy(&lock);
+}
+
+int main(void)
+{
+	run_all();
+	percpu = true;
+	run_all();
 	return tap_done();
 }

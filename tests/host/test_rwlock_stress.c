@@ -4,7 +4,8 @@
  * walk a table and yield when rwlock_contended() says someone waits;
  * writers change the table as a whole.  Readers check that the table is
  * never half-updated; writers' waits are measured so that starvation would
- * show.  Duration: $TIDAL_STRESS_SECS seconds (default 1).
+ * show.  Runs on both flavours, queued then per-CPU (the mmu_lock's),
+ * $TIDAL_STRESS_SECS seconds each (default 1).
  */
 #define _GNU_SOURCE
 #include "lib/atomic.h"
@@ -98,12 +99,19 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-int main(void)
+static void run(bool percpu, double secs)
 {
-	double secs = stress_seconds(1.0);
+	const char *name = percpu ? "per-CPU" : "queued";
 	pthread_t r[NREADERS], w[NWRITERS];
 	uint64_t t_end;
 
+	if (percpu)
+		BUG_ON(!rwlock_init_percpu(&mmu_lock));
+	else
+		rwlock_init(&mmu_lock);
+	memset(table, 0, sizeof(table));
+	stop = torn = unbalanced = 0;
+	reads = writes = yields = max_write_wait_ns = 0;
 	for (int i = 0; i < NREADERS; i++)
 		pthread_create(&r[i], NULL, reader, (void *)(intptr_t)i);
 	for (int i = 0; i < NWRITERS; i++)
@@ -117,14 +125,25 @@ int main(void)
 	for (int i = 0; i < NWRITERS; i++)
 		pthread_join(w[i], NULL);
 
-	diag("%.1f s: %llu read walks, %llu writes, %llu yields, "
+	diag("%s, %.1f s: %llu read walks, %llu writes, %llu yields, "
 	     "longest write wait %.2f ms",
-	     secs, (unsigned long long)reads, (unsigned long long)writes,
+	     name, secs, (unsigned long long)reads, (unsigned long long)writes,
 	     (unsigned long long)yields, max_write_wait_ns / 1e6);
-	is_int(torn, 0, "no reader saw a half-updated table");
-	is_int(unbalanced, 0, "held-lock count back to 0 after every walk");
-	ok(reads > 10 && writes > 10, "readers and writers both progressed");
-	is_int(table[0], writes, "every write landed");
-	ok(!rwlock_contended(&mmu_lock), "nobody waiting at the end");
+	is_int(torn, 0, "%s: no reader saw a half-updated table", name);
+	is_int(unbalanced, 0, "%s: held-lock count back to 0 after every walk",
+	       name);
+	ok(reads > 10 && writes > 10, "%s: readers and writers both progressed",
+	   name);
+	is_int(table[0], writes, "%s: every write landed", name);
+	ok(!rwlock_contended(&mmu_lock), "%s: nobody waiting at the end", name);
+	rwlock_destroy(&mmu_lock);
+}
+
+int main(void)
+{
+	double secs = stress_seconds(1.0);
+
+	run(false, secs);
+	run(true, secs);
 	return tap_done();
 }
