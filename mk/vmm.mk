@@ -37,7 +37,7 @@ KERNEL_SRCS += arch/x86/vmx/entry.S arch/x86/vmx/vmx.c arch/x86/ept.c \
 	vmm/event.c vmm/cr.c vmm/msr.c vmm/vmx_insn.c \
 	vmm/vcpu.c vmm/request.c vmm/hc_mem.c \
 	vmm/emulate.c vmm/emulate_vmx.c vmm/mmio.c \
-	vmm/gdb_guest.c vmm/irq_stubs.c \
+	vmm/gdb_guest.c vmm/irq_stubs.c vmm/vlapic.c vmm/intr.c \
 	arch/x86/vmx/vmx_caps.c arch/x86/vmx/vmx_names.c \
 	vmm/elf_loader.c vmm/guest_layout.c vmm/boot_format.c vmm/acpi.c \
 	vmm/pc_boot.c

@@ -13,6 +13,7 @@
 #include "arch/x86/vmx/vmx_names.h"
 #include "arch/x86/cpu.h"
 #include "vmm/request.h"
+#include "vmm/intr.h"
 #include "arch/x86/smp.h"
 #include "lib/atomic.h"
 #include "arch/x86/gdbstub.h"
@@ -109,6 +110,9 @@ static enum exit_action handle_cpuid(struct vcpu *v)
 			c.ecx |= (uint32_t)BIT(31); /* hypervisor present */
 			/* EBX[31:24]: the initial APIC ID, the vCPU's index. */
 			c.ebx = (c.ebx & 0x00ffffffu) | (v->index << 24);
+			/* The emulated local APIC: x2APIC, TSC-deadline. */
+			c.ecx |= (uint32_t)(BIT(21) | BIT(24));
+			c.edx |= (uint32_t)BIT(9);
 		} else if (leaf == 0xb || leaf == 0x1f) {
 			c.edx = v->index; /* x2APIC ID */
 		}
@@ -121,17 +125,11 @@ static enum exit_action handle_cpuid(struct vcpu *v)
 	return EXIT_SKIP;
 }
 
-static enum exit_action handle_hlt(struct vcpu *v)
+/* Interrupt and NMI windows: intr_prepare_entry() injects what waited. */
+static enum exit_action handle_window(struct vcpu *v)
 {
-	v->stats.hlt++;
-	if (!(vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF)) {
-		vm_stop(v->vm,
-			"guest halted with interrupts disabled "
-			"(nothing can wake it) at RIP %llx",
-			(unsigned long long)vmread(VMCS_GUEST_RIP));
-		return EXIT_STOP;
-	}
-	return EXIT_SKIP;
+	(void)v;
+	return EXIT_RESUME;
 }
 
 static const char *access_str(uint64_t qual)
@@ -275,7 +273,9 @@ static const exit_handler exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
 	[EXIT_REASON_CPUID] = handle_cpuid,
 	[EXIT_REASON_GETSEC] = handle_vmx_insn,
-	[EXIT_REASON_HLT] = handle_hlt,
+	[EXIT_REASON_HLT] = intr_handle_hlt,
+	[EXIT_REASON_INTR_WINDOW] = handle_window,
+	[EXIT_REASON_NMI_WINDOW] = handle_window,
 	[EXIT_REASON_INVD] = handle_invd,
 	[EXIT_REASON_INVLPG] = handle_nop_insn,
 	[EXIT_REASON_VMCALL] = handle_vmcall,

@@ -19,11 +19,11 @@
  */
 #include "vmm/exits.h"
 #include "vmm/vmcs_io.h"
+#include "vmm/intr.h"
 #include "arch/x86/cpu.h"
 #include "lib/printf.h"
 
 #define MSR_IA32_TSC	     0x10
-#define MSR_IA32_APIC_BASE   0x1b
 #define MSR_IA32_MTRRCAP     0xfe
 #define MSR_SYSENTER_CS	     0x174
 #define MSR_SYSENTER_ESP     0x175
@@ -75,8 +75,6 @@ static const struct msr_desc msr_table[] = {
 	{MSR_IA32_TSC, 0, CHECK_READONLY, 0}, /* read: the TSC */
 	{MSR_IA32_MTRRCAP, 0, CHECK_READONLY, 0},
 	{MSR_IA32_MISC_ENABLE, 0, CHECK_READONLY, 0},
-	/* No local APIC is emulated: reported disabled. */
-	{MSR_IA32_APIC_BASE, 0, CHECK_READONLY, 0},
 };
 
 bool is_canonical(uint64_t va)
@@ -149,6 +147,9 @@ static bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *out)
 {
 	const struct msr_desc *d = msr_find(msr);
 
+	/* The local APIC's own (vmm/intr.c). */
+	if (intr_owns_msr(msr))
+		return intr_rdmsr(v, msr, out);
 	if (!d || !msr_present(v, d))
 		return false;
 	if (d->field)
@@ -166,6 +167,8 @@ static bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
 	const struct msr_desc *d = msr_find(msr);
 
+	if (intr_owns_msr(msr))
+		return intr_wrmsr(v, msr, val);
 	if (!d || !msr_present(v, d) || !value_ok(d->check, val))
 		return false;
 	if (d->msr == MSR_EFER)

@@ -38,6 +38,15 @@ static bool kick(struct vcpu *v)
 	return true;
 }
 
+void vcpu_request(struct vcpu *v, enum vcpu_request req)
+{
+	set_request(v, req);
+	if (__atomic_load_n(&v->mode, __ATOMIC_SEQ_CST) == VCPU_OUTSIDE_GUEST)
+		stat_inc(&v->vm->req.ipis_avoided);
+	else if (kick(v))
+		stat_inc(&v->vm->req.ipis_sent);
+}
+
 bool vm_request_all(struct vm *vm, enum vcpu_request req, bool wait)
 {
 	uint64_t seq[VM_MAX_VCPUS];

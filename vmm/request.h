@@ -15,7 +15,11 @@ enum vcpu_request {
 	VCPU_REQ_TLB_FLUSH = 0,	  /* INVEPT single-context for the EPTP */
 	VCPU_REQ_RELOAD_ROOT = 1, /* the root may be invalid: check it */
 	VCPU_REQ_STOP = 2,	  /* leave the run loop */
+	VCPU_REQ_EVENT = 3,	  /* an interrupt or IPI: evaluate it */
 };
+
+/* Set @req on @v and kick it if it is in guest mode (or blocked). */
+void vcpu_request(struct vcpu *v, enum vcpu_request req);
 
 /*
  * Set @req on every vCPU of @vm and kick those in guest mode.  With

@@ -82,6 +82,12 @@ uint64_t vm_counter(struct vm *vm, unsigned int id)
 	}
 	case TIDAL_CTR_REINJECTED:
 		return s.reinjected;
+	case TIDAL_CTR_INTERRUPTS:
+		return s.interrupts + s.nmis;
+	case TIDAL_CTR_HALTS_BLOCKED:
+		return s.halts_blocked;
+	case TIDAL_CTR_WAKEUPS:
+		return s.wakeups;
 	}
 	return req_counter(vm, id);
 }
@@ -100,6 +106,16 @@ static void print_vcpus(struct vm *vm)
 		       (unsigned long long)s->kicks,
 		       (unsigned long long)s->tlb_flushes,
 		       (unsigned long long)s->mem_gp);
+		printk("tidal: summary: vcpu %u: interrupts injected %llu, "
+		       "NMIs %llu, IPIs sent %llu, timer %llu, halts blocked "
+		       "%llu, wake-ups %llu, SIPI starts %llu\n",
+		       i, (unsigned long long)s->interrupts,
+		       (unsigned long long)s->nmis,
+		       (unsigned long long)s->ipis,
+		       (unsigned long long)s->timer_fires,
+		       (unsigned long long)s->halts_blocked,
+		       (unsigned long long)s->wakeups,
+		       (unsigned long long)s->sipi_starts);
 	}
 }
 

@@ -10,6 +10,7 @@
  * every AP has left its loop and freed its VMCS.
  */
 #include "vmm/request.h"
+#include "vmm/intr.h"
 #include "arch/x86/smp.h"
 #include "arch/x86/gdbstub.h"
 #include "arch/x86/vmx/vmx.h"
@@ -48,8 +49,7 @@ static bool enter_once(struct vcpu *v)
 		vm_stop(vm, "no EPT root for vCPU %u", v->index);
 		return false;
 	}
-	if (v->preempt_ticks)
-		vmwrite(VMCS_PREEMPT_TIMER, v->preempt_ticks);
+	intr_prepare_entry(v); /* events, windows, preemption timer */
 	if (!vcpu_enter_guest_mode(v))
 		return true; /* a request came in: service it first */
 	rc = vmx_enter(&v->regs, v->launched);
@@ -75,6 +75,12 @@ static void vcpu_loop(struct vcpu *v)
 	while (load_acquire(&vm->state) == VM_RUNNING) {
 		if (!vcpu_service_requests(v))
 			break;
+		if (!intr_runnable(v)) {
+			/* Halted or waiting for SIPI: sleep until woken. */
+			intr_block(v);
+			check_time(vm);
+			continue;
+		}
 		if (!enter_once(v))
 			break;
 	}
@@ -145,6 +151,7 @@ void vm_run(struct vm *vm)
 		if (vm->nr_vcpus > 1)
 			printk("tidal: vm: %u vCPUs on CPUs 0-%u\n",
 			       vm->nr_vcpus, vm->nr_vcpus - 1);
+		intr_print_mode(vm);
 		store_release(&vm->start_ns, platform_time_ns() | 1);
 		gdbstub_vcpu_attach(v0); /* gdb: "monitor guest" */
 		vcpu_loop(v0);

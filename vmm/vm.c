@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Creating and destroying the VM: RAM, loaded image, tidal's pages, vCPU. */
 #include "vmm/vm.h"
+#include "vmm/intr.h"
 #include "arch/x86/tsc.h"
 #include "arch/x86/vmx/vmx.h"
 #include "lib/cmdline.h"
@@ -146,16 +147,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const void *elf,
 		printk("tidal: guest: a tidal ELF guest takes no modules: "
 		       "%u ignored\n",
 		       cfg->nmods);
-	/* Their APs wait for INIT-SIPI, which needs the local APIC. */
-	if (vm->nr_vcpus > 1 && vm->format != GUEST_FMT_TIDAL) {
-		printk("tidal: guest: a %s kernel runs on one vCPU until the "
-		       "local APIC is emulated (vcpus=%u refused)\n",
-		       guest_format_name(vm->format), vm->nr_vcpus);
-		return -1;
-	}
 	if (alloc_ram(vm))
 		return -1;
 	testdev_register(&vm->mmio, &vm->testdev);
+	intr_vm_init(vm); /* local APICs; PC guests' APs wait for SIPI */
 	if (vm->format == GUEST_FMT_TIDAL)
 		r = guest_layout_build(vm->ram, mem, &vm->img, cmdline,
 				       tsc_hz() / 1000, si_flags, &vm->layout,

@@ -19,6 +19,7 @@
 #include "vmm/guest_layout.h"
 #include "vmm/mmio.h"
 #include "vmm/pc_boot.h"
+#include "vmm/vlapic.h"
 
 struct guard;
 struct tdp_mmu;
@@ -62,6 +63,14 @@ struct vcpu_stats {
 	uint64_t kicks;	      /* kick IPIs taken as external-interrupt exits */
 	uint64_t tlb_flushes; /* TLB_FLUSH requests serviced (INVEPT) */
 	uint64_t mem_gp;      /* memctl guests: #GP for unbacked/read-only */
+	/* intr.c: local APIC */
+	uint64_t interrupts;	/* external interrupts injected */
+	uint64_t nmis;		/* NMIs injected */
+	uint64_t ipis;		/* IPIs sent through the ICR */
+	uint64_t halts_blocked; /* HLTs that blocked the physical CPU */
+	uint64_t wakeups;	/* halted vCPUs woken by an event */
+	uint64_t timer_fires;	/* APIC timer expiries */
+	uint64_t sipi_starts;	/* starts at a SIPI vector */
 };
 
 struct vcpu {
@@ -88,6 +97,10 @@ struct vcpu {
 	int mode;	   /* enum vcpu_mode */
 	uint64_t exit_seq; /* VM exits so far, for requesters that wait */
 	int thread_state;  /* vcpu.c: how far an AP's thread got */
+	/* intr.c: the local APIC, and whether the vCPU runs or waits. */
+	struct vlapic lapic;
+	int mp_state; /* enum vcpu_mp_state */
+	bool blocked; /* this halt already counted as blocked */
 	struct vcpu_stats stats;
 };
 
@@ -158,6 +171,7 @@ struct vm {
 	struct line_buf com1_out, e9_out;
 	struct mmio_table mmio;
 	struct testdev testdev;
+	bool pic_int; /* the 8259's INT output (vlapic_pic_changed) */
 
 	int state; /* enum vm_state; left VM_RUNNING once, by cmpxchg */
 	int status;

@@ -167,3 +167,22 @@ void apic_send_init_deassert(uint32_t dest)
 	if (!x2apic)
 		icr_write(dest, APIC_DM_INIT | ICR_TRIGGER_LEVEL);
 }
+
+#define APIC_LVT_TIMER	      0x320
+#define LVT_TIMER_TSCDEADLINE (2u << 17)
+#define MSR_IA32_TSC_DEADLINE 0x6e0
+
+bool apic_timer_deadline(uint8_t vector, uint64_t tsc)
+{
+	if ((!mmio && !x2apic) || !(cpuid(1).ecx & BIT(24)))
+		return false;
+	if (!tsc) {
+		wrmsr(MSR_IA32_TSC_DEADLINE, 0);
+		return true;
+	}
+	apic_write(APIC_LVT_TIMER, LVT_TIMER_TSCDEADLINE | vector);
+	/* SDM: order the LVT write before the deadline write. */
+	__asm__ __volatile__("mfence" ::: "memory");
+	wrmsr(MSR_IA32_TSC_DEADLINE, tsc);
+	return true;
+}

@@ -36,4 +36,11 @@ bool apic_send(uint32_t dest, uint32_t mode, uint8_t vector);
 /* INIT level de-assert (required by older CPUs after INIT). */
 void apic_send_init_deassert(uint32_t dest);
 
+/*
+ * This CPU's APIC timer in TSC-deadline mode: raise @vector when the TSC
+ * reaches @tsc (0 disarms).  False when the CPU has no TSC-deadline
+ * timer (or no usable APIC).
+ */
+bool apic_timer_deadline(uint8_t vector, uint64_t tsc);
+
 #endif

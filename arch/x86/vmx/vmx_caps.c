@@ -149,6 +149,12 @@ int vmx_caps_compute(const struct vmx_msrs *m, struct vmx_caps *c,
 	c->save_preempt = c->ctl[VMX_CTL_EXIT] & EXIT_SAVE_PREEMPT;
 	c->ack_intr = c->ctl[VMX_CTL_EXIT] & EXIT_ACK_INTR;
 	c->preempt_shift = (unsigned int)(m->misc & 0x1f);
+	c->intr_window = (cap[VMX_CTL_PROC] >> 32) & PROC_INTR_WINDOW;
+	c->nmi_window = ((cap[VMX_CTL_PROC] >> 32) & PROC_NMI_WINDOW) &&
+			(c->ctl[VMX_CTL_PIN] & PIN_VIRTUAL_NMIS);
+	/* APIC-register virtualization and virtual-interrupt delivery. */
+	c->apicv_offered = (c->ctl[VMX_CTL_PROC] & PROC_SECONDARY) &&
+			   ((cap[VMX_CTL_PROC2] >> 32) & (BIT(8) | BIT(9)));
 	decode_ept_vpid(m, c);
 	if (check_ept(m, c, err))
 		return -1;

@@ -141,6 +141,10 @@ struct vmx_caps {
 	bool ia32e_guest;
 	/* Features the computed controls turned on. */
 	bool vpid, unrestricted, preempt_timer, save_preempt, ack_intr;
+	/* May be turned on per entry (vmm/intr.c): window exiting. */
+	bool intr_window, nmi_window;
+	/* The CPU offers APIC virtualization (tidal emulates instead). */
+	bool apicv_offered;
 	unsigned int preempt_shift; /* timer ticks at TSC >> shift */
 	/* EPT. */
 	bool ept_wb, ept_2m, ept_1g, ept_ad, ept_exec_only;

@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The local APIC register model (vmm/vlapic.h).  Values and rules from the
+ * Intel SDM, volume 3, chapter "Advanced Programmable Interrupt
+ * Controller" (xAPIC page layout, x2APIC MSR rules, PPR, timer).
+ */
+#include "vmm/vlapic.h"
+
+/* Version 0x14 (integrated APIC), seven LVT entries (max LVT index 6). */
+#define LAPIC_VERSION ((uint32_t)(LVT_COUNT - 1) << 16 | 0x14)
+
+/* Bits an LVT entry keeps when written. */
+static const uint32_t lvt_writable[LVT_COUNT] = {
+	[LVT_CMCI] = 0x107ff,
+	[LVT_TIMER] = 0x700ff,
+	[LVT_THERMAL] = 0x107ff,
+	[LVT_PERF] = 0x107ff,
+	[LVT_LINT0] = 0x1a7ff,
+	[LVT_LINT1] = 0x1a7ff,
+	[LVT_ERROR] = 0x100ff,
+};
+
+/* Bits 63:52 and 9, 7:0 of IA32_APIC_BASE are reserved. */
+#define APIC_BASE_RESERVED (0xfff0000000000000ull | 0x2ffull)
+
+static bool test_bit(const uint32_t *map, int vec)
+{
+	return __atomic_load_n(&map[vec >> 5], __ATOMIC_RELAXED) &
+	       (1u << (vec & 31));
+}
+
+static void set_bit_atomic(uint32_t *map, int vec)
+{
+	__atomic_fetch_or(&map[vec >> 5], 1u << (vec & 31), __ATOMIC_SEQ_CST);
+}
+
+static void clear_bit_atomic(uint32_t *map, int vec)
+{
+	__atomic_fetch_and(&map[vec >> 5], ~(1u << (vec & 31)),
+			   __ATOMIC_SEQ_CST);
+}
+
+static int highest_bit(const uint32_t *map)
+{
+	for (int i = 7; i >= 0; i--) {
+		uint32_t w = __atomic_load_n(&map[i], __ATOMIC_RELAXED);
+
+		if (w)
+			return i * 32 + 31 - __builtin_clz(w);
+	}
+	return -1;
+}
+
+static int lvt_index(uint32_t off)
+{
+	if (off == LAPIC_LVT_CMCI)
+		return LVT_CMCI;
+	if (off >= LAPIC_LVT_TIMER && off <= LAPIC_LVT_ERROR)
+		return LVT_TIMER + (int)((off - LAPIC_LVT_TIMER) >> 4);
+	return -1;
+}
+
+static void reset_registers(struct vlapic *l)
+{
+	l->tpr = 0;
+	l->svr = 0xff;
+	l->ldr = 0;
+	l->dfr = 0xffffffffu;
+	l->esr = l->esr_pending = 0;
+	l->icr_lo = l->icr_hi = 0;
+	for (int i = 0; i < LVT_COUNT; i++)
+		l->lvt[i] = LVT_MASKED;
+	for (int i = 0; i < 8; i++) {
+		l->isr[i] = 0;
+		__atomic_store_n(&l->irr[i], 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&l->tmr[i], 0, __ATOMIC_RELAXED);
+	}
+	l->timer_icr = l->timer_dcr = 0;
+	l->timer_start = l->timer_next = l->tsc_deadline = 0;
+}
+
+void vlapic_reset(struct vlapic *l, uint32_t id, bool bsp)
+{
+	l->id = id;
+	l->base = VLAPIC_BASE_GPA | APIC_BASE_EN | (bsp ? APIC_BASE_BSP : 0);
+	l->events = 0;
+	l->sipi_vector = 0;
+	reset_registers(l);
+}
+
+void vlapic_init_signal(struct vlapic *l)
+{
+	reset_registers(l);
+	if (vlapic_x2apic(l))
+		l->ldr = ((l->id >> 4) << 16) | (1u << (l->id & 15));
+}
+
+bool vlapic_hw_enabled(const struct vlapic *l)
+{
+	return l->base & APIC_BASE_EN;
+}
+
+bool vlapic_sw_enabled(const struct vlapic *l)
+{
+	return vlapic_hw_enabled(l) &&
+	       (__atomic_load_n(&l->svr, __ATOMIC_RELAXED) & SVR_APIC_ENABLED);
+}
+
+bool vlapic_x2apic(const struct vlapic *l)
+{
+	return (l->base & (APIC_BASE_EN | APIC_BASE_X2APIC)) ==
+	       (APIC_BASE_EN | APIC_BASE_X2APIC);
+}
+
+bool vlapic_set_base(struct vlapic *l, uint64_t val)
+{
+	uint64_t old = l->base;
+	bool was_x2 = vlapic_x2apic(l), was_en = old & APIC_BASE_EN;
+	bool en = val & APIC_BASE_EN, x2 = val & APIC_BASE_X2APIC;
+
+	if (val & APIC_BASE_RESERVED)
+		return false;
+	if (x2 && !en)
+		return false; /* x2APIC set, enable clear: invalid */
+	if (was_x2 && en && !x2)
+		return false; /* x2APIC -> xAPIC directly */
+	if (!was_en && en && x2)
+		return false; /* disabled -> x2APIC directly */
+	/* BSP is read-only. */
+	l->base = (val & ~(uint64_t)APIC_BASE_BSP) | (old & APIC_BASE_BSP);
+	if (was_en && !en) {
+		reset_registers(l);
+		l->events = 0;
+	} else if (!was_x2 && vlapic_x2apic(l)) {
+		/* x2APIC: the LDR is derived from the ID, DFR is gone. */
+		l->ldr = ((l->id >> 4) << 16) | (1u << (l->id & 15));
+	}
+	return true;
+}
+
+uint32_t vlapic_ppr(const struct vlapic *l)
+{
+	int isr = vlapic_highest_isr(l);
+	uint32_t isrv = isr < 0 ? 0 : (uint32_t)isr;
+
+	if ((l->tpr & 0xf0) >= (isrv & 0xf0))
+		return l->tpr & 0xff;
+	return isrv & 0xf0;
+}
+
+int vlapic_highest_irr(const struct vlapic *l)
+{
+	return highest_bit(l->irr);
+}
+
+int vlapic_highest_isr(const struct vlapic *l)
+{
+	return highest_bit(l->isr);
+}
+
+int vlapic_pending_vector(const struct vlapic *l)
+{
+	int vec = vlapic_highest_irr(l);
+
+	if (vec < 0 || !vlapic_sw_enabled(l))
+		return -1;
+	if (((uint32_t)vec & 0xf0) <= (vlapic_ppr(l) & 0xf0))
+		return -1;
+	return vec;
+}
+
+void vlapic_ack(struct vlapic *l, int vec)
+{
+	clear_bit_atomic(l->irr, vec);
+	l->isr[vec >> 5] |= 1u << (vec & 31);
+}
+
+static int do_eoi(struct vlapic *l)
+{
+	int vec = vlapic_highest_isr(l);
+
+	if (vec < 0)
+		return -1;
+	l->isr[vec >> 5] &= ~(1u << (vec & 31));
+	if (!test_bit(l->tmr, vec))
+		return -1;
+	clear_bit_atomic(l->tmr, vec);
+	return vec;
+}
+
+bool vlapic_accept(struct vlapic *l, uint8_t vec, bool level)
+{
+	if (vec < 16) {
+		__atomic_fetch_or(&l->esr_pending, ESR_RECV_ILLEGAL_VEC,
+				  __ATOMIC_RELAXED);
+		return false;
+	}
+	if (!vlapic_sw_enabled(l))
+		return false;
+	if (level)
+		set_bit_atomic(l->tmr, vec);
+	else
+		clear_bit_atomic(l->tmr, vec);
+	set_bit_atomic(l->irr, vec);
+	return true;
+}
+
+void vlapic_post(struct vlapic *l, int ev, uint8_t vec)
+{
+	if (ev == VLAPIC_EV_SIPI)
+		__atomic_store_n(&l->sipi_vector, vec, __ATOMIC_RELAXED);
+	__atomic_fetch_or(&l->events, 1ul << ev, __ATOMIC_SEQ_CST);
+}
+
+bool vlapic_take(struct vlapic *l, int ev)
+{
+	return __atomic_fetch_and(&l->events, ~(1ul << ev), __ATOMIC_SEQ_CST) &
+	       (1ul << ev);
+}
+
+bool vlapic_has_event(const struct vlapic *l, int ev)
+{
+	return __atomic_load_n(&l->events, __ATOMIC_SEQ_CST) & (1ul << ev);
+}
+
+bool vlapic_match_dest(const struct vlapic *l, uint32_t dest, bool logical)
+{
+	if (vlapic_x2apic(l)) {
+		if (dest == 0xffffffffu)
+			return true;
+		if (!logical)
+			return dest == l->id;
+		return (dest >> 16) == (l->ldr >> 16) &&
+		       (dest & l->ldr & 0xffff);
+	}
+	dest &= 0xff;
+	if (dest == 0xff)
+		return true;
+	if (!logical)
+		return dest == (l->id & 0xff);
+	if ((l->dfr >> 28) == 0xf) /* flat model: a bitmap of 8 APICs */
+		return dest & (l->ldr >> 24);
+	/* Cluster model: cluster in bits 7:4, members in 3:0. */
+	return ((dest >> 4) == 0xf || (dest >> 4) == (l->ldr >> 28)) &&
+	       (dest & (l->ldr >> 24) & 0xf);
+}
+
+unsigned int vlapic_timer_divisor(uint32_t dcr)
+{
+	unsigned int v = ((dcr & 8) >> 1) | (dcr & 3);
+
+	return v == 7 ? 1 : 2u << v;
+}
+
+static uint64_t timer_period(const struct vlapic *l)
+{
+	return (uint64_t)l->timer_icr * vlapic_timer_divisor(l->timer_dcr);
+}
+
+static unsigned int timer_mode(const struct vlapic *l)
+{
+	return LVT_TIMER_MODE(l->lvt[LVT_TIMER]);
+}
+
+uint64_t vlapic_timer_next(const struct vlapic *l)
+{
+	return vlapic_hw_enabled(l) ? l->timer_next : 0;
+}
+
+bool vlapic_timer_expire(struct vlapic *l, uint64_t now)
+{
+	uint32_t lvt = l->lvt[LVT_TIMER];
+
+	if (!l->timer_next || now < l->timer_next)
+		return false;
+	if (!(lvt & LVT_MASKED))
+		vlapic_accept(l, (uint8_t)(lvt & LVT_VECTOR), false);
+	if (timer_mode(l) == LVT_TIMER_PERIODIC && l->timer_icr) {
+		uint64_t p = timer_period(l);
+
+		l->timer_next += p;
+		if (l->timer_next <= now) /* missed periods are dropped */
+			l->timer_next = now + p;
+	} else {
+		l->timer_next = 0;
+		if (timer_mode(l) == LVT_TIMER_TSCDL)
+			l->tsc_deadline = 0;
+	}
+	return true;
+}
+
+static uint32_t timer_ccr(const struct vlapic *l, uint64_t now)
+{
+	uint64_t ticks;
+
+	if (!l->timer_icr || timer_mode(l) == LVT_TIMER_TSCDL ||
+	    now < l->timer_start)
+		return timer_mode(l) == LVT_TIMER_TSCDL ? 0 : l->timer_icr;
+	ticks = (now - l->timer_start) / vlapic_timer_divisor(l->timer_dcr);
+	if (timer_mode(l) == LVT_TIMER_PERIODIC)
+		return l->timer_icr - (uint32_t)(ticks % l->timer_icr);
+	if (!l->timer_next || ticks >= l->timer_icr)
+		return 0;
+	return l->timer_icr - (uint32_t)ticks;
+}
+
+static void timer_load(struct vlapic *l, uint32_t count, uint64_t now)
+{
+	if (timer_mode(l) == LVT_TIMER_TSCDL)
+		return; /* the count is ignored in TSC-deadline mode */
+	l->timer_icr = count;
+	l->timer_start = now;
+	l->timer_next = count ? now + timer_period(l) : 0;
+}
+
+uint64_t vlapic_tsc_deadline_read(const struct vlapic *l)
+{
+	return timer_mode(l) == LVT_TIMER_TSCDL ? l->tsc_deadline : 0;
+}
+
+void vlapic_tsc_deadline_write(struct vlapic *l, uint64_t val)
+{
+	if (timer_mode(l) != LVT_TIMER_TSCDL)
+		return;
+	l->tsc_deadline = val;
+	l->timer_next = val;
+}
+
+static void write_lvt(struct vlapic *l, int idx, uint32_t val)
+{
+	uint32_t old_mode = timer_mode(l);
+
+	val &= lvt_writable[idx];
+	if (idx == LVT_TIMER && LVT_TIMER_MODE(val) == 3)
+		val &= ~(3u << 17); /* reserved mode: treated as one-shot */
+	if (!(l->svr & SVR_APIC_ENABLED))
+		val |= LVT_MASKED;
+	l->lvt[idx] = val;
+	if (idx == LVT_TIMER && old_mode != timer_mode(l)) {
+		/* Switching modes disarms the timer. */
+		l->timer_next = 0;
+		l->timer_icr = 0;
+		l->tsc_deadline = 0;
+	}
+}
+
+static void write_svr(struct vlapic *l, uint32_t val)
+{
+	l->svr = val & 0x1ff;
+	if (!(val & SVR_APIC_ENABLED))
+		for (int i = 0; i < LVT_COUNT; i++)
+			l->lvt[i] |= LVT_MASKED;
+}
+
+uint32_t vlapic_read(struct vlapic *l, uint32_t off, uint64_t now)
+{
+	int lvt = lvt_index(off);
+
+	if (lvt >= 0)
+		return l->lvt[lvt];
+	if (off >= LAPIC_ISR && off < LAPIC_ISR + 0x80)
+		return l->isr[(off - LAPIC_ISR) >> 4];
+	if (off >= LAPIC_TMR && off < LAPIC_TMR + 0x80)
+		return __atomic_load_n(&l->tmr[(off - LAPIC_TMR) >> 4],
+				       __ATOMIC_RELAXED);
+	if (off >= LAPIC_IRR && off < LAPIC_IRR + 0x80)
+		return __atomic_load_n(&l->irr[(off - LAPIC_IRR) >> 4],
+				       __ATOMIC_RELAXED);
+	switch (off) {
+	case LAPIC_ID:
+		return vlapic_x2apic(l) ? l->id : l->id << 24;
+	case LAPIC_VER:
+		return LAPIC_VERSION;
+	case LAPIC_TPR:
+		return l->tpr;
+	case LAPIC_PPR:
+		return vlapic_ppr(l);
+	case LAPIC_LDR:
+		return l->ldr;
+	case LAPIC_DFR:
+		return l->dfr;
+	case LAPIC_SVR:
+		return l->svr;
+	case LAPIC_ESR:
+		return l->esr;
+	case LAPIC_ICR:
+		return l->icr_lo;
+	case LAPIC_ICR2:
+		return l->icr_hi;
+	case LAPIC_TIMER_ICR:
+		return l->timer_icr;
+	case LAPIC_TIMER_CCR:
+		return timer_ccr(l, now);
+	case LAPIC_TIMER_DCR:
+		return l->timer_dcr;
+	}
+	return 0; /* APR, RRD, reserved: read as 0 */
+}
+
+void vlapic_write(struct vlapic *l, uint32_t off, uint32_t val, uint64_t now,
+		  struct vlapic_effect *e)
+{
+	int lvt = lvt_index(off);
+
+	*e = (struct vlapic_effect){.eoi_level_vec = -1};
+	if (lvt >= 0) {
+		write_lvt(l, lvt, val);
+		return;
+	}
+	switch (off) {
+	case LAPIC_TPR:
+		l->tpr = val & 0xff;
+		break;
+	case LAPIC_EOI:
+		e->eoi_level_vec = do_eoi(l);
+		break;
+	case LAPIC_LDR:
+		if (!vlapic_x2apic(l))
+			l->ldr = val & 0xff000000u;
+		break;
+	case LAPIC_DFR:
+		if (!vlapic_x2apic(l))
+			l->dfr = val | 0x0fffffffu;
+		break;
+	case LAPIC_SVR:
+		write_svr(l, val);
+		break;
+	case LAPIC_ESR:
+		l->esr = __atomic_exchange_n(&l->esr_pending, 0,
+					     __ATOMIC_RELAXED);
+		break;
+	case LAPIC_ICR:
+		l->icr_lo = val & ~(uint32_t)ICR_BUSY & 0x000ccfffu;
+		e->send_ipi = true;
+		break;
+	case LAPIC_ICR2:
+		l->icr_hi = val & 0xff000000u;
+		break;
+	case LAPIC_TIMER_ICR:
+		timer_load(l, val, now);
+		break;
+	case LAPIC_TIMER_DCR:
+		l->timer_dcr = val & 0xb;
+		break;
+	default:
+		/* ID, version, PPR, ISR/TMR/IRR, CCR: read-only, dropped. */
+		break;
+	}
+}
+
+/* x2APIC registers a RDMSR may read. */
+static bool x2_readable(uint32_t off)
+{
+	if (lvt_index(off) >= 0)
+		return true;
+	if (off >= LAPIC_ISR && off < LAPIC_IRR + 0x80)
+		return true;
+	switch (off) {
+	case LAPIC_ID:
+	case LAPIC_VER:
+	case LAPIC_TPR:
+	case LAPIC_PPR:
+	case LAPIC_LDR:
+	case LAPIC_SVR:
+	case LAPIC_ESR:
+	case LAPIC_ICR:
+	case LAPIC_TIMER_ICR:
+	case LAPIC_TIMER_CCR:
+	case LAPIC_TIMER_DCR:
+		return true;
+	}
+	return false;
+}
+
+bool vlapic_msr_read(struct vlapic *l, uint32_t msr, uint64_t now,
+		     uint64_t *val)
+{
+	uint32_t off = (msr - 0x800) << 4;
+
+	if (!vlapic_x2apic(l) || msr < 0x800 || msr > 0x8ff ||
+	    !x2_readable(off))
+		return false;
+	*val = vlapic_read(l, off, now);
+	if (off == LAPIC_ICR)
+		*val |= (uint64_t)l->icr_hi << 32;
+	return true;
+}
+
+bool vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t val,
+		      uint64_t now, struct vlapic_effect *e)
+{
+	uint32_t off = (msr - 0x800) << 4;
+
+	*e = (struct vlapic_effect){.eoi_level_vec = -1};
+	if (!vlapic_x2apic(l) || msr < 0x800 || msr > 0x8ff)
+		return false;
+	if (off == LAPIC_ICR) {
+		l->icr_hi = (uint32_t)(val >> 32);
+		l->icr_lo = (uint32_t)val & 0x000ccfffu;
+		e->send_ipi = true;
+		return true;
+	}
+	if (val >> 32)
+		return false;
+	switch (off) {
+	case LAPIC_EOI:
+	case LAPIC_ESR:
+		if (val)
+			return false; /* only 0 may be written */
+		break;
+	case LAPIC_SELF_IPI:
+		if (val & ~0xffull)
+			return false;
+		vlapic_accept(l, (uint8_t)val, false);
+		return true;
+	case LAPIC_TPR:
+	case LAPIC_SVR:
+	case LAPIC_TIMER_ICR:
+	case LAPIC_TIMER_DCR:
+		break;
+	default:
+		if (lvt_index(off) < 0)
+			return false; /* read-only or not there */
+	}
+	vlapic_write(l, off, (uint32_t)val, now, e);
+	return true;
+}
