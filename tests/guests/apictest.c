@@ -1,0 +1,513 @@
+// SPDX-License-Identifier: MIT
+/*
+ * apictest: a PVH kernel that exercises tidal's emulated local APIC from
+ * inside (tests/boot/guest-apic.t).  Argument cpus=N says how many vCPUs
+ * to expect.
+ *
+ *  - xAPIC registers through the page at 0xFEE00000: ID, version, TPR and
+ *    PPR, SVR, ESR on an illegal vector;
+ *  - the timer in one-shot, periodic and TSC-deadline modes, each woken
+ *    from HLT, periods measured with RDTSC; the TSC-deadline runs give the
+ *    interrupt-delivery latency figure (deadline to the handler's RDTSC);
+ *  - self IPIs, then INIT-SIPI-SIPI start of every AP at a real-mode
+ *    trampoline copied to 0x8000; fixed IPIs to each AP (physical,
+ *    logical flat, all-but-self) that wake it from HLT and are answered
+ *    by an IPI that wakes the BSP; an NMI IPI;
+ *  - x2APIC: APIC_BASE switch, ID/version/LDR MSRs, an IPI and a self
+ *    IPI through MSRs, TSC-deadline once more.
+ *
+ * Powers off through ACPI at the end (pc_finish).
+ */
+#include "pc_checks.h"
+#include "vmm/pc.h"
+
+#define APIC	      0xfee00000u
+#define VEC_TIMER     0x40
+#define VEC_IPI	      0x41 /* to an AP: count, answer the BSP */
+#define VEC_REPLY     0x42 /* to the BSP */
+#define VEC_SELF      0x43
+#define TRAMP	      0x8000u
+#define MAX_CPUS      8
+#define MSR_APIC_BASE 0x1b
+#define MSR_DEADLINE  0x6e0
+
+__asm__(".pushsection .note.Xen, \"a\", @note\n"
+	".balign 4\n"
+	".long 4, 4, 18\n"
+	".asciz \"Xen\"\n"
+	".long pvh_start\n"
+	".popsection\n"
+	".section .text.entry, \"ax\"\n"
+	".code32\n"
+	".globl _start, pvh_start\n"
+	"_start:\n"
+	"pvh_start:\n"
+	"cli\n"
+	"movl $bsp_stack_top, %esp\n"
+	"pushl %ebx\n"
+	"call apic_main\n"
+	"1: hlt\n"
+	"jmp 1b\n"
+	".section .bss\n"
+	".balign 16\n"
+	"bsp_stack: .skip 16384\n"
+	"bsp_stack_top:\n");
+
+/*
+ * The AP trampoline, run at TRAMP in real mode: load a flat GDT, enter
+ * protected mode, take an AP number and a stack, call ap_main(n).
+ */
+__asm__(".text\n"
+	".code16\n"
+	".globl tramp_start, tramp_end\n"
+	"tramp_start:\n"
+	"cli\n"
+	"xorw %ax, %ax\n"
+	"movw %ax, %ds\n"
+	"lgdtl 0x8000 + (tramp_gdtr - tramp_start)\n"
+	"movl %cr0, %eax\n"
+	"orl $1, %eax\n"
+	"movl %eax, %cr0\n"
+	"ljmpl $0x08, $(0x8000 + tramp_pm - tramp_start)\n"
+	".code32\n"
+	"tramp_pm:\n"
+	"movw $0x10, %ax\n"
+	"movw %ax, %ds\n"
+	"movw %ax, %es\n"
+	"movw %ax, %ss\n"
+	"movw %ax, %fs\n"
+	"movw %ax, %gs\n"
+	"movl $1, %eax\n"
+	"lock xaddl %eax, ap_next\n"
+	"movl %eax, %ebx\n"
+	"shll $12, %eax\n"
+	"leal ap_stacks + 4096(%eax), %esp\n"
+	"pushl %ebx\n"
+	"movl $ap_main, %eax\n"
+	"call *%eax\n"
+	"2: hlt\n"
+	"jmp 2b\n"
+	".balign 8\n"
+	"tramp_gdt: .quad 0, 0x00cf9a000000ffff, 0x00cf92000000ffff\n"
+	"tramp_gdtr: .word 23\n"
+	".long 0x8000 + (tramp_gdt - tramp_start)\n"
+	"tramp_end:\n");
+
+/* Interrupt stubs: the timer one reads the TSC before anything else. */
+__asm__(".text\n"
+	".code32\n"
+	"isr_timer:\n"
+	"pushl %eax\n"
+	"pushl %edx\n"
+	"rdtsc\n"
+	"movl %eax, isr_tsc\n"
+	"movl %edx, isr_tsc + 4\n"
+	"popl %edx\n"
+	"popl %eax\n"
+	"pushal\n"
+	"cld\n"
+	"call on_timer\n"
+	"popal\n"
+	"iret\n"
+	"isr_ipi:\n"
+	"pushal\n"
+	"cld\n"
+	"call on_ipi\n"
+	"popal\n"
+	"iret\n"
+	"isr_reply:\n"
+	"pushal\n"
+	"cld\n"
+	"call on_reply\n"
+	"popal\n"
+	"iret\n"
+	"isr_self:\n"
+	"pushal\n"
+	"cld\n"
+	"call on_self\n"
+	"popal\n"
+	"iret\n"
+	"isr_nmi:\n"
+	"pushal\n"
+	"cld\n"
+	"call on_nmi\n"
+	"popal\n"
+	"iret\n");
+
+extern char tramp_start[], tramp_end[];
+void isr_timer(void), isr_ipi(void), isr_reply(void), isr_self(void),
+	isr_nmi(void);
+void ap_main(uint32_t n);
+void apic_main(uint32_t info_pa);
+void on_timer(void), on_ipi(void), on_reply(void), on_self(void),
+	on_nmi(void);
+
+volatile uint64_t isr_tsc;
+volatile uint32_t ap_next = 1;
+uint8_t ap_stacks[MAX_CPUS * 4096] __attribute__((aligned(16)));
+static volatile uint32_t timer_hits, reply_hits, self_hits, ap_alive;
+static volatile uint32_t ipi_hits[MAX_CPUS], nmi_hits[MAX_CPUS];
+static volatile bool ap_answer;
+static volatile uint64_t ticks[8];
+
+struct gate {
+	uint16_t off_lo, sel, attr, off_hi;
+};
+static struct gate idt[256] __attribute__((aligned(8)));
+static struct {
+	uint16_t limit;
+	uint32_t base;
+} __attribute__((packed)) idtr;
+static const uint64_t gdt[3] __attribute__((aligned(8))) = {
+	0, 0x00cf9a000000ffffull, 0x00cf92000000ffffull};
+
+static uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v),
+			 "d"((uint32_t)(v >> 32)));
+}
+
+static bool x2(void)
+{
+	return rdmsr(MSR_APIC_BASE) & (1u << 10);
+}
+
+static uint32_t lapic_rd(uint32_t off)
+{
+	if (x2())
+		return (uint32_t)rdmsr(0x800 + off / 16);
+	return *(volatile uint32_t *)(uintptr_t)(APIC + off);
+}
+
+static void lapic_wr(uint32_t off, uint32_t v)
+{
+	if (x2())
+		wrmsr(0x800 + off / 16, v);
+	else
+		*(volatile uint32_t *)(uintptr_t)(APIC + off) = v;
+}
+
+static uint32_t my_id(void)
+{
+	return x2() ? lapic_rd(0x20) : lapic_rd(0x20) >> 24;
+}
+
+/* Send an IPI: xAPIC ICR2 then ICR, or one x2APIC MSR write. */
+static void send_ipi(uint32_t dest, uint32_t lo)
+{
+	if (x2()) {
+		wrmsr(0x830, (uint64_t)dest << 32 | lo);
+		return;
+	}
+	lapic_wr(0x310, dest << 24);
+	lapic_wr(0x300, lo);
+}
+
+void on_timer(void)
+{
+	if (timer_hits < 8)
+		ticks[timer_hits] = isr_tsc;
+	timer_hits++;
+	lapic_wr(0xb0, 0);
+}
+
+void on_ipi(void)
+{
+	uint32_t id = my_id();
+
+	if (id < MAX_CPUS)
+		ipi_hits[id]++;
+	lapic_wr(0xb0, 0);
+	if (ap_answer)
+		send_ipi(0, VEC_REPLY);
+}
+
+void on_reply(void)
+{
+	reply_hits++;
+	lapic_wr(0xb0, 0);
+}
+
+void on_self(void)
+{
+	self_hits++;
+	lapic_wr(0xb0, 0);
+}
+
+void on_nmi(void)
+{
+	uint32_t id = my_id();
+
+	if (id < MAX_CPUS)
+		nmi_hits[id]++;
+}
+
+static void set_gate(unsigned int vec, void (*fn)(void))
+{
+	uint32_t a = (uint32_t)fn;
+
+	idt[vec] = (struct gate){(uint16_t)a, 0x08, 0x8e00, (uint16_t)(a >> 16)};
+}
+
+/* Our own GDT (the trampoline's layout), so every CPU uses selector 8. */
+static void load_tables(void)
+{
+	struct {
+		uint16_t limit;
+		uint32_t base;
+	} __attribute__((packed)) gdtr = {sizeof(gdt) - 1, (uint32_t)gdt};
+
+	__asm__ volatile("lgdt %0\n"
+			 "ljmp $0x08, $1f\n"
+			 "1: movw $0x10, %%ax\n"
+			 "movw %%ax, %%ds\n"
+			 "movw %%ax, %%es\n"
+			 "movw %%ax, %%ss\n"
+			 "movw %%ax, %%fs\n"
+			 "movw %%ax, %%gs\n"
+			 "lidt %1\n" ::"m"(gdtr),
+			 "m"(idtr)
+			 : "eax", "memory");
+}
+
+/* Wait with HLT until *@p reaches @n or about @cycles passed. */
+static bool wait_for(volatile uint32_t *p, uint32_t n, uint64_t cycles)
+{
+	uint64_t end = rdtsc() + cycles;
+
+	__asm__ volatile("cli");
+	while (*p < n && rdtsc() < end) {
+		__asm__ volatile("sti; hlt; cli");
+	}
+	return *p >= n;
+}
+
+/* Spin (no HLT) until *@p reaches @n: the APs' start has no interrupt. */
+static bool spin_for(volatile uint32_t *p, uint32_t n, uint64_t cycles)
+{
+	uint64_t end = rdtsc() + cycles;
+
+	while (*p < n && rdtsc() < end)
+		__asm__ volatile("pause");
+	return *p >= n;
+}
+
+void ap_main(uint32_t n)
+{
+	(void)n;
+	load_tables();
+	lapic_wr(0xf0, 0x1ff);		     /* SVR: enabled */
+	lapic_wr(0xe0, 0xffffffffu);	     /* DFR: flat */
+	lapic_wr(0xd0, (1u << my_id()) << 24); /* LDR: one bit per CPU */
+	__atomic_fetch_add(&ap_alive, 1, __ATOMIC_SEQ_CST);
+	for (;;)
+		__asm__ volatile("sti; hlt; cli");
+}
+
+static void check_xapic(void)
+{
+	uint32_t ver = lapic_rd(0x30);
+
+	pc_check(my_id() == 0, "BSP's xAPIC ID is 0 (read %x)", lapic_rd(0x20));
+	pc_check((ver & 0xff) == 0x14 && ((ver >> 16) & 0xff) >= 5,
+		 "xAPIC version %x", ver);
+	pc_check(rdmsr(MSR_APIC_BASE) == (APIC | (1u << 11) | (1u << 8)),
+		 "APIC_BASE: enabled, BSP, at fee00000");
+	lapic_wr(0xf0, 0x1ff);
+	pc_check(lapic_rd(0xf0) == 0x1ff, "SVR software-enabled");
+	lapic_wr(0x80, 0x50);
+	pc_check(lapic_rd(0x80) == 0x50 && lapic_rd(0xa0) == 0x50,
+		 "TPR 0x50 gives PPR 0x50");
+	/* A self IPI below the TPR's class waits in IRR. */
+	send_ipi(0, (1u << 18) | VEC_SELF);
+	__asm__ volatile("sti; nop; nop; cli");
+	pc_check(self_hits == 0 && (lapic_rd(0x200 + 0x20) & (1u << 3)),
+		 "self IPI 0x43 held in IRR under TPR 0x50");
+	lapic_wr(0x80, 0);
+	__asm__ volatile("sti; nop; nop; cli");
+	pc_check(self_hits == 1, "self IPI delivered once TPR is lowered");
+	pc_check(lapic_rd(0x100 + 0x20) == 0, "ISR clear after EOI");
+	send_ipi(0, (1u << 18) | 3); /* illegal vector */
+	lapic_wr(0x280, 0);
+	pc_check(lapic_rd(0x280) & (1u << 5), "ESR: send illegal vector");
+}
+
+static void timer_oneshot(void)
+{
+	const uint32_t n = 300000;
+	uint64_t t0;
+
+	timer_hits = 0;
+	lapic_wr(0x3e0, 0xb);	     /* divide by 1 */
+	lapic_wr(0x320, VEC_TIMER); /* one-shot */
+	t0 = rdtsc();
+	lapic_wr(0x380, n);
+	pc_check(wait_for(&timer_hits, 1, 100ull * n),
+		 "one-shot timer woke HLT");
+	printf("apic: one-shot count %u: fired after %u cycles\n", n,
+	       (uint32_t)(ticks[0] - t0));
+	pc_check(ticks[0] - t0 >= n, "one-shot timer not early");
+	pc_check(lapic_rd(0x390) == 0, "one-shot: current count 0 after");
+}
+
+static void timer_periodic(void)
+{
+	const uint32_t n = 200000;
+	uint64_t avg;
+
+	timer_hits = 0;
+	lapic_wr(0x3e0, 0x0); /* divide by 2 */
+	lapic_wr(0x320, VEC_TIMER | (1u << 17));
+	lapic_wr(0x380, n);
+	pc_check(wait_for(&timer_hits, 6, 200ull * n), "periodic timer: 6 ticks");
+	lapic_wr(0x320, VEC_TIMER | (1u << 16)); /* masked */
+	lapic_wr(0x380, 0);
+	avg = (ticks[5] - ticks[0]) / 5;
+	printf("apic: periodic count %u divide 2: mean period %u cycles\n", n,
+	       (uint32_t)avg);
+	pc_check(avg >= 2ull * n * 9 / 10 && avg <= 2ull * n * 3,
+		 "periodic period near count x divide");
+}
+
+/* TSC-deadline runs: the latency figure. */
+static void timer_deadline(const char *mode)
+{
+	uint64_t lat, min = ~0ull, max = 0, sum = 0;
+	const int runs = 6;
+	bool ok = true;
+
+	lapic_wr(0x320, VEC_TIMER | (2u << 17));
+	for (int i = 0; i < runs; i++) {
+		uint64_t dl = rdtsc() + 100000;
+
+		timer_hits = 0;
+		wrmsr(MSR_DEADLINE, dl);
+		ok &= wait_for(&timer_hits, 1, 100000000ull);
+		lat = ticks[0] - dl;
+		if (ticks[0] < dl)
+			ok = false;
+		min = lat < min ? lat : min;
+		max = lat > max ? lat : max;
+		sum += lat;
+	}
+	pc_check(ok, "%s: TSC-deadline timer fired %d times, never early",
+		 mode, runs);
+	pc_check(rdmsr(MSR_DEADLINE) == 0, "%s: deadline MSR 0 after firing",
+		 mode);
+	printf("apic: %s: interrupt-delivery latency (deadline to handler "
+	       "RDTSC): min %u avg %u max %u cycles\n",
+	       mode, (uint32_t)min, (uint32_t)(sum / runs), (uint32_t)max);
+}
+
+static void start_aps(unsigned int ncpus)
+{
+	uint8_t *dst = (uint8_t *)(uintptr_t)TRAMP;
+
+	for (char *s = tramp_start; s < tramp_end; s++)
+		*dst++ = (uint8_t)*s;
+	for (unsigned int id = 1; id < ncpus; id++) {
+		send_ipi(id, 0x4500);		     /* INIT, assert */
+		send_ipi(id, 0x8500);		     /* INIT, de-assert */
+		send_ipi(id, 0x4600 | (TRAMP >> 12)); /* SIPI */
+		send_ipi(id, 0x4600 | (TRAMP >> 12)); /* SIPI again */
+	}
+	pc_check(spin_for(&ap_alive, ncpus - 1, 4000000000ull),
+		 "%u APs started by INIT-SIPI-SIPI (%u alive)", ncpus - 1,
+		 ap_alive);
+}
+
+static void ipis(unsigned int ncpus)
+{
+	uint32_t want = 0;
+
+	ap_answer = true;
+	for (unsigned int id = 1; id < ncpus; id++) {
+		send_ipi(id, VEC_IPI); /* physical, fixed */
+		want++;
+		pc_check(wait_for(&reply_hits, want, 400000000ull) &&
+				 ipi_hits[id] == 1,
+			 "IPI to AP %u woke it, its answer woke the BSP", id);
+	}
+	/* Logical flat: every AP's bit. */
+	send_ipi(((1u << ncpus) - 2) & 0xff, (1u << 11) | VEC_IPI);
+	want += ncpus - 1;
+	pc_check(wait_for(&reply_hits, want, 400000000ull),
+		 "logical IPI reached all %u APs", ncpus - 1);
+	/* All but self. */
+	send_ipi(0, (3u << 18) | VEC_IPI);
+	want += ncpus - 1;
+	pc_check(wait_for(&reply_hits, want, 400000000ull),
+		 "all-but-self IPI reached every AP");
+	for (unsigned int id = 1; id < ncpus; id++)
+		pc_check(ipi_hits[id] == 3, "AP %u took 3 IPIs (%u)", id,
+			 ipi_hits[id]);
+	/* NMI to the last AP, which sits in HLT. */
+	send_ipi(ncpus - 1, 0x400);
+	pc_check(spin_for(&nmi_hits[ncpus - 1], 1, 400000000ull),
+		 "NMI IPI reached AP %u", ncpus - 1);
+	send_ipi(0, 0x400); /* NMI to itself, by its ID */
+	pc_check(nmi_hits[0] == 1, "self NMI taken at once");
+}
+
+static void check_x2apic(unsigned int ncpus)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+
+	wrmsr(MSR_APIC_BASE, base | (1u << 10));
+	pc_check(x2(), "x2APIC mode on");
+	pc_check(rdmsr(0x802) == 0, "x2APIC ID 0");
+	pc_check(rdmsr(0x80d) == 1, "x2APIC LDR cluster 0, bit 0");
+	pc_check((rdmsr(0x803) & 0xff) == 0x14, "x2APIC version");
+	self_hits = 0;
+	wrmsr(0x83f, VEC_SELF); /* SELF IPI register */
+	__asm__ volatile("sti; nop; nop; cli");
+	pc_check(self_hits == 1, "x2APIC SELF IPI delivered");
+	if (ncpus > 1) {
+		uint32_t want = reply_hits + 1;
+
+		send_ipi(1, VEC_IPI);
+		pc_check(wait_for(&reply_hits, want, 400000000ull),
+			 "x2APIC ICR IPI to AP 1 answered");
+	}
+	timer_deadline("x2APIC");
+}
+
+void apic_main(uint32_t info_pa)
+{
+	const struct hvm_start_info *si = (const void *)(uintptr_t)info_pa;
+	const char *cmdline = si->cmdline_paddr
+				      ? (const char *)(uintptr_t)si->cmdline_paddr
+				      : "";
+	unsigned int ncpus = (unsigned int)pc_arg(cmdline, "cpus", 1);
+
+	com1_init();
+	if (ncpus > MAX_CPUS)
+		ncpus = MAX_CPUS;
+	printf("apic: %u CPUs expected\n", ncpus);
+	set_gate(2, isr_nmi);
+	set_gate(VEC_TIMER, isr_timer);
+	set_gate(VEC_IPI, isr_ipi);
+	set_gate(VEC_REPLY, isr_reply);
+	set_gate(VEC_SELF, isr_self);
+	idtr.limit = sizeof(idt) - 1;
+	idtr.base = (uint32_t)idt;
+	load_tables();
+	check_xapic();
+	timer_oneshot();
+	timer_periodic();
+	timer_deadline("xAPIC");
+	if (ncpus > 1) {
+		start_aps(ncpus);
+		ipis(ncpus);
+	}
+	check_x2apic(ncpus);
+	pc_finish("apic");
+}
