@@ -25,6 +25,11 @@ HOST_TESTS += test_vmx_caps
 HOST_SRCS_test_vmx_caps := tests/host/test_vmx_caps.c \
 	arch/x86/vmx/vmx_caps.c arch/x86/vmx/vmx_names.c
 
+##   test_vlapic      local APIC register model: priority, IRR/ISR/EOI,
+##                    destinations, timer arithmetic, x2APIC MSR rules
+HOST_TESTS += test_vlapic
+HOST_SRCS_test_vlapic := tests/host/test_vlapic.c vmm/vlapic.c
+
 ##   test_guest_layout  start info, GDT and identity map in guest RAM
 HOST_TESTS += test_guest_layout
 HOST_SRCS_test_guest_layout := tests/host/test_guest_layout.c \

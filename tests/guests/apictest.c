@@ -419,7 +419,7 @@ static void start_aps(unsigned int ncpus)
 		send_ipi(id, 0x4600 | (TRAMP >> 12)); /* SIPI */
 		send_ipi(id, 0x4600 | (TRAMP >> 12)); /* SIPI again */
 	}
-	pc_check(spin_for(&ap_alive, ncpus - 1, 4000000000ull),
+	pc_check(spin_for(&ap_alive, ncpus - 1, 400000000ull),
 		 "%u APs started by INIT-SIPI-SIPI (%u alive)", ncpus - 1,
 		 ap_alive);
 }
@@ -489,6 +489,7 @@ void apic_main(uint32_t info_pa)
 	unsigned int ncpus = (unsigned int)pc_arg(cmdline, "cpus", 1);
 
 	com1_init();
+	pc_check_acpi(cmdline); /* pc_finish powers off through the FADT */
 	if (ncpus > MAX_CPUS)
 		ncpus = MAX_CPUS;
 	printf("apic: %u CPUs expected\n", ncpus);
