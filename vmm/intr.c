@@ -346,7 +346,6 @@ static void start_at_sipi(struct vcpu *v, uint8_t vec)
 	v->regs = (struct guest_regs){0};
 	v->regs.rdx = cpuid(1).eax; /* EDX after INIT: the CPU signature */
 	v->stats.sipi_starts++;
-	printk("tidal: DEBUG vcpu %u SIPI %x\n", v->index, vec);
 }
 
 /* INIT and SIPI, which move a vCPU in and out of wait-for-SIPI. */

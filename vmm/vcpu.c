@@ -11,7 +11,6 @@
  */
 #include "vmm/request.h"
 #include "vmm/intr.h"
-#include "arch/x86/percpu.h"
 #include "arch/x86/smp.h"
 #include "arch/x86/gdbstub.h"
 #include "arch/x86/vmx/vmx.h"
@@ -36,14 +35,9 @@ static void check_time(struct vm *vm)
 	if (!vm->timeout_ns)
 		return;
 	now = platform_time_ns();
-	if (now - vm->start_ns >= vm->timeout_ns) {
-		for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
-			struct vcpu *x = &vm->vcpus[i];
-			printk("DEBUG vcpu %u mp %d exits %llu ev %lx irr %d isr %d mode %d req %lx rip %llx\n", i, x->mp_state, (unsigned long long)x->stats.exits, x->lapic.events, vlapic_highest_irr(&x->lapic), vlapic_highest_isr(&x->lapic), x->mode, x->requests, i == percpu_self()->cpu_id ? (unsigned long long)vmread(VMCS_GUEST_RIP) : 0ull);
-		}
+	if (now - vm->start_ns >= vm->timeout_ns)
 		vm_stop(vm, "time limit of %llu ms reached",
 			(unsigned long long)(vm->timeout_ns / 1000000));
-	}
 }
 
 static bool enter_once(struct vcpu *v)
