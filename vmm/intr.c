@@ -41,9 +41,9 @@
 #define BLOCK_SLICE_NS 10000000ull
 
 /* Real-mode segment access rights for a vCPU started by SIPI. */
-#define AR_RM_CODE 0x9b
-#define AR_RM_DATA 0x93
-#define AR_RM_TSS  0x8b
+#define AR_RM_CODE  0x9b
+#define AR_RM_DATA  0x93
+#define AR_RM_TSS   0x8b
 #define AR_UNUSABLE 0x10000
 
 static struct vcpu *current_vcpu(struct vm *vm)
@@ -182,8 +182,7 @@ static bool xapic_mode(const struct vlapic *l)
 
 /* MMIO: 32-bit accesses to the 16-byte aligned registers (SDM); other
  * widths read the bytes of that word, and are dropped on write. */
-static int lapic_mmio_read(void *dev, uint64_t off, void *buf,
-			   unsigned int len)
+static int lapic_mmio_read(void *dev, uint64_t off, void *buf, unsigned int len)
 {
 	struct vcpu *v = current_vcpu(dev);
 	uint32_t val = 0;
@@ -307,8 +306,8 @@ static void start_at_sipi(struct vcpu *v, uint8_t vec)
 	vmwrite(VMCS_GUEST_CR0, vmx_fix_cr(cr0, vmx_guest_cr0_fixed0(&vmx_caps),
 					   vmx_caps.cr0_fixed1));
 	vmwrite(VMCS_CR4_SHADOW, 0);
-	vmwrite(VMCS_GUEST_CR4, vmx_fix_cr(0, vmx_caps.cr4_fixed0,
-					   vmx_caps.cr4_fixed1));
+	vmwrite(VMCS_GUEST_CR4,
+		vmx_fix_cr(0, vmx_caps.cr4_fixed0, vmx_caps.cr4_fixed1));
 	vmwrite(VMCS_GUEST_CR3, 0);
 	vmwrite(VMCS_GUEST_EFER, 0);
 	vmwrite(VMCS_GUEST_CS_SEL, (uint64_t)vec << 8);
@@ -489,9 +488,9 @@ static int take_interrupt(struct vcpu *v)
 static void inject_events(struct vcpu *v)
 {
 	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
-	bool can_intr = (vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF) &&
-			!(intr & (INTERRUPTIBILITY_STI |
-				  INTERRUPTIBILITY_MOV_SS));
+	bool can_intr =
+		(vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF) &&
+		!(intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
 	int vec;
 
 	set_proc_bit(PROC_NMI_WINDOW, false);
@@ -537,8 +536,8 @@ static void arm_preempt(struct vcpu *v)
 		return;
 	if (next) {
 		uint64_t now = rdtsc();
-		uint64_t t = next > now ? (next - now) >> vmx_caps.preempt_shift
-					: 0;
+		uint64_t t =
+			next > now ? (next - now) >> vmx_caps.preempt_shift : 0;
 
 		if (t < ticks)
 			ticks = t;

@@ -11,12 +11,8 @@
 
 /* Bits an LVT entry keeps when written. */
 static const uint32_t lvt_writable[LVT_COUNT] = {
-	[LVT_CMCI] = 0x107ff,
-	[LVT_TIMER] = 0x700ff,
-	[LVT_THERMAL] = 0x107ff,
-	[LVT_PERF] = 0x107ff,
-	[LVT_LINT0] = 0x1a7ff,
-	[LVT_LINT1] = 0x1a7ff,
+	[LVT_CMCI] = 0x107ff,  [LVT_TIMER] = 0x700ff, [LVT_THERMAL] = 0x107ff,
+	[LVT_PERF] = 0x107ff,  [LVT_LINT0] = 0x1a7ff, [LVT_LINT1] = 0x1a7ff,
 	[LVT_ERROR] = 0x100ff,
 };
 

@@ -103,7 +103,7 @@ enum {
 };
 
 struct vlapic {
-	uint32_t id; /* APIC ID (the vCPU's index) */
+	uint32_t id;   /* APIC ID (the vCPU's index) */
 	uint64_t base; /* IA32_APIC_BASE */
 	uint32_t tpr, svr, ldr, dfr;
 	uint32_t esr, esr_pending; /* ESR, and errors since its last write */

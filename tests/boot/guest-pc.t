@@ -33,10 +33,13 @@ expect_not "guest: FAIL" "pvh: no failed check"
 expect "tidal: vm: guest powered off (ACPI S5)" "pvh: ACPI S5 stops the VM"
 expect_status 0
 
-BOCHS_ARGS="--cpus 2" boot_guest pvh-vcpus "$G/pvhkernel.elf" "vcpus=2" ""
-expect_tidal "tidal: guest: a PVH kernel runs on one vCPU until the local APIC is emulated (vcpus=2 refused)" "pvh: vcpus=2 refused by name"
-expect_not "starting guest" "pvh vcpus=2: nothing was run"
-expect_status 1
+# Two vCPUs: the MADT lists two local APICs, the AP waits for INIT-SIPI
+# (tests/boot/guest-apic.t starts APs) and the BSP runs the checks alone.
+BOCHS_ARGS="--cpus 2" boot_guest pvh-vcpus "$G/pvhkernel.elf" "vcpus=2" "cpus=2"
+expect_tidal "tidal: vm: 2 vCPUs on CPUs 0-1" "pvh: vcpus=2 accepted"
+expect_re "guest: pvh: all [0-9]+ checks passed, powering off" "pvh vcpus=2: every check passed (MADT: 2 local APICs)"
+expect_re "^tidal: summary: vcpu 1: interrupts injected 0, .* SIPI starts 0$" "pvh vcpus=2: the AP never ran (no SIPI)"
+expect_status 0
 
 boot_guest mb1-aout "$G/mb1-aout.elf" "" ""
 expect "tidal: guest: image refused: multiboot a.out kludge (header flag 16) is not supported" "a.out kludge refused by name"

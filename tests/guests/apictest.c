@@ -139,8 +139,7 @@ void isr_timer(void), isr_ipi(void), isr_reply(void), isr_self(void),
 	isr_nmi(void);
 void ap_main(uint32_t n);
 void apic_main(uint32_t info_pa);
-void on_timer(void), on_ipi(void), on_reply(void), on_self(void),
-	on_nmi(void);
+void on_timer(void), on_ipi(void), on_reply(void), on_self(void), on_nmi(void);
 
 volatile uint64_t isr_tsc;
 volatile uint32_t ap_next = 1;
@@ -260,7 +259,8 @@ static void set_gate(unsigned int vec, void (*fn)(void))
 {
 	uint32_t a = (uint32_t)fn;
 
-	idt[vec] = (struct gate){(uint16_t)a, 0x08, 0x8e00, (uint16_t)(a >> 16)};
+	idt[vec] =
+		(struct gate){(uint16_t)a, 0x08, 0x8e00, (uint16_t)(a >> 16)};
 }
 
 /* Our own GDT (the trampoline's layout), so every CPU uses selector 8. */
@@ -310,8 +310,8 @@ void ap_main(uint32_t n)
 {
 	(void)n;
 	load_tables();
-	lapic_wr(0xf0, 0x1ff);		     /* SVR: enabled */
-	lapic_wr(0xe0, 0xffffffffu);	     /* DFR: flat */
+	lapic_wr(0xf0, 0x1ff);		       /* SVR: enabled */
+	lapic_wr(0xe0, 0xffffffffu);	       /* DFR: flat */
 	lapic_wr(0xd0, (1u << my_id()) << 24); /* LDR: one bit per CPU */
 	__atomic_fetch_add(&ap_alive, 1, __ATOMIC_SEQ_CST);
 	for (;;)
@@ -354,7 +354,7 @@ static void timer_oneshot(void)
 	uint64_t t0;
 
 	timer_hits = 0;
-	lapic_wr(0x3e0, 0xb);	     /* divide by 1 */
+	lapic_wr(0x3e0, 0xb);	    /* divide by 1 */
 	lapic_wr(0x320, VEC_TIMER); /* one-shot */
 	t0 = rdtsc();
 	lapic_wr(0x380, n);
@@ -375,7 +375,8 @@ static void timer_periodic(void)
 	lapic_wr(0x3e0, 0x0); /* divide by 2 */
 	lapic_wr(0x320, VEC_TIMER | (1u << 17));
 	lapic_wr(0x380, n);
-	pc_check(wait_for(&timer_hits, 6, 200ull * n), "periodic timer: 6 ticks");
+	pc_check(wait_for(&timer_hits, 6, 200ull * n),
+		 "periodic timer: 6 ticks");
 	lapic_wr(0x320, VEC_TIMER | (1u << 16)); /* masked */
 	lapic_wr(0x380, 0);
 	avg = (ticks[5] - ticks[0]) / 5;
@@ -406,8 +407,8 @@ static void timer_deadline(const char *mode)
 		max = lat > max ? lat : max;
 		sum += lat;
 	}
-	pc_check(ok, "%s: TSC-deadline timer fired %d times, never early",
-		 mode, runs);
+	pc_check(ok, "%s: TSC-deadline timer fired %d times, never early", mode,
+		 runs);
 	pc_check(rdmsr(MSR_DEADLINE) == 0, "%s: deadline MSR 0 after firing",
 		 mode);
 	printf("apic: %s: interrupt-delivery latency (deadline to handler "
@@ -422,8 +423,8 @@ static void start_aps(unsigned int ncpus)
 	for (char *s = tramp_start; s < tramp_end; s++)
 		*dst++ = (uint8_t)*s;
 	for (unsigned int id = 1; id < ncpus; id++) {
-		send_ipi(id, 0x4500);		     /* INIT, assert */
-		send_ipi(id, 0x8500);		     /* INIT, de-assert */
+		send_ipi(id, 0x4500);		      /* INIT, assert */
+		send_ipi(id, 0x8500);		      /* INIT, de-assert */
 		send_ipi(id, 0x4600 | (TRAMP >> 12)); /* SIPI */
 		send_ipi(id, 0x4600 | (TRAMP >> 12)); /* SIPI again */
 	}
@@ -455,7 +456,8 @@ static void ipis(unsigned int ncpus)
 	pc_check(wait_for(&answers, want, 400000000ull),
 		 "all-but-self IPI reached every AP");
 	pc_check(reply_hits >= 1 && reply_hits <= want,
-		 "BSP took %u reply interrupts for %u answers", reply_hits, want);
+		 "BSP took %u reply interrupts for %u answers", reply_hits,
+		 want);
 	for (unsigned int id = 1; id < ncpus; id++)
 		pc_check(ipi_hits[id] == 3, "AP %u took 3 IPIs (%u)", id,
 			 ipi_hits[id]);
@@ -491,9 +493,9 @@ static void check_x2apic(unsigned int ncpus)
 void apic_main(uint32_t info_pa)
 {
 	const struct hvm_start_info *si = (const void *)(uintptr_t)info_pa;
-	const char *cmdline = si->cmdline_paddr
-				      ? (const char *)(uintptr_t)si->cmdline_paddr
-				      : "";
+	const char *cmdline =
+		si->cmdline_paddr ? (const char *)(uintptr_t)si->cmdline_paddr
+				  : "";
 	unsigned int ncpus = (unsigned int)pc_arg(cmdline, "cpus", 1);
 
 	com1_init();

@@ -173,7 +173,8 @@ static void test_base_and_msrs(void)
 	ok(vlapic_msr_write(&l, 0x83f, 0x55, 0, &e) &&
 		   vlapic_highest_irr(&l) == 0x55,
 	   "SELF IPI register");
-	ok(!vlapic_msr_write(&l, 0x83f, 0x155, 0, &e), "SELF IPI reserved bits");
+	ok(!vlapic_msr_write(&l, 0x83f, 0x155, 0, &e),
+	   "SELF IPI reserved bits");
 	ok(vlapic_set_base(&l, VLAPIC_BASE_GPA), "x2APIC -> disabled");
 	ok(!vlapic_hw_enabled(&l) && vlapic_highest_irr(&l) == -1,
 	   "disable resets the APIC");

@@ -759,11 +759,22 @@ static inline uint16_t inw(uint16_t port)
 static void attack_io(void)
 {
 	long hlt0 = hc_get_counter(TIDAL_CTR_HLT);
+	unsigned int soft0 = soft_hits;
 
-	/* HLT with IF=1 (no interrupt will come): tidal resumes after it. */
+	/*
+	 * HLT with IF=1 waits for an interrupt: a one-shot x2APIC timer on
+	 * vector 0x80 (the INT 0x80 gate, which counts and resumes) wakes it.
+	 */
+	wrmsr_try(0x1b, 0xfee00000u | (1u << 11) | (1u << 10) | (1u << 8));
+	wrmsr_try(0x80f, 0x1ff); /* SVR: software-enabled */
+	wrmsr_try(0x83e, 0xb);	 /* divide by 1 */
+	wrmsr_try(0x832, VEC_SOFT);
+	wrmsr_try(0x838, 100000);
 	__asm__ volatile("sti; hlt; cli");
-	check(hc_get_counter(TIDAL_CTR_HLT) == hlt0 + 1,
-	      "HLT with interrupts on returns, counted by tidal");
+	wrmsr_try(0x80b, 0); /* EOI */
+	check(hc_get_counter(TIDAL_CTR_HLT) == hlt0 + 1 &&
+		      soft_hits == soft0 + 1,
+	      "HLT with interrupts on returns at the APIC timer, counted");
 
 	static const char line[] = "hostile: rep outsb to port e9\n";
 	static const char rev[] = "\nbstuo drawkcab :elitsoh";
