@@ -132,7 +132,8 @@ static uint32_t bytewise(struct vm *vm, uint16_t port, unsigned int size,
 
 	for (unsigned int i = 0; i < size; i++) {
 		if (in)
-			out |= (uint32_t)rd(vm, (uint16_t)(port + i)) << (8 * i);
+			out |= (uint32_t)rd(vm, (uint16_t)(port + i))
+			       << (8 * i);
 		else
 			wr(vm, (uint16_t)(port + i), (uint8_t)(val >> (8 * i)));
 	}
@@ -161,8 +162,8 @@ static void pic_out(struct vm *vm, uint16_t port, uint8_t val)
 	irq_unlock(vm, &box);
 }
 
-uint32_t legacy_pic_io(struct vm *vm, uint16_t port, unsigned int size,
-		       bool in, uint32_t val)
+uint32_t legacy_pic_io(struct vm *vm, uint16_t port, unsigned int size, bool in,
+		       uint32_t val)
 {
 	/* One access per port: 0x22/0xA2 and 0x4D2 are not ours. */
 	return bytewise(vm, port, 1, in, val, pic_in, pic_out);
@@ -178,8 +179,8 @@ static void pit_out(struct vm *vm, uint16_t port, uint8_t val)
 	i8254_write(&vm->legacy.pit, port, val, platform_time_ns());
 }
 
-uint32_t legacy_pit_io(struct vm *vm, uint16_t port, unsigned int size,
-		       bool in, uint32_t val)
+uint32_t legacy_pit_io(struct vm *vm, uint16_t port, unsigned int size, bool in,
+		       uint32_t val)
 {
 	return bytewise(vm, port, 1, in, val, pit_in, pit_out);
 }
@@ -194,8 +195,8 @@ static void rtc_out(struct vm *vm, uint16_t port, uint8_t val)
 	mc146818_write(&vm->legacy.rtc, port, val);
 }
 
-uint32_t legacy_rtc_io(struct vm *vm, uint16_t port, unsigned int size,
-		       bool in, uint32_t val)
+uint32_t legacy_rtc_io(struct vm *vm, uint16_t port, unsigned int size, bool in,
+		       uint32_t val)
 {
 	return bytewise(vm, port, 1, in, val, rtc_in, rtc_out);
 }
@@ -241,8 +242,8 @@ uint32_t legacy_misc_io(struct vm *vm, uint16_t port, unsigned int size,
  * address a dword write puts there (a guest probes for mechanism 1 by
  * reading it back); data reads are all ones ("no device"), writes vanish.
  */
-uint32_t legacy_pci_io(struct vm *vm, uint16_t port, unsigned int size,
-		       bool in, uint32_t val)
+uint32_t legacy_pci_io(struct vm *vm, uint16_t port, unsigned int size, bool in,
+		       uint32_t val)
 {
 	if (port == 0xcf8 && size == 4) {
 		if (in)
@@ -318,8 +319,7 @@ static unsigned int from_bcd(uint8_t v, bool bin)
 	return bin ? v : (v >> 4) * 10 + (v & 0xf);
 }
 
-static uint64_t days_from_civil(unsigned int y, unsigned int m,
-				unsigned int d)
+static uint64_t days_from_civil(unsigned int y, unsigned int m, unsigned int d)
 {
 	/* Years start in March so that the leap day comes last. */
 	uint64_t yy = m <= 2 ? y - 1 : y, era = yy / 400, yoe = yy % 400;

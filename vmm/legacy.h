@@ -39,16 +39,16 @@ struct pc_legacy {
 /* Set up the devices; for PC guests also map the I/O APIC. */
 int legacy_init(struct vm *vm);
 /* Port handlers for devices.c's table (dev_lock held). */
-uint32_t legacy_pic_io(struct vm *vm, uint16_t port, unsigned int size,
-		       bool in, uint32_t val);
-uint32_t legacy_pit_io(struct vm *vm, uint16_t port, unsigned int size,
-		       bool in, uint32_t val);
-uint32_t legacy_rtc_io(struct vm *vm, uint16_t port, unsigned int size,
-		       bool in, uint32_t val);
+uint32_t legacy_pic_io(struct vm *vm, uint16_t port, unsigned int size, bool in,
+		       uint32_t val);
+uint32_t legacy_pit_io(struct vm *vm, uint16_t port, unsigned int size, bool in,
+		       uint32_t val);
+uint32_t legacy_rtc_io(struct vm *vm, uint16_t port, unsigned int size, bool in,
+		       uint32_t val);
 uint32_t legacy_misc_io(struct vm *vm, uint16_t port, unsigned int size,
 			bool in, uint32_t val);
-uint32_t legacy_pci_io(struct vm *vm, uint16_t port, unsigned int size,
-		       bool in, uint32_t val);
+uint32_t legacy_pci_io(struct vm *vm, uint16_t port, unsigned int size, bool in,
+		       uint32_t val);
 /* dev_lock held: PIT channel 0 interrupts due by @now_ns. */
 void legacy_tick(struct vm *vm, uint64_t now_ns);
 /* When the PIT next raises IRQ 0 (ns, platform_time_ns), or UINT64_MAX. */

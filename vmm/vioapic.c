@@ -87,7 +87,8 @@ static uint32_t reg_read(const struct vioapic *io)
 	case IOAPIC_REG_VER:
 		return IOAPIC_VERSION | (IOAPIC_PINS - 1) << 16;
 	default:
-		if (r < IOAPIC_REG_REDIR || r >= IOAPIC_REG_REDIR + 2 * IOAPIC_PINS)
+		if (r < IOAPIC_REG_REDIR ||
+		    r >= IOAPIC_REG_REDIR + 2 * IOAPIC_PINS)
 			return 0;
 		r -= IOAPIC_REG_REDIR;
 		return (uint32_t)(io->rte[r / 2] >> (r & 1 ? 32 : 0));

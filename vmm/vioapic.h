@@ -20,9 +20,9 @@
 #define IOAPIC_SIZE    0x1000 /* MMIO window */
 
 /* Register offsets in the window, and register indexes. */
-#define IOAPIC_REGSEL 0x00
-#define IOAPIC_WIN    0x10
-#define IOAPIC_EOI    0x40
+#define IOAPIC_REGSEL	 0x00
+#define IOAPIC_WIN	 0x10
+#define IOAPIC_EOI	 0x40
 #define IOAPIC_REG_ID	 0x00
 #define IOAPIC_REG_VER	 0x01
 #define IOAPIC_REG_ARB	 0x02

@@ -47,7 +47,8 @@ static int chip_pending(const struct i8259_chip *c)
 	if (c->special_mask)
 		blocking &= ~c->imr;
 	svc = highest(c, blocking);
-	if (svc >= 0 && rank(c, (unsigned int)svc) <= rank(c, (unsigned int)req))
+	if (svc >= 0 &&
+	    rank(c, (unsigned int)svc) <= rank(c, (unsigned int)req))
 		return -1;
 	return req;
 }

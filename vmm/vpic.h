@@ -20,9 +20,9 @@
 
 struct i8259_chip {
 	uint8_t irr, isr, imr;
-	uint8_t lines;	/* input levels now */
-	uint8_t elcr;	/* level-triggered inputs */
-	uint8_t base;	/* ICW2: vector of IRQ 0 */
+	uint8_t lines; /* input levels now */
+	uint8_t elcr;  /* level-triggered inputs */
+	uint8_t base;  /* ICW2: vector of IRQ 0 */
 	uint8_t icw3;
 	uint8_t lowest; /* lowest-priority IRQ (7 until rotated) */
 	uint8_t init;	/* ICW expected next: 0 (none), 2, 3 or 4 */

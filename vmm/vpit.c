@@ -31,11 +31,11 @@ static uint64_t ticks(const struct i8254_chan *c, uint64_t now)
 {
 	if (!c->counting)
 		return 0;
-	if (!c->gate && (c->mode == 0 || c->mode == 4 || c->mode == 2 ||
-			 c->mode == 3))
+	if (!c->gate &&
+	    (c->mode == 0 || c->mode == 4 || c->mode == 2 || c->mode == 3))
 		return c->frozen;
-	return c->frozen + ns_to_ticks(now > c->start_ns ? now - c->start_ns
-							 : 0);
+	return c->frozen +
+	       ns_to_ticks(now > c->start_ns ? now - c->start_ns : 0);
 }
 
 /* Modes 0, 1, 4, 5 count down once then wrap; 2 and 3 reload. */
@@ -131,8 +131,7 @@ static void write_count(struct i8254_chan *c, uint8_t val, uint64_t now)
 	}
 }
 
-static uint8_t status_byte(const struct i8254 *p, unsigned int ch,
-			   uint64_t now)
+static uint8_t status_byte(const struct i8254 *p, unsigned int ch, uint64_t now)
 {
 	const struct i8254_chan *c = &p->ch[ch];
 
@@ -239,8 +238,7 @@ void i8254_write(struct i8254 *p, uint16_t port, uint8_t val, uint64_t now)
 		write_count(&p->ch[ch], val, now);
 }
 
-static void set_gate(struct i8254 *p, unsigned int ch, bool gate,
-		     uint64_t now)
+static void set_gate(struct i8254 *p, unsigned int ch, bool gate, uint64_t now)
 {
 	struct i8254_chan *c = &p->ch[ch];
 

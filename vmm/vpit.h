@@ -27,16 +27,16 @@
 
 struct i8254_chan {
 	uint8_t mode, access, bcd;
-	uint32_t reload;	 /* 1..65536 */
-	uint64_t start_ns;	 /* counting since (gate-adjusted) */
-	uint64_t frozen;	 /* ticks done while the gate was low */
-	uint64_t irq_seen;	 /* output rises already reported */
-	uint16_t latch;		 /* latched count */
-	uint8_t latch_bytes;	 /* latched count bytes left to read */
-	uint8_t status;		 /* latched status */
+	uint32_t reload;     /* 1..65536 */
+	uint64_t start_ns;   /* counting since (gate-adjusted) */
+	uint64_t frozen;     /* ticks done while the gate was low */
+	uint64_t irq_seen;   /* output rises already reported */
+	uint16_t latch;	     /* latched count */
+	uint8_t latch_bytes; /* latched count bytes left to read */
+	uint8_t status;	     /* latched status */
 	bool status_latched;
-	bool read_hi, write_hi;	 /* LSB-then-MSB flip-flops */
-	uint8_t write_lo;	 /* LSB written, waiting for the MSB */
+	bool read_hi, write_hi; /* LSB-then-MSB flip-flops */
+	uint8_t write_lo;	/* LSB written, waiting for the MSB */
 	bool gate, counting, null_count;
 };
 
@@ -48,8 +48,7 @@ struct i8254 {
 void i8254_init(struct i8254 *p, uint64_t now_ns);
 /* A byte access to 0x40-0x43 at time @now_ns. */
 uint8_t i8254_read(struct i8254 *p, uint16_t port, uint64_t now_ns);
-void i8254_write(struct i8254 *p, uint16_t port, uint8_t val,
-		 uint64_t now_ns);
+void i8254_write(struct i8254 *p, uint16_t port, uint8_t val, uint64_t now_ns);
 /* Port 0x61. */
 uint8_t i8254_port61_read(struct i8254 *p, uint64_t now_ns);
 void i8254_port61_write(struct i8254 *p, uint8_t val, uint64_t now_ns);

@@ -30,8 +30,8 @@ void mc146818_init(struct mc146818 *r, uint64_t epoch, uint64_t base_ns,
 	put16(r, 0x30, kib > 1024 ? kib - 1024 : 0);
 	/* ... above 16 MiB in 64 KiB blocks, below 4 GiB. */
 	if (mem_bytes > (16ull << 20)) {
-		uint64_t below4g = mem_bytes < (3ull << 30) ? mem_bytes
-							      : 3ull << 30;
+		uint64_t below4g =
+			mem_bytes < (3ull << 30) ? mem_bytes : 3ull << 30;
 		put16(r, 0x34, (below4g - (16ull << 20)) >> 16);
 	}
 	if (mem_bytes > (3ull << 30)) { /* the rest, above 4 GiB */

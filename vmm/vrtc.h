@@ -37,7 +37,7 @@
 struct mc146818 {
 	uint8_t index; /* bit 7: NMI disabled (kept, no effect) */
 	uint8_t ram[CMOS_SIZE];
-	uint64_t epoch;	  /* Unix seconds at base_ns */
+	uint64_t epoch; /* Unix seconds at base_ns */
 	uint64_t base_ns;
 };
 

@@ -49,7 +49,7 @@ static uint8_t iir_source(const struct u16550 *u)
 		return UART_IIR_RLSI;
 	if ((u->ier & UART_IER_RDI) && u->rx_len)
 		return u->rx_len >= rx_trigger(u) ? UART_IIR_RDI
-						   : UART_IIR_TOUT;
+						  : UART_IIR_TOUT;
 	if ((u->ier & UART_IER_THRI) && u->thre_irq)
 		return UART_IIR_THRI;
 	if ((u->ier & UART_IER_MSI) && (u->msr & 0x0f))

@@ -54,9 +54,9 @@
 
 struct u16550 {
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
-	uint8_t msr;	  /* modem status, deltas in bits 0-3 */
-	uint8_t lsr_err;  /* OE until LSR is read */
-	bool thre_irq;	  /* THR-empty interrupt pending */
+	uint8_t msr;	 /* modem status, deltas in bits 0-3 */
+	uint8_t lsr_err; /* OE until LSR is read */
+	bool thre_irq;	 /* THR-empty interrupt pending */
 	uint8_t rx[UART_FIFO];
 	unsigned int rx_head, rx_len;
 };

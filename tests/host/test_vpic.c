@@ -85,7 +85,8 @@ static void test_cascade(void)
 	is_int(i8259_intack(&p), 0x2c, "vector 0x2c from the slave");
 	ok(!i8259_output(&p), "INT low while both are in service");
 	pulse(&p, 9);
-	ok(!i8259_output(&p), "slave IRQ 9 (above 12) waits for the master's IRQ 2 EOI");
+	ok(!i8259_output(&p),
+	   "slave IRQ 9 (above 12) waits for the master's IRQ 2 EOI");
 	i8259_write(&p, 0xa0, 0x20);
 	ok(!i8259_output(&p), "master IRQ 2 still in service blocks");
 	i8259_write(&p, 0x20, 0x20);

@@ -76,8 +76,7 @@ static void test_loopback(void)
 	u16550_write(&u, UART_MCR, UART_MCR_LOOP | 0x0b); /* DTR RTS OUT2 */
 	is_int(u16550_read(&u, UART_MSR) & 0xf0, 0xb0,
 	       "loopback: DTR->DSR, RTS->CTS, OUT2->DCD");
-	is_int(u16550_read(&u, UART_MSR) & 0x0f, 0,
-	       "MSR deltas clear on read");
+	is_int(u16550_read(&u, UART_MSR) & 0x0f, 0, "MSR deltas clear on read");
 	u16550_write(&u, UART_MCR, UART_MCR_LOOP | 0x04); /* OUT1 only */
 	is_int(u16550_read(&u, UART_MSR), 0x4b, "OUT1->RI, deltas CTS DSR DCD");
 	is_int(u16550_write(&u, UART_RBR_THR, 'L'), -1,
