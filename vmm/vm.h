@@ -152,7 +152,7 @@ struct vm {
 
 	spinlock_t dev_lock; /* devices and console lines below */
 	struct u16550 uart;
-	bool uart_irq;		/* its IRQ 4 output as last driven */
+	bool uart_irq;		 /* its IRQ 4 output as last driven */
 	struct pc_legacy legacy; /* PIC, I/O APIC, PIT, RTC (legacy.h) */
 	struct acpi_pm pm;
 	struct line_buf com1_out, e9_out;
