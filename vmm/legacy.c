@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The legacy PC devices of a VM wired together (see vmm/legacy.h): GSI
- * routing, the interrupt interface of vmm/irq.h for the local APICs, the
+ * The legacy PC devices of a VM wired together (see vmm/legacy.h): the
  * port handlers, the I/O APIC's MMIO window and the host clock the RTC
- * starts from.
+ * starts from.  Interrupt routing is in vmm/legacy_irq.c.
  */
 #include "vmm/legacy.h"
 
@@ -13,113 +12,6 @@
 #include "vmm/emulate.h"
 #include "vmm/pc.h"
 #include "vmm/vm.h"
-
-/* Messages for the local APICs, sent once irq_lock is dropped. */
-struct irq_outbox {
-	struct irq_msg msg[IOAPIC_PINS + 1];
-	unsigned int n;
-	bool pic_changed;
-};
-
-static void collect(void *ctx, const struct irq_msg *m)
-{
-	struct irq_outbox *box = ctx;
-
-	if (box->n < ARRAY_SIZE(box->msg))
-		box->msg[box->n++] = *m;
-}
-
-static void irq_lock(struct vm *vm, struct irq_outbox *box)
-{
-	box->n = 0;
-	box->pic_changed = false;
-	spin_lock(&vm->legacy.irq_lock);
-	vm->legacy.ioapic.ctx = box;
-}
-
-/* The 8259's INT goes to the local APIC and to I/O APIC pin 0 (ExtINT). */
-static void pic_output(struct vm *vm, struct irq_outbox *box)
-{
-	struct pc_legacy *l = &vm->legacy;
-	bool out = i8259_output(&l->pic);
-
-	if (out == l->pic_out)
-		return;
-	l->pic_out = out;
-	box->pic_changed = true;
-	vioapic_set_pin(&l->ioapic, 0, out);
-}
-
-static void irq_unlock(struct vm *vm, struct irq_outbox *box)
-{
-	vm->legacy.ioapic.ctx = NULL;
-	spin_unlock(&vm->legacy.irq_lock);
-	for (unsigned int i = 0; i < box->n; i++)
-		vlapic_deliver(vm, &box->msg[i]);
-	if (box->pic_changed)
-		vlapic_pic_changed(vm);
-}
-
-/*
- * @gsi below 16 is an ISA IRQ: it reaches the 8259 pair and the I/O APIC
- * pin the MADT names (IRQ 0 is on pin 2, the others on their own number).
- * 16-23 are I/O APIC pins only.
- */
-void vm_irq_line(struct vm *vm, unsigned int gsi, bool high)
-{
-	struct pc_legacy *l = &vm->legacy;
-	struct irq_outbox box;
-
-	if (gsi >= IOAPIC_PINS)
-		return;
-	irq_lock(vm, &box);
-	if (gsi < 16) {
-		i8259_set_irq(&l->pic, gsi, high);
-		pic_output(vm, &box);
-	}
-	if (gsi != 2) /* ISA IRQ 2 is the cascade; pin 2 is IRQ 0 */
-		vioapic_set_pin(&l->ioapic, gsi ? gsi : 2, high);
-	irq_unlock(vm, &box);
-}
-
-void vioapic_eoi(struct vm *vm, uint8_t vector)
-{
-	struct irq_outbox box;
-
-	irq_lock(vm, &box);
-	vioapic_eoi_vector(&vm->legacy.ioapic, vector);
-	irq_unlock(vm, &box);
-}
-
-bool vpic_pending(struct vm *vm)
-{
-	bool out;
-
-	spin_lock(&vm->legacy.irq_lock);
-	out = i8259_output(&vm->legacy.pic);
-	spin_unlock(&vm->legacy.irq_lock);
-	return out;
-}
-
-/*
- * The INTA cycle, asked for by the local APIC: it knows the output may
- * have changed, so vlapic_pic_changed() is not called back; the I/O APIC's
- * pin 0 follows.
- */
-int vpic_ack(struct vm *vm)
-{
-	struct pc_legacy *l = &vm->legacy;
-	struct irq_outbox box;
-	int vec = -1;
-
-	irq_lock(vm, &box);
-	if (i8259_output(&l->pic))
-		vec = i8259_intack(&l->pic);
-	pic_output(vm, &box);
-	box.pic_changed = false;
-	irq_unlock(vm, &box);
-	return vec;
-}
 
 /* Byte registers reached with a wider access: one byte per port. */
 typedef uint8_t (*byte_in_fn)(struct vm *vm, uint16_t port);
@@ -145,10 +37,10 @@ static uint8_t pic_in(struct vm *vm, uint16_t port)
 	struct irq_outbox box;
 	uint8_t v;
 
-	irq_lock(vm, &box);
+	legacy_irq_lock(vm, &box);
 	v = i8259_read(&vm->legacy.pic, port);
-	pic_output(vm, &box); /* a poll read acknowledges */
-	irq_unlock(vm, &box);
+	legacy_pic_output(vm, &box); /* a poll read acknowledges */
+	legacy_irq_unlock(vm, &box);
 	return v;
 }
 
@@ -156,10 +48,10 @@ static void pic_out(struct vm *vm, uint16_t port, uint8_t val)
 {
 	struct irq_outbox box;
 
-	irq_lock(vm, &box);
+	legacy_irq_lock(vm, &box);
 	i8259_write(&vm->legacy.pic, port, val);
-	pic_output(vm, &box);
-	irq_unlock(vm, &box);
+	legacy_pic_output(vm, &box);
+	legacy_irq_unlock(vm, &box);
 }
 
 uint32_t legacy_pic_io(struct vm *vm, uint16_t port, unsigned int size, bool in,
@@ -280,9 +172,9 @@ static int ioapic_mmio_read(void *dev, uint64_t off, void *buf,
 	struct irq_outbox box;
 	uint32_t v;
 
-	irq_lock(vm, &box);
+	legacy_irq_lock(vm, &box);
 	v = vioapic_read(&vm->legacy.ioapic, off & ~3ull);
-	irq_unlock(vm, &box);
+	legacy_irq_unlock(vm, &box);
 	v >>= 8 * (off & 3);
 	for (unsigned int i = 0; i < len; i++, v >>= 8)
 		((uint8_t *)buf)[i] = i < 4 ? (uint8_t)v : 0;
@@ -301,9 +193,9 @@ static int ioapic_mmio_write(void *dev, uint64_t off, const void *buf,
 		return EMU_OP_OK;
 	for (unsigned int i = 0; i < len && i < 4; i++)
 		v |= (uint32_t)((const uint8_t *)buf)[i] << (8 * i);
-	irq_lock(vm, &box);
+	legacy_irq_lock(vm, &box);
 	vioapic_write(&vm->legacy.ioapic, off, v);
-	irq_unlock(vm, &box);
+	legacy_irq_unlock(vm, &box);
 	return EMU_OP_OK;
 }
 
@@ -368,10 +260,7 @@ int legacy_init(struct vm *vm)
 		.dev = vm,
 	};
 
-	spin_lock_init(&l->irq_lock);
-	i8259_init(&l->pic);
-	/* The I/O APIC's ID follows the CPUs', as the MADT says. */
-	vioapic_init(&l->ioapic, vm->nr_vcpus, collect, NULL);
+	legacy_irq_init(vm);
 	i8254_init(&l->pit, now);
 	mc146818_init(&l->rtc, host_epoch(), now, vm->mem_bytes);
 	if (vm->format == GUEST_FMT_TIDAL)

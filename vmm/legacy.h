@@ -36,7 +36,22 @@ struct pc_legacy {
 	uint64_t rx_poll_ns;
 };
 
-/* Set up the devices; for PC guests also map the I/O APIC. */
+/*
+ * legacy_irq.c: reset the interrupt controllers; irq_lock()/irq_unlock()
+ * bracket a change to them (legacy.c's port and MMIO handlers).
+ */
+struct irq_outbox {
+	struct irq_msg msg[IOAPIC_PINS + 1];
+	unsigned int n;
+	bool pic_changed;
+};
+void legacy_irq_init(struct vm *vm);
+void legacy_irq_lock(struct vm *vm, struct irq_outbox *box);
+/* Recompute the 8259's INT output after a change (lock held). */
+void legacy_pic_output(struct vm *vm, struct irq_outbox *box);
+void legacy_irq_unlock(struct vm *vm, struct irq_outbox *box);
+
+/* legacy.c: set up the devices; for PC guests also map the I/O APIC. */
 int legacy_init(struct vm *vm);
 /* Port handlers for devices.c's table (dev_lock held). */
 uint32_t legacy_pic_io(struct vm *vm, uint16_t port, unsigned int size, bool in,
