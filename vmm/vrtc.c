@@ -109,6 +109,13 @@ static uint8_t time_reg(const struct mc146818 *r, unsigned int idx,
 	}
 }
 
+/* Registers that show the time. */
+static bool is_clock(unsigned int idx)
+{
+	return idx <= RTC_YEAR ? idx % 2 == 0 || idx >= RTC_WDAY
+			       : idx == RTC_CENTURY;
+}
+
 uint8_t mc146818_read(struct mc146818 *r, uint16_t port, uint64_t now)
 {
 	unsigned int idx = r->index & 0x7f;
@@ -117,16 +124,9 @@ uint8_t mc146818_read(struct mc146818 *r, uint16_t port, uint64_t now)
 		return 0xff; /* the index port is write-only */
 	if (now < r->base_ns)
 		now = r->base_ns;
-	switch (idx) {
-	case RTC_SEC:
-	case RTC_MIN:
-	case RTC_HOUR:
-	case RTC_WDAY:
-	case RTC_MDAY:
-	case RTC_MONTH:
-	case RTC_YEAR:
-	case RTC_CENTURY:
+	if (is_clock(idx))
 		return time_reg(r, idx, now);
+	switch (idx) {
 	case RTC_REG_A: {
 		uint64_t frac = (now - r->base_ns) % NS_PER_S;
 
@@ -149,18 +149,12 @@ void mc146818_write(struct mc146818 *r, uint16_t port, uint8_t val)
 		r->index = val;
 		return;
 	}
+	if (is_clock(idx))
+		return; /* the clock is read-only */
 	switch (idx) {
-	case RTC_SEC:
-	case RTC_MIN:
-	case RTC_HOUR:
-	case RTC_WDAY:
-	case RTC_MDAY:
-	case RTC_MONTH:
-	case RTC_YEAR:
-	case RTC_CENTURY:
 	case RTC_REG_C:
 	case RTC_REG_D:
-		break; /* the clock is read-only */
+		break; /* so are the flags */
 	case RTC_REG_A:
 		r->ram[idx] = val & 0x7f;
 		break;
