@@ -20,6 +20,9 @@ expect "guest: map 00000000000a0000-00000000000fffff type 2" "mb1: legacy hole r
 expect "guest: ACPI: RSDP at e0000, 2 tables in the XSDT" "mb1: RSDP found by scanning"
 expect "guest: devices: I/O APIC id 1, 24 pins" "mb1: I/O APIC version register"
 expect_re "guest: devices: RTC 20[2-9][0-9]-[01][0-9]-[0-3][0-9] " "mb1: RTC date"
+expect_tidal "tidal: vm: guest asked for a fast reset (port 0x92): not done" "mb1: port 0x92 fast reset refused by name"
+[ "$(grep -c '^tidal: vm: guest asked for a fast reset' "$log")" = 1 ]
+tap $? "mb1: the refusal is printed once for two requests"
 expect "guest: devices: probed" "mb1: legacy devices probed (PIC, I/O APIC, PIT, port 0x61, RTC, PCI, COM1)"
 expect_re "guest: mb1: all [0-9]+ checks passed, powering off" "mb1: every check passed"
 expect_not "guest: FAIL" "mb1: no failed check"

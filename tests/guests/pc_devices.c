@@ -158,6 +158,9 @@ static void check_small_ports(void)
 	outb(0x80, 0x42);
 	pc_check(inb(0x64) == 0xff, "no i8042 controller");
 	pc_check(inb(0x92) & 0x02, "A20 on (port 0x92)");
+	outb(0x92, 0x03); /* fast reset: tidal says no, the guest goes on */
+	outb(0x92, 0x03);
+	pc_check(inb(0x92) == 0x02, "still here after a port 0x92 reset");
 }
 
 /* COM1 loopback: no printing until the port is restored. */
