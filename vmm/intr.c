@@ -122,7 +122,6 @@ void vlapic_deliver(struct vm *vm, const struct irq_msg *m)
 
 void vlapic_pic_changed(struct vm *vm)
 {
-	/* dev_lock held: vpic_pending() may be read. */
 	bool on = vpic_pending(vm);
 
 	__atomic_store_n(&vm->pic_int, on, __ATOMIC_SEQ_CST);
@@ -160,16 +159,11 @@ static void send_ipi(struct vcpu *v)
 }
 
 /* After a register write: EOI to the I/O APIC, IPIs. */
-static void apply(struct vcpu *v, const struct vlapic_effect *e,
-		  bool dev_locked)
+static void apply(struct vcpu *v, const struct vlapic_effect *e)
 {
-	if (e->eoi_level_vec >= 0) {
-		if (!dev_locked)
-			spin_lock(&v->vm->dev_lock);
+	/* The I/O APIC has its own lock (vmm/irq.h): no dev_lock needed. */
+	if (e->eoi_level_vec >= 0)
 		vioapic_eoi(v->vm, (uint8_t)e->eoi_level_vec);
-		if (!dev_locked)
-			spin_unlock(&v->vm->dev_lock);
-	}
 	if (e->send_ipi)
 		send_ipi(v);
 }
@@ -209,7 +203,7 @@ static int lapic_mmio_write(void *dev, uint64_t off, const void *buf,
 		return EMU_OP_OK;
 	val = in[0] | in[1] << 8 | in[2] << 16 | (uint32_t)in[3] << 24;
 	vlapic_write(&v->lapic, (uint32_t)off, val, rdtsc(), &e);
-	apply(v, &e, true); /* the emulator holds dev_lock */
+	apply(v, &e);
 	return EMU_OP_OK;
 }
 
@@ -247,7 +241,7 @@ bool intr_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 	}
 	if (!vlapic_msr_write(l, msr, val, rdtsc(), &e))
 		return false;
-	apply(v, &e, false);
+	apply(v, &e);
 	return true;
 }
 
@@ -473,9 +467,7 @@ static int take_interrupt(struct vcpu *v)
 	int vec;
 
 	if (ext_int_route(v)) {
-		spin_lock(&v->vm->dev_lock);
-		vec = vpic_ack(v->vm);
-		spin_unlock(&v->vm->dev_lock);
+		vec = vpic_ack(v->vm); /* its own lock (vmm/irq.h) */
 		if (vec >= 0)
 			return vec;
 	}
