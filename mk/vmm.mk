@@ -61,7 +61,8 @@ GUEST ?= $(BUILD)/guests/demo.elf
 ## mmio32/64 (the instruction emulator: MMIO forms and string I/O,
 ## guest-mmio.t), PC guests (multiboot and PVH kernels with modules, ACPI
 ## tables and S5 power-off; a.out-kludge and unknown images refused:
-## guest-pc.t); guest-gdb.t checks
+## guest-pc.t), the local APIC (apictest at 1 and 4 vCPUs: timer modes,
+## IPIs, INIT/SIPI, NMI, x2APIC: guest-apic.t); guest-gdb.t checks
 ## tools/gdb; guest-kvm.t repeats the guest runs under KVM
 ## when nested VMX is there, else prints a SKIP.
 BOOT_TESTS += $(sort $(wildcard tests/boot/guest-*.t))
