@@ -148,8 +148,7 @@ static void send_ipi(struct vcpu *v)
 		return;
 	if ((m.mode == IRQ_DM_FIXED || m.mode == IRQ_DM_LOWEST) &&
 	    m.vector < 16) {
-		__atomic_fetch_or(&l->esr_pending, ESR_SEND_ILLEGAL_VEC,
-				  __ATOMIC_RELAXED);
+		vlapic_error(l, ESR_SEND_ILLEGAL_VEC);
 		return;
 	}
 	/* Fixed IPIs are edge-triggered (level ICR writes are for INIT). */

@@ -184,11 +184,20 @@ static int do_eoi(struct vlapic *l)
 	return vec;
 }
 
+void vlapic_error(struct vlapic *l, uint32_t esr_bit)
+{
+	uint32_t lvt = l->lvt[LVT_ERROR];
+
+	__atomic_fetch_or(&l->esr_pending, esr_bit, __ATOMIC_RELAXED);
+	/* The error LVT raises its vector (never an illegal one: no loop). */
+	if (!(lvt & LVT_MASKED) && (lvt & LVT_VECTOR) >= 16)
+		vlapic_accept(l, (uint8_t)(lvt & LVT_VECTOR), false);
+}
+
 bool vlapic_accept(struct vlapic *l, uint8_t vec, bool level)
 {
 	if (vec < 16) {
-		__atomic_fetch_or(&l->esr_pending, ESR_RECV_ILLEGAL_VEC,
-				  __ATOMIC_RELAXED);
+		vlapic_error(l, ESR_RECV_ILLEGAL_VEC);
 		return false;
 	}
 	if (!vlapic_sw_enabled(l))

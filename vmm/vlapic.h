@@ -163,6 +163,8 @@ void vlapic_ack(struct vlapic *l, int vec);
 
 /* Any CPU: a fixed interrupt arrives (false: illegal vector, dropped). */
 bool vlapic_accept(struct vlapic *l, uint8_t vec, bool level);
+/* Record an ESR error bit and raise the error LVT's interrupt. */
+void vlapic_error(struct vlapic *l, uint32_t esr_bit);
 /* Any CPU: an NMI, INIT or SIPI (@vec) arrives. */
 void vlapic_post(struct vlapic *l, int ev, uint8_t vec);
 /* The owner: take a posted event (true if it was pending). */

@@ -42,7 +42,7 @@ expect_status 0
 
 # Two vCPUs: the MADT lists two local APICs, the AP waits for INIT-SIPI
 # (tests/boot/guest-apic.t starts APs) and the BSP runs the checks alone.
-BOCHS_ARGS="--cpus 2" boot_guest pvh-vcpus "$G/pvhkernel.elf" "vcpus=2" "cpus=2"
+BOCHS_ARGS="--cpus 2" boot_guest pvh-vcpus "$G/pvhkernel.elf" "vcpus=2" "mem=64 cpus=2"
 expect_tidal "tidal: vm: 2 vCPUs on CPUs 0-1" "pvh: vcpus=2 accepted"
 expect_re "guest: pvh: all [0-9]+ checks passed, powering off" "pvh vcpus=2: every check passed (MADT: 2 local APICs)"
 expect_re "^tidal: summary: vcpu 1: interrupts injected 0, .* SIPI starts 0$" "pvh vcpus=2: the AP never ran (no SIPI)"

@@ -33,6 +33,14 @@ static void test_priority(void)
 	is_int(vlapic_pending_vector(&l), -1, "nothing pending after reset");
 	ok(!vlapic_accept(&l, 8, false), "vector 8 is illegal: dropped");
 	is_int(vlapic_highest_irr(&l), -1, "... and not in IRR");
+	wr(LAPIC_ESR, 0, 0, NULL);
+	is_int(vlapic_read(&l, LAPIC_ESR, 0), ESR_RECV_ILLEGAL_VEC,
+	       "ESR write latches 'receive illegal vector'");
+	wr(LAPIC_LVT_ERROR, 0xfe, 0, NULL);
+	vlapic_accept(&l, 3, false);
+	is_int(vlapic_highest_irr(&l), 0xfe, "error LVT raises its vector");
+	vlapic_ack(&l, 0xfe);
+	wr(LAPIC_EOI, 0, 0, &e);
 	vlapic_accept(&l, 0x31, false);
 	vlapic_accept(&l, 0x52, true);
 	is_int(vlapic_pending_vector(&l), 0x52, "highest IRR vector wins");
