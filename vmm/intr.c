@@ -418,9 +418,17 @@ void intr_block(struct vcpu *v)
 	uint64_t slice = tsc_hz() / (1000000000ull / BLOCK_SLICE_NS);
 	uint64_t until = now + (slice ? slice : 1000000);
 	uint64_t next = vlapic_timer_next(&v->lapic);
+	uint64_t dev_ns = devices_next_deadline(v->vm), now_ns;
 
 	if (next && next < until)
 		until = next;
+	/* The PIT's next interrupt (devices_tick() runs after the wait). */
+	if (dev_ns != UINT64_MAX) {
+		now_ns = platform_time_ns();
+		dev_ns = dev_ns > now_ns ? MIN(dev_ns - now_ns, BLOCK_SLICE_NS)
+					 : 0;
+		until = MIN(until, now + dev_ns * (tsc_hz() / 1000) / 1000000);
+	}
 	/* In "guest mode" while blocked, so requesters kick us (request.c). */
 	if (vcpu_enter_guest_mode(v)) {
 		if (!v->blocked) {

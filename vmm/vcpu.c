@@ -80,6 +80,7 @@ static void vcpu_loop(struct vcpu *v)
 		if (!intr_runnable(v)) {
 			/* Halted or waiting for SIPI: sleep until woken. */
 			intr_block(v);
+			devices_tick(vm); /* timer interrupts that fell due */
 			check_time(vm);
 			continue;
 		}
