@@ -35,7 +35,7 @@ KERNEL_SRCS += arch/x86/vmx/entry.S arch/x86/vmx/vmx.c arch/x86/ept.c \
 	vmm/vmm.c vmm/vm.c vmm/vmcs.c vmm/exit.c vmm/hypercall.c \
 	vmm/devices.c vmm/vm_mem.c vmm/stats.c vmm/vmcs_io.c \
 	vmm/event.c vmm/cr.c vmm/msr.c vmm/vmx_insn.c \
-	vmm/vcpu.c vmm/request.c vmm/hc_mem.c \
+	vmm/vcpu.c vmm/request.c vmm/hc_mem.c vmm/hc_mem_args.c \
 	vmm/emulate.c vmm/emulate_vmx.c vmm/mmio.c \
 	vmm/gdb_guest.c vmm/irq_stubs.c \
 	arch/x86/vmx/vmx_caps.c arch/x86/vmx/vmx_names.c \
