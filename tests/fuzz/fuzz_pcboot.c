@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libFuzzer target: detection and loading of multiboot (v1) and PVH
+ * guests (vmm/boot_format.c, vmm/pc_boot.c, vmm/acpi.c).  The input is
+ *
+ *   mem (1 byte), vCPUs (1), modules (1), module size shift (1),
+ *   command line length (1), then per module its size (2 bytes, shifted
+ *   left by the shift) and the length of its command line (1), then the
+ *   command line, the modules' command lines, and the image: the rest.
+ *
+ * The image is parsed as vm.c does; a multiboot or PVH kernel is loaded
+ * into guest RAM (an exact-size buffer, filled with a pattern first) and
+ * the boot information built.  Checked: a refusal has a reason; an image
+ * lies inside its limits; every byte written lies in the kernel, the ACPI
+ * area, the modules or the boot information area; the memory map, the
+ * modules and the strings the guest is given are consistent with what
+ * went in.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/acpi.h"
+#include "vmm/boot_format.h"
+#include "vmm/guest_layout.h"
+#include "vmm/pc.h"
+#include "vmm/pc_boot.h"
+#include "tests/fuzz/fuzz.h"
+
+#define MEM_MAX	 (8u << 20)
+#define PATTERN	 0xa5
+#define MOD_DATA (MEM_MAX + 4096)
+
+static uint8_t *ram, *mod_data;
+static bool verbose; /* FUZZ_VERBOSE=1: say what became of each input */
+
+struct input {
+	const uint8_t *p;
+	size_t left;
+};
+
+static unsigned int get8(struct input *in)
+{
+	if (!in->left)
+		return 0;
+	in->left--;
+	return *in->p++;
+}
+
+/* A NUL-terminated copy of the next @n input bytes (fewer at the end). */
+static char *get_str(struct input *in, size_t n)
+{
+	char *s;
+
+	n = MIN(n, in->left);
+	s = malloc(n + 1);
+	FUZZ_CHECK(s);
+	memcpy(s, in->p, n);
+	s[n] = 0;
+	in->p += n;
+	in->left -= n;
+	return s;
+}
+
+struct range {
+	uint64_t lo, hi;
+};
+
+static bool in_ranges(uint64_t a, const struct range *r, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (a >= r[i].lo && a < r[i].hi)
+			return true;
+	return false;
+}
+
+/* Every byte that is no longer the pattern lies in one of @r. */
+static void check_writes(uint64_t mem, const struct range *r, unsigned int n)
+{
+	static uint8_t page[4096];
+
+	if (page[0] != PATTERN)
+		memset(page, PATTERN, sizeof(page));
+	for (uint64_t pg = 0; pg < mem; pg += 4096) {
+		if (!memcmp(ram + pg, page, 4096))
+			continue;
+		for (uint64_t a = pg; a < pg + 4096; a++)
+			if (ram[a] != PATTERN && !in_ranges(a, r, n)) {
+				fprintf(stderr, "stray write at %llx\n",
+					(unsigned long long)a);
+				FUZZ_CHECK(!"write outside the boot areas");
+			}
+	}
+}
+
+/* [gpa, gpa + len) lies in the boot information area. */
+static void check_area(const struct pc_boot *pb, uint64_t gpa, uint64_t len)
+{
+	uint64_t end = pb->info_gpa + PC_INFO_SIZE;
+
+	FUZZ_CHECK(gpa >= pb->info_gpa && gpa <= end && len <= end - gpa);
+}
+
+/* A string the guest is given: inside the area, NUL-terminated, == @s. */
+static void check_str(const struct pc_boot *pb, uint64_t gpa, const char *s)
+{
+	size_t n = strlen(s ? s : "");
+
+	check_area(pb, gpa, n + 1);
+	FUZZ_CHECK(!memcmp(ram + gpa, s ? s : "", n + 1));
+}
+
+static void check_map(const struct pc_boot *pb, uint64_t mem)
+{
+	uint64_t ram_bytes = 0, reserved_ram = 0;
+
+	FUZZ_CHECK(pb->nmap >= 4 && pb->nmap <= PC_MMAP_MAX);
+	for (unsigned int i = 0; i < pb->nmap; i++) {
+		const struct pc_mem_region *r = &pb->map[i];
+
+		FUZZ_CHECK(r->size && (r->type == PC_MEM_RAM ||
+				       r->type == PC_MEM_RESERVED));
+		if (i)
+			FUZZ_CHECK(r->addr >=
+				   pb->map[i - 1].addr + pb->map[i - 1].size);
+		if (r->type == PC_MEM_RAM)
+			ram_bytes += r->size;
+		else if (r->addr + r->size <= pb->low_top)
+			reserved_ram += r->size;
+	}
+	FUZZ_CHECK(ram_bytes + reserved_ram == mem);
+	FUZZ_CHECK(pb->map[0].addr == 0 && pb->map[0].type == PC_MEM_RAM);
+}
+
+struct mod_view {
+	uint64_t start, size, str;
+};
+
+/* The module list as the guest finds it. */
+static unsigned int read_mods(const struct pc_boot *pb, enum guest_format fmt,
+			      struct mod_view *v)
+{
+	unsigned int n;
+
+	if (fmt == GUEST_FMT_MB1) {
+		struct mb1_info mbi;
+
+		FUZZ_CHECK(pb->boot_magic == MB1_BOOT_MAGIC);
+		check_area(pb, pb->start_gpa, sizeof(mbi));
+		memcpy(&mbi, ram + pb->start_gpa, sizeof(mbi));
+		FUZZ_CHECK(mbi.mmap_length ==
+			   pb->nmap * sizeof(struct mb1_mmap_entry));
+		check_area(pb, mbi.mmap_addr, mbi.mmap_length);
+		for (unsigned int i = 0; i < pb->nmap; i++) {
+			struct mb1_mmap_entry e;
+
+			memcpy(&e, ram + mbi.mmap_addr + i * sizeof(e),
+			       sizeof(e));
+			FUZZ_CHECK(e.size == 20 && e.addr == pb->map[i].addr &&
+				   e.len == pb->map[i].size &&
+				   e.type == pb->map[i].type);
+		}
+		n = mbi.mods_count;
+		FUZZ_CHECK(n <= PC_MODULES_MAX);
+		for (unsigned int i = 0; i < n; i++) {
+			struct mb1_module m;
+
+			check_area(pb, mbi.mods_addr + i * sizeof(m),
+				   sizeof(m));
+			memcpy(&m, ram + mbi.mods_addr + i * sizeof(m),
+			       sizeof(m));
+			FUZZ_CHECK(m.mod_end >= m.mod_start);
+			v[i] = (struct mod_view){
+				m.mod_start, m.mod_end - m.mod_start, m.string};
+		}
+	} else {
+		struct hvm_start_info si;
+
+		FUZZ_CHECK(pb->boot_magic == 0);
+		check_area(pb, pb->start_gpa, sizeof(si));
+		memcpy(&si, ram + pb->start_gpa, sizeof(si));
+		FUZZ_CHECK(si.magic == PVH_START_MAGIC &&
+			   si.rsdp_paddr == pb->rsdp_gpa &&
+			   si.memmap_entries == pb->nmap);
+		check_area(pb, si.memmap_paddr,
+			   pb->nmap * sizeof(struct hvm_memmap_entry));
+		for (unsigned int i = 0; i < pb->nmap; i++) {
+			struct hvm_memmap_entry e;
+
+			memcpy(&e, ram + si.memmap_paddr + i * sizeof(e),
+			       sizeof(e));
+			FUZZ_CHECK(e.addr == pb->map[i].addr &&
+				   e.size == pb->map[i].size &&
+				   e.type == pb->map[i].type);
+		}
+		n = si.nr_modules;
+		FUZZ_CHECK(n <= PC_MODULES_MAX);
+		for (unsigned int i = 0; i < n; i++) {
+			struct hvm_modlist_entry m;
+
+			check_area(pb, si.modlist_paddr + i * sizeof(m),
+				   sizeof(m));
+			memcpy(&m, ram + si.modlist_paddr + i * sizeof(m),
+			       sizeof(m));
+			v[i] = (struct mod_view){m.paddr, m.size,
+						 m.cmdline_paddr};
+		}
+	}
+	return n;
+}
+
+static const char *main_cmdline(const struct pc_boot *pb, enum guest_format fmt)
+{
+	uint64_t at;
+
+	if (fmt == GUEST_FMT_MB1) {
+		struct mb1_info mbi;
+
+		memcpy(&mbi, ram + pb->start_gpa, sizeof(mbi));
+		at = mbi.cmdline;
+	} else {
+		struct hvm_start_info si;
+
+		memcpy(&si, ram + pb->start_gpa, sizeof(si));
+		at = si.cmdline_paddr;
+	}
+	return (const char *)ram + at;
+}
+
+static void check_built(const struct pc_boot *pb,
+			const struct pc_boot_config *cfg,
+			const struct guest_image *gi)
+{
+	struct mod_view v[PC_MODULES_MAX];
+	uint64_t prev_end = ALIGN_UP(MAX(gi->elf.hi, PC_HOLE_END), 4096);
+	unsigned int n;
+
+	check_map(pb, cfg->mem_bytes);
+	FUZZ_CHECK(pb->start_gpa >= pb->info_gpa &&
+		   pb->start_gpa < pb->info_gpa + PC_INFO_SIZE);
+	FUZZ_CHECK(pb->mods_end <= pb->info_gpa);
+	FUZZ_CHECK(!memcmp(ram + pb->rsdp_gpa, "RSD PTR ", 8));
+	n = read_mods(pb, gi->fmt, v);
+	FUZZ_CHECK(n == cfg->nmods);
+	for (unsigned int i = 0; i < n; i++) {
+		/* In order, page-aligned, after the kernel, before the info. */
+		FUZZ_CHECK(v[i].start >= prev_end && !(v[i].start & 4095));
+		FUZZ_CHECK(v[i].size == cfg->mods[i].size);
+		FUZZ_CHECK(v[i].start + v[i].size <= pb->mods_end);
+		FUZZ_CHECK(!memcmp(ram + v[i].start, cfg->mods[i].data,
+				   v[i].size));
+		check_str(pb, v[i].str, cfg->mods[i].cmdline);
+		prev_end = v[i].start + v[i].size;
+	}
+	check_str(pb,
+		  (uint64_t)((const uint8_t *)main_cmdline(pb, gi->fmt) - ram),
+		  cfg->cmdline);
+}
+
+static void check_image(const struct guest_image *gi,
+			const struct elf_limits *lim, size_t size)
+{
+	FUZZ_CHECK(gi->elf.nsegs <= ELF_MAX_SEGMENTS);
+	FUZZ_CHECK(gi->elf.lo <= gi->elf.hi && gi->elf.hi <= lim->usable_end);
+	for (unsigned int i = 0; i < gi->elf.nsegs; i++) {
+		const struct elf_segment *s = &gi->elf.seg[i];
+
+		FUZZ_CHECK(s->filesz <= s->memsz &&
+			   s->offset + s->filesz <= size);
+		FUZZ_CHECK(s->gpa >= gi->elf.lo &&
+			   s->gpa + s->memsz <= gi->elf.hi);
+		if (lim->by_paddr)
+			FUZZ_CHECK(s->gpa + s->memsz <= lim->hole_lo ||
+				   s->gpa >= lim->hole_hi);
+	}
+}
+
+/* Parse, load and build; the checks above on every outcome. */
+static void run(uint64_t mem, struct pc_boot_config *cfg, const uint8_t *file,
+		size_t size)
+{
+	struct elf_limits tl = guest_elf_limits(mem), pl = pc_elf_limits(mem);
+	struct guest_image gi;
+	struct pc_boot pb;
+	const char *err = NULL;
+	enum fmt_error fe;
+
+	fe = guest_image_parse(file, size, &tl, &pl, &gi);
+	FUZZ_CHECK(fe < FMT_E_COUNT && fmt_strerror(fe) != NULL);
+	if (verbose)
+		fprintf(stderr, "image: %s\n",
+			fe ? fmt_strerror(fe) : guest_format_name(gi.fmt));
+	if (fe != FMT_OK)
+		return;
+	FUZZ_CHECK(guest_format_name(gi.fmt) != NULL);
+	FUZZ_CHECK(elf_addr_executable(&gi.elf, gi.entry));
+	FUZZ_CHECK(gi.fmt == GUEST_FMT_TIDAL || gi.entry <= 0xffffffffull);
+	check_image(&gi, gi.fmt == GUEST_FMT_TIDAL ? &tl : &pl, size);
+	if (gi.fmt == GUEST_FMT_TIDAL)
+		return;
+	memset(ram, PATTERN, mem);
+	elf_load(&gi.elf, file, ram);
+	err = NULL;
+	if (pc_boot_build(ram, cfg, &gi, &pb, &err)) {
+		if (verbose)
+			fprintf(stderr, "refused: %s\n", err);
+		FUZZ_CHECK(err && *err);
+		FUZZ_CHECK(cfg->nmods > PC_MODULES_MAX || !cfg->ncpus ||
+			   cfg->ncpus > 255 || strstr(err, "fit") ||
+			   strstr(err, "too long"));
+	} else {
+		FUZZ_CHECK(cfg->ncpus >= 1 && cfg->ncpus <= 255);
+		check_built(&pb, cfg, &gi);
+		if (verbose)
+			fprintf(stderr, "built: %u modules, info at %llx\n",
+				cfg->nmods, (unsigned long long)pb.start_gpa);
+	}
+	struct range ok[] = {
+		{gi.elf.lo, gi.elf.hi},
+		{PC_ACPI_BASE, PC_ACPI_BASE + PC_ACPI_SIZE},
+		{ALIGN_UP(MAX(gi.elf.hi, PC_HOLE_END), 4096), pl.usable_end},
+		{pl.usable_end, pl.usable_end + PC_INFO_SIZE},
+	};
+	check_writes(mem, ok, ARRAY_SIZE(ok));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct input in = {data, size};
+	struct pc_module mods[PC_MODULES_MAX + 2];
+	struct pc_boot_config cfg = {0};
+	unsigned int shift, cmd_len, mod_str[PC_MODULES_MAX + 2];
+	char *cmdline;
+	uint8_t *file;
+
+	if (!ram) {
+		ram = malloc(MEM_MAX);
+		mod_data = malloc(MOD_DATA);
+		FUZZ_CHECK(ram && mod_data);
+		verbose = getenv("FUZZ_VERBOSE") != NULL;
+		for (size_t i = 0; i < MOD_DATA; i++)
+			mod_data[i] = (uint8_t)(i * 7 + (i >> 12));
+	}
+	cfg.mem_bytes = (uint64_t)(1 + get8(&in) % (MEM_MAX >> 21)) << 21;
+	cfg.ncpus = get8(&in);
+	cfg.nmods = get8(&in) % (PC_MODULES_MAX + 2);
+	shift = get8(&in) % 13;
+	cmd_len = get8(&in) << 4; /* up to 4 KiB */
+	for (unsigned int i = 0; i < cfg.nmods; i++) {
+		uint64_t sz = (uint64_t)(get8(&in) | get8(&in) << 8) << shift;
+
+		/* Modules differ in content: each starts elsewhere. */
+		mods[i].size = MIN(sz, MOD_DATA - 4096);
+		mods[i].data = mod_data + (i * 97) % 4096;
+		mod_str[i] = get8(&in);
+	}
+	cmdline = get_str(&in, cmd_len);
+	cfg.cmdline = (in.left & 1) ? cmdline : NULL;
+	for (unsigned int i = 0; i < cfg.nmods; i++)
+		mods[i].cmdline =
+			mod_str[i] ? get_str(&in, mod_str[i] - 1) : NULL;
+	cfg.mods = mods;
+	/* An exact-size copy: any read past the image is an ASan report. */
+	file = malloc(in.left ? in.left : 1);
+	FUZZ_CHECK(file);
+	memcpy(file, in.p, in.left);
+	run(cfg.mem_bytes, &cfg, file, in.left);
+	free(file);
+	free(cmdline);
+	for (unsigned int i = 0; i < cfg.nmods; i++)
+		free((void *)mods[i].cmdline);
+	return 0;
+}
