@@ -7,7 +7,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 secs=${FUZZ_SECS:-5}
-fuzzers="fuzz_mb2 fuzz_elf fuzz_cmdline fuzz_mmu"
+fuzzers="fuzz_mb2 fuzz_elf fuzz_cmdline fuzz_mmu fuzz_pcboot fuzz_emulate fuzz_hcmem"
 n=0
 fail=0
 for f in $fuzzers; do
