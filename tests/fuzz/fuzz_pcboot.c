@@ -4,9 +4,14 @@
  * guests (vmm/boot_format.c, vmm/pc_boot.c, vmm/acpi.c).  The input is
  *
  *   mem (1 byte), vCPUs (1), modules (1), module size shift (1),
- *   command line length (1), then per module its size (2 bytes, shifted
- *   left by the shift) and the length of its command line (1), then the
- *   command line, the modules' command lines, and the image: the rest.
+ *   command line length (2), edge switches (1), then per module its size
+ *   (2 bytes, shifted left by the shift) and the length of its command
+ *   line (1), then the command line, the modules' command lines (at most
+ *   255 bytes each from the input, the rest filled in), and the image:
+ *   the rest.  Edge switches put sizes next to the limits, where
+ *   off-by-one bugs live: bit 0, a module size with bit 15 set means
+ *   "the room left, +-16 KiB"; bit 1, the command line is 64 KiB minus
+ *   its 12 low bits long; bit 2, no command line at all (NULL).
  *
  * The image is parsed as vm.c does; a multiboot or PVH kernel is loaded
  * into guest RAM (an exact-size buffer, filled with a pattern first) and
@@ -32,6 +37,8 @@
 #define MOD_DATA (MEM_MAX + 4096)
 
 static uint8_t *ram, *mod_data;
+static struct pc_module mods[PC_MODULES_MAX + 2];
+static uint16_t mod_raw[PC_MODULES_MAX + 2];
 static bool verbose; /* FUZZ_VERBOSE=1: say what became of each input */
 
 struct input {
@@ -47,19 +54,40 @@ static unsigned int get8(struct input *in)
 	return *in->p++;
 }
 
-/* A NUL-terminated copy of the next @n input bytes (fewer at the end). */
+/* A string of @n bytes: up to 255 from the input, then filler. */
 static char *get_str(struct input *in, size_t n)
 {
-	char *s;
+	size_t take = MIN(MIN(n, 255), in->left);
+	char *s = malloc(n + 1);
 
-	n = MIN(n, in->left);
-	s = malloc(n + 1);
 	FUZZ_CHECK(s);
-	memcpy(s, in->p, n);
+	memcpy(s, in->p, take);
+	for (size_t i = take; i < n; i++)
+		s[i] = (char)('a' + i % 26);
 	s[n] = 0;
-	in->p += n;
-	in->left -= n;
+	in->p += take;
+	in->left -= take;
 	return s;
+}
+
+/* Edge switch 0: sizes relative to the room pc_boot.c will have left. */
+static void edge_sizes(struct pc_boot_config *cfg, const struct guest_image *gi,
+		       uint64_t limit)
+{
+	uint64_t at = ALIGN_UP(MAX(gi->elf.hi, PC_HOLE_END), 4096);
+
+	for (unsigned int i = 0; i < cfg->nmods; i++) {
+		if (mod_raw[i] & 0x8000) {
+			uint64_t room = at < limit ? limit - at : 0;
+			uint64_t d = mod_raw[i] & 0x3fff;
+
+			mods[i].size = (mod_raw[i] & 0x4000)
+					       ? room + d
+					       : room - MIN(d, room);
+			mods[i].size = MIN(mods[i].size, MOD_DATA - 4096);
+		}
+		at = ALIGN_UP(at + mods[i].size, 4096);
+	}
 }
 
 struct range {
@@ -276,8 +304,8 @@ static void check_image(const struct guest_image *gi,
 }
 
 /* Parse, load and build; the checks above on every outcome. */
-static void run(uint64_t mem, struct pc_boot_config *cfg, const uint8_t *file,
-		size_t size)
+static void run(uint64_t mem, struct pc_boot_config *cfg, unsigned int edge,
+		const uint8_t *file, size_t size)
 {
 	struct elf_limits tl = guest_elf_limits(mem), pl = pc_elf_limits(mem);
 	struct guest_image gi;
@@ -298,6 +326,8 @@ static void run(uint64_t mem, struct pc_boot_config *cfg, const uint8_t *file,
 	check_image(&gi, gi.fmt == GUEST_FMT_TIDAL ? &tl : &pl, size);
 	if (gi.fmt == GUEST_FMT_TIDAL)
 		return;
+	if (edge & 1)
+		edge_sizes(cfg, &gi, pl.usable_end);
 	memset(ram, PATTERN, mem);
 	elf_load(&gi.elf, file, ram);
 	err = NULL;
@@ -327,9 +357,8 @@ static void run(uint64_t mem, struct pc_boot_config *cfg, const uint8_t *file,
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = {data, size};
-	struct pc_module mods[PC_MODULES_MAX + 2];
 	struct pc_boot_config cfg = {0};
-	unsigned int shift, cmd_len, mod_str[PC_MODULES_MAX + 2];
+	unsigned int shift, cmd_len, edge, mod_str[PC_MODULES_MAX + 2];
 	char *cmdline;
 	uint8_t *file;
 
@@ -345,17 +374,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.ncpus = get8(&in);
 	cfg.nmods = get8(&in) % (PC_MODULES_MAX + 2);
 	shift = get8(&in) % 13;
-	cmd_len = get8(&in) << 4; /* up to 4 KiB */
+	cmd_len = get8(&in);
+	cmd_len |= get8(&in) << 8;
+	edge = get8(&in);
+	if (edge & 2)
+		cmd_len = PC_INFO_SIZE - (cmd_len & 0xfff);
 	for (unsigned int i = 0; i < cfg.nmods; i++) {
-		uint64_t sz = (uint64_t)(get8(&in) | get8(&in) << 8) << shift;
-
+		mod_raw[i] = (uint16_t)get8(&in);
+		mod_raw[i] |= (uint16_t)(get8(&in) << 8);
 		/* Modules differ in content: each starts elsewhere. */
-		mods[i].size = MIN(sz, MOD_DATA - 4096);
+		mods[i].size =
+			MIN((uint64_t)mod_raw[i] << shift, MOD_DATA - 4096);
 		mods[i].data = mod_data + (i * 97) % 4096;
 		mod_str[i] = get8(&in);
 	}
 	cmdline = get_str(&in, cmd_len);
-	cfg.cmdline = (in.left & 1) ? cmdline : NULL;
+	cfg.cmdline = (edge & 4) ? NULL : cmdline;
 	for (unsigned int i = 0; i < cfg.nmods; i++)
 		mods[i].cmdline =
 			mod_str[i] ? get_str(&in, mod_str[i] - 1) : NULL;
@@ -364,7 +398,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	file = malloc(in.left ? in.left : 1);
 	FUZZ_CHECK(file);
 	memcpy(file, in.p, in.left);
-	run(cfg.mem_bytes, &cfg, file, in.left);
+	run(cfg.mem_bytes, &cfg, edge, file, in.left);
 	free(file);
 	free(cmdline);
 	for (unsigned int i = 0; i < cfg.nmods; i++)
