@@ -27,7 +27,7 @@ FUZZ_SRCS_fuzz_mmu = tests/fuzz/fuzz_mmu.c tests/host/mmu/swtlb.c \
 FUZZ_BINS := $(addprefix $(BUILD)/fuzz/,$(FUZZERS))
 
 ## Fuzzing (tests/fuzz/, clang libFuzzer; seed corpora in tests/fuzz/corpus/):
-##   tests/fuzz/short.t  each fuzzer for FUZZ_SECS (5) s from its seeds
+##   tests/fuzz/short.t  each fuzzer for FUZZ_SECS (4) s from its seeds
 ## make fuzz          each fuzzer for FUZZ_LONG_SECS (300) s; new inputs
 ##                    collect in $(BUILD)/fuzz/corpus/NAME/
 BOOT_TESTS += tests/fuzz/short.t
