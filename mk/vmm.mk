@@ -20,6 +20,11 @@ HOST_TESTS += test_pc_boot
 HOST_SRCS_test_pc_boot := tests/host/test_pc_boot.c vmm/pc_boot.c \
 	vmm/acpi.c vmm/boot_format.c vmm/elf_loader.c vmm/guest_layout.c
 
+##   test_hc_mem_args  memctl hypercall argument checks at their limits
+HOST_TESTS += test_hc_mem_args
+HOST_SRCS_test_hc_mem_args := tests/host/test_hc_mem_args.c \
+	vmm/hc_mem_args.c
+
 ##   test_vmx_caps    VMX controls from capability MSRs, exit/error names
 HOST_TESTS += test_vmx_caps
 HOST_SRCS_test_vmx_caps := tests/host/test_vmx_caps.c \
