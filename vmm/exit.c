@@ -308,8 +308,8 @@ static const exit_handler exit_handlers[EXIT_REASON_MAX] = {
 
 static void dispatch(struct vcpu *v, uint32_t reason)
 {
-	exit_handler h = reason < EXIT_REASON_MAX ? exit_handlers[reason]
-						  : NULL;
+	exit_handler h =
+		reason < EXIT_REASON_MAX ? exit_handlers[reason] : NULL;
 
 	event_after_exit(v, reason);
 	if (!h) {
