@@ -178,77 +178,64 @@ struct mod_view {
 	uint64_t start, size, str;
 };
 
-/* The module list as the guest finds it. */
-static unsigned int read_mods(const struct pc_boot *pb, enum guest_format fmt,
-			      struct mod_view *v)
+/* Entry @i of a table the guest is given: inside the area, copied out. */
+static void get_entry(const struct pc_boot *pb, uint64_t table, unsigned int i,
+		      void *out, size_t size)
 {
-	unsigned int n;
+	check_area(pb, table + i * size, size);
+	memcpy(out, ram + table + i * size, size);
+}
 
-	if (fmt == GUEST_FMT_MB1) {
-		struct mb1_info mbi;
+/* The memory map and module list of multiboot information. */
+static unsigned int read_mb1(const struct pc_boot *pb, struct mod_view *v)
+{
+	struct mb1_info mbi;
+	struct mb1_mmap_entry e;
+	struct mb1_module m;
 
-		FUZZ_CHECK(pb->boot_magic == MB1_BOOT_MAGIC);
-		check_area(pb, pb->start_gpa, sizeof(mbi));
-		memcpy(&mbi, ram + pb->start_gpa, sizeof(mbi));
-		FUZZ_CHECK(mbi.mmap_length ==
-			   pb->nmap * sizeof(struct mb1_mmap_entry));
-		check_area(pb, mbi.mmap_addr, mbi.mmap_length);
-		for (unsigned int i = 0; i < pb->nmap; i++) {
-			struct mb1_mmap_entry e;
-
-			memcpy(&e, ram + mbi.mmap_addr + i * sizeof(e),
-			       sizeof(e));
-			FUZZ_CHECK(e.size == 20 && e.addr == pb->map[i].addr &&
-				   e.len == pb->map[i].size &&
-				   e.type == pb->map[i].type);
-		}
-		n = mbi.mods_count;
-		FUZZ_CHECK(n <= PC_MODULES_MAX);
-		for (unsigned int i = 0; i < n; i++) {
-			struct mb1_module m;
-
-			check_area(pb, mbi.mods_addr + i * sizeof(m),
-				   sizeof(m));
-			memcpy(&m, ram + mbi.mods_addr + i * sizeof(m),
-			       sizeof(m));
-			FUZZ_CHECK(m.mod_end >= m.mod_start);
-			v[i] = (struct mod_view){
-				m.mod_start, m.mod_end - m.mod_start, m.string};
-		}
-	} else {
-		struct hvm_start_info si;
-
-		FUZZ_CHECK(pb->boot_magic == 0);
-		check_area(pb, pb->start_gpa, sizeof(si));
-		memcpy(&si, ram + pb->start_gpa, sizeof(si));
-		FUZZ_CHECK(si.magic == PVH_START_MAGIC &&
-			   si.rsdp_paddr == pb->rsdp_gpa &&
-			   si.memmap_entries == pb->nmap);
-		check_area(pb, si.memmap_paddr,
-			   pb->nmap * sizeof(struct hvm_memmap_entry));
-		for (unsigned int i = 0; i < pb->nmap; i++) {
-			struct hvm_memmap_entry e;
-
-			memcpy(&e, ram + si.memmap_paddr + i * sizeof(e),
-			       sizeof(e));
-			FUZZ_CHECK(e.addr == pb->map[i].addr &&
-				   e.size == pb->map[i].size &&
-				   e.type == pb->map[i].type);
-		}
-		n = si.nr_modules;
-		FUZZ_CHECK(n <= PC_MODULES_MAX);
-		for (unsigned int i = 0; i < n; i++) {
-			struct hvm_modlist_entry m;
-
-			check_area(pb, si.modlist_paddr + i * sizeof(m),
-				   sizeof(m));
-			memcpy(&m, ram + si.modlist_paddr + i * sizeof(m),
-			       sizeof(m));
-			v[i] = (struct mod_view){m.paddr, m.size,
-						 m.cmdline_paddr};
-		}
+	FUZZ_CHECK(pb->boot_magic == MB1_BOOT_MAGIC);
+	get_entry(pb, pb->start_gpa, 0, &mbi, sizeof(mbi));
+	FUZZ_CHECK(mbi.mmap_length == pb->nmap * sizeof(e));
+	for (unsigned int i = 0; i < pb->nmap; i++) {
+		get_entry(pb, mbi.mmap_addr, i, &e, sizeof(e));
+		FUZZ_CHECK(e.size == 20 && e.addr == pb->map[i].addr &&
+			   e.len == pb->map[i].size &&
+			   e.type == pb->map[i].type);
 	}
-	return n;
+	FUZZ_CHECK(mbi.mods_count <= PC_MODULES_MAX);
+	for (unsigned int i = 0; i < mbi.mods_count; i++) {
+		get_entry(pb, mbi.mods_addr, i, &m, sizeof(m));
+		FUZZ_CHECK(m.mod_end >= m.mod_start);
+		v[i] = (struct mod_view){m.mod_start, m.mod_end - m.mod_start,
+					 m.string};
+	}
+	return mbi.mods_count;
+}
+
+/* The same from a PVH start info. */
+static unsigned int read_pvh(const struct pc_boot *pb, struct mod_view *v)
+{
+	struct hvm_start_info si;
+	struct hvm_memmap_entry e;
+	struct hvm_modlist_entry m;
+
+	FUZZ_CHECK(pb->boot_magic == 0);
+	get_entry(pb, pb->start_gpa, 0, &si, sizeof(si));
+	FUZZ_CHECK(si.magic == PVH_START_MAGIC &&
+		   si.rsdp_paddr == pb->rsdp_gpa &&
+		   si.memmap_entries == pb->nmap);
+	for (unsigned int i = 0; i < pb->nmap; i++) {
+		get_entry(pb, si.memmap_paddr, i, &e, sizeof(e));
+		FUZZ_CHECK(e.addr == pb->map[i].addr &&
+			   e.size == pb->map[i].size &&
+			   e.type == pb->map[i].type);
+	}
+	FUZZ_CHECK(si.nr_modules <= PC_MODULES_MAX);
+	for (unsigned int i = 0; i < si.nr_modules; i++) {
+		get_entry(pb, si.modlist_paddr, i, &m, sizeof(m));
+		v[i] = (struct mod_view){m.paddr, m.size, m.cmdline_paddr};
+	}
+	return si.nr_modules;
 }
 
 static const char *main_cmdline(const struct pc_boot *pb, enum guest_format fmt)
@@ -282,7 +269,7 @@ static void check_built(const struct pc_boot *pb,
 		   pb->start_gpa < pb->info_gpa + PC_INFO_SIZE);
 	FUZZ_CHECK(pb->mods_end <= pb->info_gpa);
 	FUZZ_CHECK(!memcmp(ram + pb->rsdp_gpa, "RSD PTR ", 8));
-	n = read_mods(pb, gi->fmt, v);
+	n = gi->fmt == GUEST_FMT_MB1 ? read_mb1(pb, v) : read_pvh(pb, v);
 	FUZZ_CHECK(n == cfg->nmods);
 	for (unsigned int i = 0; i < n; i++) {
 		/* In order, page-aligned, after the kernel, before the info. */
