@@ -121,7 +121,6 @@ int64_t hc_mem(struct vcpu *v, uint64_t nr, uint64_t a, uint64_t b, uint64_t c)
 {
 	struct vm *vm = v->vm;
 	uint32_t id = (uint32_t)a;
-
 	int64_t err = hc_mem_check_call(vm->memctl, vm->protected, a);
 
 	if (err)
