@@ -32,7 +32,7 @@ session() {
 		sleep 0.1
 	done
 	timeout 220 gdb -batch -nx -x tools/gdb/tidal.gdb \
-		-ex "source tools/gdb/tidal_vmm.py" \
+		-ex "source tools/gdb/tidal_vmm.py" -ex "set remotetimeout 60" \
 		-ex "target remote 127.0.0.1:$port" "$@" "$ELF" \
 		>"$LOGDIR/gdbstub-$name.gdb" 2>&1
 	wait $bochs
