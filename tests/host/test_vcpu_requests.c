@@ -30,6 +30,7 @@ static uint64_t flushed_gen;	 /* published after each call returns */
 static uint64_t tlb_gen[NVCPUS]; /* generation each vCPU flushed at */
 static int kicked[NVCPUS];
 static uint64_t stale_seen, guest_runs;
+static int held; /* vCPU 0 is in its first, kick-only guest run */
 static bool stop;
 static int guest_iters = 20; /* a guest run, unless kicked */
 static __thread struct vcpu *self;
@@ -52,7 +53,16 @@ void smp_send_ipi(unsigned int cpu, uint8_t vector)
 /* The guest: run a while, or until kicked; check the TLB meanwhile. */
 static void run_guest(struct vcpu *v)
 {
-	for (int i = 0; i < guest_iters; i++) {
+	/*
+	 * vCPU 0's first run lasts until it is kicked, and the flusher waits
+	 * for it to start: so at least one flush finds a vCPU in guest mode
+	 * however the threads are scheduled.
+	 */
+	bool hold = v->index == 0 && !__atomic_load_n(&held, __ATOMIC_ACQUIRE);
+
+	if (hold)
+		__atomic_store_n(&held, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < guest_iters || hold; i++) {
 		uint64_t done = __atomic_load_n(&flushed_gen, __ATOMIC_ACQUIRE);
 
 		if (__atomic_load_n(&tlb_gen[v->index], __ATOMIC_ACQUIRE) <
@@ -88,6 +98,8 @@ static void *flusher(void *arg)
 {
 	(void)arg;
 	host_thread_register();
+	while (!__atomic_load_n(&held, __ATOMIC_ACQUIRE))
+		sched_yield();
 	for (int i = 0; i < FLUSHES; i++) {
 		uint64_t g = __atomic_add_fetch(&ept_gen, 1, __ATOMIC_ACQ_REL);
 
@@ -106,6 +118,7 @@ static void run(unsigned int debug)
 	memset(tlb_gen, 0, sizeof(tlb_gen));
 	memset(kicked, 0, sizeof(kicked));
 	ept_gen = flushed_gen = stale_seen = guest_runs = 0;
+	held = 0;
 	stop = false;
 	vm.nr_vcpus = NVCPUS;
 	vm.debug = debug;
