@@ -10,6 +10,7 @@
  * every AP has left its loop and freed its VMCS.
  */
 #include "vmm/request.h"
+#include "arch/x86/cpu.h"
 #include "arch/x86/smp.h"
 #include "arch/x86/gdbstub.h"
 #include "arch/x86/vmx/vmx.h"
@@ -52,7 +53,11 @@ static bool enter_once(struct vcpu *v)
 		vmwrite(VMCS_PREEMPT_TIMER, v->preempt_ticks);
 	if (!vcpu_enter_guest_mode(v))
 		return true; /* a request came in: service it first */
+	if (host_xcr0 && v->xcr0 != host_xcr0)
+		xsetbv(0, v->xcr0);
 	rc = vmx_enter(&v->regs, v->launched);
+	if (host_xcr0 && v->xcr0 != host_xcr0)
+		xsetbv(0, host_xcr0);
 	vcpu_exit_guest_mode(v);
 	if (rc) {
 		vmx_report_failure(v->launched ? "VMRESUME" : "VMLAUNCH",
