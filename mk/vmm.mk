@@ -74,6 +74,11 @@ HOST_SRCS_test_exit_random := tests/host/test_exit_random.c vmm/event.c \
 	vmm/cr.c vmm/msr.c vmm/vmx_insn.c vmm/cpuid.c \
 	arch/x86/vmx/vmx_caps.c
 
+##   test_cpuid       the guest's CPUID (vmm/cpuid.c) from fake host
+##                    CPUs: hidden features, topology, XSAVE, TSC leaves
+HOST_TESTS += test_cpuid
+HOST_SRCS_test_cpuid := tests/host/test_cpuid.c vmm/cpuid.c
+
 ##   test_vcpu_requests  vCPU requests, modes and kicks (vmm/request.c)
 ##                    with threads for CPUs: no stale TLB after a flush
 HOST_TESTS += test_vcpu_requests
