@@ -28,16 +28,20 @@ enum {
 	THREAD_DONE,   /* left the loop, VMCS freed */
 };
 
-static void check_time(struct vm *vm)
+/* At the time limit, stop the VM and show where this vCPU was. */
+static void check_time(struct vcpu *v)
 {
+	struct vm *vm = v->vm;
 	uint64_t now;
 
 	if (!vm->timeout_ns)
 		return;
 	now = platform_time_ns();
-	if (now - vm->start_ns >= vm->timeout_ns)
-		vm_stop(vm, "time limit of %llu ms reached",
-			(unsigned long long)(vm->timeout_ns / 1000000));
+	if (now - vm->start_ns < vm->timeout_ns)
+		return;
+	vm_stop(vm, "time limit of %llu ms reached",
+		(unsigned long long)(vm->timeout_ns / 1000000));
+	vcpu_dump(v);
 }
 
 static bool enter_once(struct vcpu *v)
@@ -69,7 +73,7 @@ static bool enter_once(struct vcpu *v)
 	v->launched = true;
 	vcpu_handle_exit(v, (uint32_t)vmread(VMCS_EXIT_REASON));
 	if (load_acquire(&vm->state) == VM_RUNNING)
-		check_time(vm);
+		check_time(v);
 	return true;
 }
 
