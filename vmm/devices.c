@@ -235,7 +235,7 @@ static const struct port_range ports[] = {
 
 /* Returns the value read (in) or acts on @val (out). */
 static uint32_t port_io(struct vm *vm, uint16_t port, unsigned int size,
-		       bool in, uint32_t val)
+			bool in, uint32_t val)
 {
 	for (unsigned int i = 0; i < ARRAY_SIZE(ports); i++) {
 		const struct port_range *r = &ports[i];

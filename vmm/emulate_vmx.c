@@ -16,7 +16,7 @@
 #include "lib/string.h"
 #include "vmm/emulate.h"
 
-#define NO_GPA		 (~0ull)
+#define NO_GPA (~0ull)
 
 static int ram_span(const struct vm *vm, uint64_t gpa, unsigned int len)
 {

@@ -29,11 +29,11 @@ enum irq_delivery {
 
 /* An interrupt message, as an I/O APIC or an MSI would send it. */
 struct irq_msg {
-	uint32_t dest;	/* APIC ID (physical) or logical destination */
-	bool logical;	/* destination mode */
+	uint32_t dest; /* APIC ID (physical) or logical destination */
+	bool logical;  /* destination mode */
 	uint8_t vector;
-	uint8_t mode;	/* enum irq_delivery */
-	bool level;	/* trigger mode: true = level */
+	uint8_t mode; /* enum irq_delivery */
+	bool level;   /* trigger mode: true = level */
 };
 
 /* vlapic.c: deliver @m to the local APICs it names (and kick them). */

@@ -257,9 +257,11 @@ void platform_free(void *p)
 
 void host_alloc_stats(struct host_alloc_stats *s)
 {
-	s->pages_alloced = __atomic_load_n(&stats.pages_alloced, __ATOMIC_SEQ_CST);
+	s->pages_alloced =
+		__atomic_load_n(&stats.pages_alloced, __ATOMIC_SEQ_CST);
 	s->pages_freed = __atomic_load_n(&stats.pages_freed, __ATOMIC_SEQ_CST);
-	s->objs_alloced = __atomic_load_n(&stats.objs_alloced, __ATOMIC_SEQ_CST);
+	s->objs_alloced =
+		__atomic_load_n(&stats.objs_alloced, __ATOMIC_SEQ_CST);
 	s->objs_freed = __atomic_load_n(&stats.objs_freed, __ATOMIC_SEQ_CST);
 }
 
@@ -281,7 +283,7 @@ int64_t host_objs_live(void)
 
 void platform_log(enum log_level level, const char *fmt, ...)
 {
-	static const char *const names[] = { "error", "warn", "info", "debug" };
+	static const char *const names[] = {"error", "warn", "info", "debug"};
 	va_list ap;
 
 	if (level > host_log_level)
