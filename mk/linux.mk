@@ -27,3 +27,9 @@ $(LINUX_ISO): linux-guest $(KERNEL_ELF) tools/mkiso
 run-linux: deps $(LINUX_ISO)
 	$(Q)tools/run-bochs --cpus $(LINUX_CPUS) --mem 512 \
 		--timeout $(LINUX_TIMEOUT) $(LINUX_ISO)
+
+## make test-linux    tests/boot/linux.t: boot the Debian kernel under
+##                    tidal in Bochs (5-15 min); SKIP if the download fails
+.PHONY: test-linux
+test-linux: deps $(KERNEL_ELF)
+	$(Q)$(PROVE) --exec '' $(PROVE_FLAGS) tests/boot/linux.t
