@@ -61,7 +61,8 @@ GUEST_MB1_AOUT := $(GUEST_DIR)/mb1-aout.elf
 GUEST_UNKNOWN := $(GUEST_DIR)/unknown.bin
 
 $(PC_GUEST_ELFS): $(GUEST_DIR)/%.elf: $(GUEST_DIR)/obj32/%.o \
-		$(GUEST_DIR)/obj32/pc_checks.o $(GUEST_DIR)/obj32/lib/guest.o \
+		$(GUEST_DIR)/obj32/pc_checks.o $(GUEST_DIR)/obj32/pc_devices.o \
+		$(GUEST_DIR)/obj32/lib/guest.o \
 		tests/guests/lib/pc32.ld
 	$(quiet) LD32 $@
 	$(Q)$(KCC) $(GUEST_CFLAGS) $(GUEST_CFLAGS_32) $(GUEST_LDFLAGS) \

@@ -38,6 +38,8 @@ KERNEL_SRCS += arch/x86/vmx/entry.S arch/x86/vmx/vmx.c arch/x86/ept.c \
 	vmm/vcpu.c vmm/request.c vmm/hc_mem.c \
 	vmm/emulate.c vmm/emulate_vmx.c vmm/mmio.c \
 	vmm/gdb_guest.c vmm/irq_stubs.c \
+	vmm/vpic.c vmm/vioapic.c vmm/vpit.c vmm/vrtc.c vmm/vuart.c \
+	vmm/legacy.c vmm/legacy_irq.c \
 	arch/x86/vmx/vmx_caps.c arch/x86/vmx/vmx_names.c \
 	vmm/elf_loader.c vmm/guest_layout.c vmm/boot_format.c vmm/acpi.c \
 	vmm/pc_boot.c vmm/cpuid.c
@@ -91,3 +93,21 @@ HOST_FLAVOURS_test_vcpu_requests := plain asan tsan
 ##                    refusals and random bytes
 HOST_TESTS += test_emulate
 HOST_SRCS_test_emulate := tests/host/test_emulate.c vmm/emulate.c vmm/mmio.c
+
+## Legacy PC device models (portable; docs/guest-abi.md "Platform"):
+##   test_vpic    8259 pair: masks, priority, EOI, cascade, ELCR, poll
+##   test_vioapic I/O APIC: redirection, edge/level, remote IRR, EOI
+##   test_vpit    8254: modes 0/2/3, latch, read-back, port 0x61, IRQ 0
+##   test_vrtc    RTC/CMOS: BCD/binary, 12h, UIP, memory sizes
+##   test_vuart   16550A: FIFO, IIR priority, THRE, loopback, OUT2
+##   test_legacy_irq  GSI routing and the vmm/irq.h calls (legacy_irq.c)
+##                with recording local APIC stubs
+HOST_TESTS += test_vpic test_vioapic test_vpit test_vrtc test_vuart \
+	test_legacy_irq
+HOST_SRCS_test_legacy_irq := tests/host/test_legacy_irq.c \
+	vmm/legacy_irq.c vmm/vpic.c vmm/vioapic.c lib/lock_cpu.c lib/spinlock.c
+HOST_SRCS_test_vpic := tests/host/test_vpic.c vmm/vpic.c
+HOST_SRCS_test_vioapic := tests/host/test_vioapic.c vmm/vioapic.c
+HOST_SRCS_test_vpit := tests/host/test_vpit.c vmm/vpit.c
+HOST_SRCS_test_vrtc := tests/host/test_vrtc.c vmm/vrtc.c
+HOST_SRCS_test_vuart := tests/host/test_vuart.c vmm/vuart.c

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Emulated I/O devices: a 16550 UART at COM1, the 0xE9 debug port, the
- * exit port and, for multiboot and PVH guests, the ACPI PM registers (PM1a
- * event and control blocks, PM timer).  One table maps ports to them.  Guest
+ * Emulated I/O devices: a 16550 UART at COM1 (vmm/vuart.c, IRQ 4), the
+ * 0xE9 debug port, the exit port and, for multiboot and PVH guests, the
+ * ACPI PM registers (PM1a event and control blocks, PM timer) and the
+ * legacy PC devices of vmm/legacy.c.  One table maps ports to them.  Guest
  * output is collected a line at a time and printed on tidal's console with a
  * "guest: " prefix, with anything unprintable replaced, so that a guest cannot
  * forge tidal's own log lines or send control sequences to the terminal.
@@ -16,18 +17,8 @@
 #include "arch/x86/tsc.h"
 #include "lib/printf.h"
 #include "vmm/pc.h"
-
-/* 16550 registers (offsets from the base port). */
-#define UART_RBR_THR  0
-#define UART_IER      1
-#define UART_IIR_FCR  2
-#define UART_LCR      3
-#define UART_MCR      4
-#define UART_LSR      5
-#define UART_MSR      6
-#define UART_SCR      7
-#define UART_LCR_DLAB 0x80
-#define UART_LSR_IDLE 0x60 /* THR empty, transmitter empty */
+#include "arch/x86/serial.h"
+#include "arch/x86/gdbstub.h"
 
 static void line_flush(struct line_buf *lb)
 {
@@ -68,64 +59,15 @@ void devices_flush(struct vm *vm)
 	line_flush(&vm->e9_out);
 }
 
-static uint8_t uart_read(struct uart16550 *u, unsigned int reg)
+/* Drive IRQ 4 when the UART's interrupt output changed (dev_lock held). */
+static void com1_irq_update(struct vm *vm)
 {
-	bool dlab = u->lcr & UART_LCR_DLAB;
+	bool level = u16550_irq(&vm->uart);
 
-	switch (reg) {
-	case UART_RBR_THR:
-		return dlab ? u->dll : 0; /* no input */
-	case UART_IER:
-		return dlab ? u->dlm : u->ier;
-	case UART_IIR_FCR:
-		/* No interrupt pending; FIFO bits mirror FCR's enable. */
-		return 0x01 | (u->fcr & 1 ? 0xc0 : 0);
-	case UART_LCR:
-		return u->lcr;
-	case UART_MCR:
-		return u->mcr;
-	case UART_LSR:
-		return UART_LSR_IDLE;
-	case UART_MSR:
-		return 0xb0; /* CTS, DSR, DCD */
-	default:
-		return u->scr;
-	}
-}
-
-static void uart_write(struct vm *vm, unsigned int reg, uint8_t val)
-{
-	struct uart16550 *u = &vm->uart;
-	bool dlab = u->lcr & UART_LCR_DLAB;
-
-	switch (reg) {
-	case UART_RBR_THR:
-		if (dlab)
-			u->dll = val;
-		else
-			line_putc(&vm->com1_out, (char)val);
-		break;
-	case UART_IER:
-		if (dlab)
-			u->dlm = val;
-		else
-			u->ier = val & 0x0f;
-		break;
-	case UART_IIR_FCR:
-		u->fcr = val;
-		break;
-	case UART_LCR:
-		u->lcr = val;
-		break;
-	case UART_MCR:
-		u->mcr = val & 0x1f;
-		break;
-	case UART_SCR:
-		u->scr = val;
-		break;
-	default:
-		break; /* LSR, MSR: read-only */
-	}
+	if (level == vm->uart_irq)
+		return;
+	vm->uart_irq = level;
+	vm_irq_line(vm, 4, level);
 }
 
 static uint32_t com1_io(struct vm *vm, uint16_t port, unsigned int size,
@@ -136,12 +78,19 @@ static uint32_t com1_io(struct vm *vm, uint16_t port, unsigned int size,
 	uint32_t out = 0;
 
 	for (unsigned int i = 0; i < size && reg + i < 8; i++) {
-		if (in)
-			out |= (uint32_t)uart_read(&vm->uart, reg + i)
+		int tx;
+
+		if (in) {
+			out |= (uint32_t)u16550_read(&vm->uart, reg + i)
 			       << (8 * i);
-		else
-			uart_write(vm, reg + i, (uint8_t)(val >> (8 * i)));
+			continue;
+		}
+		tx = u16550_write(&vm->uart, reg + i,
+				  (uint8_t)(val >> (8 * i)));
+		if (tx >= 0)
+			line_putc(&vm->com1_out, (char)tx);
 	}
+	com1_irq_update(vm);
 	return out;
 }
 
@@ -231,6 +180,17 @@ static const struct port_range ports[] = {
 	{PC_PM1A_EVT, 4, pm1_evt_io, true},
 	{PC_PM1A_CNT, 2, pm1_cnt_io, true},
 	{PC_PM_TMR, 4, pm_tmr_io, true},
+	{0x20, 2, legacy_pic_io, true},
+	{0xa0, 2, legacy_pic_io, true},
+	{0x4d0, 2, legacy_pic_io, true},
+	{0x40, 4, legacy_pit_io, true},
+	{0x70, 2, legacy_rtc_io, true},
+	{0x60, 1, legacy_misc_io, true},
+	{0x61, 1, legacy_misc_io, true},
+	{0x64, 1, legacy_misc_io, true},
+	{0x80, 1, legacy_misc_io, true},
+	{0x92, 1, legacy_misc_io, true},
+	{0xcf8, 8, legacy_pci_io, true},
 };
 
 /* Returns the value read (in) or acts on @val (out). */
@@ -288,4 +248,35 @@ enum exit_action handle_io(struct vcpu *v, uint64_t qual)
 	if (vm->state == VM_RUNNING)
 		return EXIT_SKIP;
 	return vm->state == VM_EXITED ? EXIT_RESUME : EXIT_STOP;
+}
+
+/* How often tidal's console UART is polled for guest input. */
+#define RX_POLL_NS 1000000ull
+
+/* Bytes typed on tidal's console go to the guest's COM1 receiver. */
+static void com1_poll_input(struct vm *vm, uint64_t now)
+{
+	int c;
+
+	if (now - vm->legacy.rx_poll_ns < RX_POLL_NS || gdbstub_owns_com1())
+		return;
+	vm->legacy.rx_poll_ns = now;
+	while (u16550_rx_room(&vm->uart) && (c = serial_getc()) >= 0)
+		u16550_receive(&vm->uart, (uint8_t)c);
+	com1_irq_update(vm);
+}
+
+void devices_tick(struct vm *vm)
+{
+	uint64_t now = platform_time_ns();
+
+	spin_lock(&vm->dev_lock);
+	legacy_tick(vm, now);
+	com1_poll_input(vm, now);
+	spin_unlock(&vm->dev_lock);
+}
+
+uint64_t devices_next_deadline(struct vm *vm)
+{
+	return legacy_next_deadline(vm, platform_time_ns());
 }

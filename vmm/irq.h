@@ -4,10 +4,14 @@
  * and the 8259 pair (vioapic.c, vpic.c) turn line changes into messages
  * for the local APICs (vlapic.c), which inject them into their vCPUs.
  *
- * Locking: vm_irq_line() and the PIC/I/O APIC state are under the VM's
- * dev_lock (devices call it with dev_lock held).  vlapic_deliver() may be
- * called from any CPU with dev_lock held; it only sets bits in the target
- * local APICs and kicks their vCPUs, it never takes dev_lock.
+ * Locking: devices call vm_irq_line() with the VM's dev_lock held.  The
+ * PIC/I/O APIC state has its own lock inside (vmm/legacy.h: irq_lock,
+ * nested in dev_lock), so vioapic_eoi(), vpic_pending() and vpic_ack() may
+ * be called with or without dev_lock.  vlapic_deliver() and
+ * vlapic_pic_changed() are called after that inner lock is dropped
+ * (possibly with dev_lock held): they may call vpic_pending()/vpic_ack()
+ * but never take dev_lock.  vlapic_deliver() only sets bits in the target
+ * local APICs and kicks their vCPUs.
  */
 #ifndef TIDAL_VMM_IRQ_H
 #define TIDAL_VMM_IRQ_H

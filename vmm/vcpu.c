@@ -72,8 +72,10 @@ static bool enter_once(struct vcpu *v)
 	}
 	v->launched = true;
 	vcpu_handle_exit(v, (uint32_t)vmread(VMCS_EXIT_REASON));
-	if (load_acquire(&vm->state) == VM_RUNNING)
+	if (load_acquire(&vm->state) == VM_RUNNING) {
+		devices_tick(vm);
 		check_time(v);
+	}
 	return true;
 }
 

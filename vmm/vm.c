@@ -156,6 +156,11 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const void *elf,
 	if (alloc_ram(vm))
 		return -1;
 	testdev_register(&vm->mmio, &vm->testdev);
+	u16550_init(&vm->uart);
+	if (legacy_init(vm)) {
+		printk("tidal: guest: no room for the I/O APIC window\n");
+		goto fail;
+	}
 	if (vm->format == GUEST_FMT_TIDAL)
 		r = guest_layout_build(vm->ram, mem, &vm->img, cmdline,
 				       tsc_hz() / 1000, si_flags, &vm->layout,

@@ -17,8 +17,10 @@
 #include "vmm/elf_loader.h"
 #include "vmm/guest_abi.h"
 #include "vmm/guest_layout.h"
+#include "vmm/legacy.h"
 #include "vmm/mmio.h"
 #include "vmm/pc_boot.h"
+#include "vmm/vuart.h"
 
 struct guard;
 struct tdp_mmu;
@@ -101,10 +103,6 @@ struct line_buf {
 	unsigned int len;
 };
 
-struct uart16550 {
-	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
-};
-
 /*
  * VM-wide request counters (request.c), changed atomically by any CPU.
  * flush_calls and flush_ipi_calls are the two figures KVM reports as
@@ -157,7 +155,9 @@ struct vm {
 	struct vm_req_stats req;
 
 	spinlock_t dev_lock; /* devices and console lines below */
-	struct uart16550 uart;
+	struct u16550 uart;
+	bool uart_irq;		 /* its IRQ 4 output as last driven */
+	struct pc_legacy legacy; /* PIC, I/O APIC, PIT, RTC (legacy.h) */
 	struct acpi_pm pm;
 	struct line_buf com1_out, e9_out;
 	struct mmio_table mmio;
@@ -218,6 +218,16 @@ bool hc_mem_is_call(uint64_t nr);
 uint32_t devices_port_io(struct vm *vm, uint16_t port, unsigned int size,
 			 bool in, uint32_t val);
 void devices_flush(struct vm *vm);
+/*
+ * Time-driven device work, called after each VM exit and by whoever
+ * wakes a halted vCPU: PIT channel 0 interrupts that fell due, input typed
+ * on tidal's console for the guest's COM1.  devices_next_deadline() says
+ * when the next timer interrupt is due (platform_time_ns() clock,
+ * UINT64_MAX for none) so that a halted vCPU can sleep until then and
+ * call devices_tick().  Neither may be called with dev_lock held.
+ */
+void devices_tick(struct vm *vm);
+uint64_t devices_next_deadline(struct vm *vm);
 void console_write(struct vm *vm, struct line_buf *lb, const char *s, size_t n);
 
 /*

@@ -759,6 +759,11 @@ void gdbstub_poll(void)
 			gdbstub_stop_here(GDB_STOP_INT);
 }
 
+bool gdbstub_owns_com1(void)
+{
+	return gs.enabled && gs.port == COM1;
+}
+
 void gdbstub_exit(int status)
 {
 	char w[8];

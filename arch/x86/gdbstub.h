@@ -22,6 +22,8 @@ struct vcpu;
 void gdbstub_init(const char *cmdline);
 /* Tell an attached gdb that tidal ends with @status ("W" packet). */
 void gdbstub_exit(int status);
+/* Is the stub reading COM1 (so that nobody else may)? */
+bool gdbstub_owns_com1(void);
 
 /* vm_run: the vCPU whose VMCS is current on this CPU (NULL when done). */
 void gdbstub_vcpu_attach(struct vcpu *v);

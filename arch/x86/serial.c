@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Polled output on COM1 (115200 8N1), mirrored to port 0xE9 which QEMU
- * (-debugcon) and Bochs (port_e9_hack) print.  No input, no interrupts.
+ * (-debugcon) and Bochs (port_e9_hack) print.  Input is polled too (it
+ * feeds the guest's COM1); no interrupts.
  */
 #include "arch/x86/serial.h"
 #include "arch/x86/cpu.h"
@@ -16,6 +17,7 @@
 #define UART_LSR 5
 #define UART_SCR 7
 
+#define LSR_DR	 BIT(0) /* a byte was received */
 #define LSR_THRE BIT(5) /* room for one more byte */
 #define LSR_TEMT BIT(6) /* everything sent */
 
@@ -62,4 +64,11 @@ void serial_flush(void)
 {
 	if (uart_present)
 		uart_wait(LSR_TEMT);
+}
+
+int serial_getc(void)
+{
+	if (!uart_present || !(inb(COM1_PORT + UART_LSR) & LSR_DR))
+		return -1;
+	return inb(COM1_PORT + UART_THR);
 }

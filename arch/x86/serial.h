@@ -11,5 +11,7 @@ void serial_init(void);
 void serial_putc(char c);
 /* Wait until everything written has left the transmitter (LSR.TEMT). */
 void serial_flush(void);
+/* A byte received on COM1, or -1 if none is waiting. */
+int serial_getc(void);
 
 #endif

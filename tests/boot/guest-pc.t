@@ -1,6 +1,7 @@
 #!/bin/sh
 # Multiboot (v1) and PVH test kernels on tidal's small PC: each checks its
-# boot information, modules, memory map and ACPI tables, then powers off
+# boot information, modules, memory map and ACPI tables (the multiboot one
+# also probes the legacy devices by their registers), then powers off
 # through ACPI S5.  An a.out-kludge multiboot kernel and a file of no known
 # format are refused by name.
 . "$(dirname "$0")/guestlib.sh"
@@ -17,6 +18,12 @@ expect 'cmdline "mod1.txt alpha=1 beta"' "mb1: first module's command line"
 expect 'cmdline "mod2.txt"' "mb1: second module's command line"
 expect "guest: map 00000000000a0000-00000000000fffff type 2" "mb1: legacy hole reserved in the map"
 expect "guest: ACPI: RSDP at e0000, 2 tables in the XSDT" "mb1: RSDP found by scanning"
+expect "guest: devices: I/O APIC id 1, 24 pins" "mb1: I/O APIC version register"
+expect_re "guest: devices: RTC 20[2-9][0-9]-[01][0-9]-[0-3][0-9] " "mb1: RTC date"
+expect_tidal "tidal: vm: guest asked for a fast reset (port 0x92): not done" "mb1: port 0x92 fast reset refused by name"
+[ "$(grep -c '^tidal: vm: guest asked for a fast reset' "$log")" = 1 ]
+tap $? "mb1: the refusal is printed once for two requests"
+expect "guest: devices: probed" "mb1: legacy devices probed (PIC, I/O APIC, PIT, port 0x61, RTC, PCI, COM1)"
 expect_re "guest: mb1: all [0-9]+ checks passed, powering off" "mb1: every check passed"
 expect_not "guest: FAIL" "mb1: no failed check"
 expect "tidal: vm: guest powered off (ACPI S5)" "mb1: ACPI S5 stops the VM"

@@ -83,5 +83,6 @@ void mb1_main(uint32_t magic, uint32_t info_pa)
 					  (const char *)(uintptr_t)m[n].string};
 	pc_check_modules(mods, n, cmdline);
 	pc_check_acpi(cmdline);
+	pc_check_devices();
 	pc_finish("mb1");
 }
