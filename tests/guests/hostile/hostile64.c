@@ -691,7 +691,8 @@ static void attack_xcr0(void)
 
 	cpuid(1, 0, r);
 	if (!(r[2] & (1u << 26))) {
-		printf("hostile: XSAVE not shown by CPUID: XCR0 probes skipped\n");
+		printf("hostile: XSAVE not shown by CPUID: XCR0 probes "
+		       "skipped\n");
 		return;
 	}
 	cr_val = cr4 | (1ull << 18);
@@ -915,9 +916,10 @@ int guest_main(const struct tidal_start_info *si)
 	/* only=N runs one group (1..6, the findings), 0 all of them. */
 	unsigned int only = (unsigned int)cmdline_num("only", 0);
 	static void (*const groups[])(void) = {
-		attack_msrs,   attack_entry_state, attack_insns,
-		attack_delivery, attack_crs,	   attack_compat,
-		attack_hypercalls, attack_io,	   attack_msr_ranges, attack_xcr0,
+		attack_msrs,	   attack_entry_state, attack_insns,
+		attack_delivery,   attack_crs,	       attack_compat,
+		attack_hypercalls, attack_io,	       attack_msr_ranges,
+		attack_xcr0,
 	};
 
 	setup_cpu();
