@@ -20,6 +20,11 @@ HOST_TESTS += test_pc_boot
 HOST_SRCS_test_pc_boot := tests/host/test_pc_boot.c vmm/pc_boot.c \
 	vmm/acpi.c vmm/boot_format.c vmm/elf_loader.c vmm/guest_layout.c
 
+##   test_hc_mem_args  memctl hypercall argument checks at their limits
+HOST_TESTS += test_hc_mem_args
+HOST_SRCS_test_hc_mem_args := tests/host/test_hc_mem_args.c \
+	vmm/hc_mem_args.c
+
 ##   test_vmx_caps    VMX controls from capability MSRs, exit/error names
 HOST_TESTS += test_vmx_caps
 HOST_SRCS_test_vmx_caps := tests/host/test_vmx_caps.c \
@@ -35,7 +40,7 @@ KERNEL_SRCS += arch/x86/vmx/entry.S arch/x86/vmx/vmx.c arch/x86/ept.c \
 	vmm/vmm.c vmm/vm.c vmm/vmcs.c vmm/exit.c vmm/hypercall.c \
 	vmm/devices.c vmm/vm_mem.c vmm/stats.c vmm/vmcs_io.c \
 	vmm/event.c vmm/cr.c vmm/msr.c vmm/vmx_insn.c \
-	vmm/vcpu.c vmm/request.c vmm/hc_mem.c \
+	vmm/vcpu.c vmm/request.c vmm/hc_mem.c vmm/hc_mem_args.c \
 	vmm/emulate.c vmm/emulate_vmx.c vmm/mmio.c \
 	vmm/gdb_guest.c vmm/irq_stubs.c \
 	vmm/vpic.c vmm/vioapic.c vmm/vpit.c vmm/vrtc.c vmm/vuart.c \

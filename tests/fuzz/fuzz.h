@@ -5,8 +5,7 @@
  * A fuzzer is one file with LLVMFuzzerTestOneInput() that feeds the
  * input to one parser of untrusted data and checks, beyond "no crash, no
  * sanitizer report", what the parser promises about its result.  To add
- * one (hypercall argument decoding, the multiboot v1 and PVH loaders are
- * next, see fuzz_template.c): copy the template, add its name to FUZZERS
+ * one (see fuzz_template.c): copy the template, add its name to FUZZERS
  * in mk/fuzz.mk with FUZZ_SRCS_<name>, and put a few seed inputs in
  * tests/fuzz/corpus/<name>/.
  */

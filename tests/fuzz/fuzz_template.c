@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * The pattern for a new libFuzzer target, kept out of the build.  Still to
- * come (their parsers are being written now): hypercall argument decoding
- * (vmm/hypercall.c), the multiboot v1 loader and the PVH loader.  For
- * each: copy this file to tests/fuzz/fuzz_<name>.c, fill in the three
- * marked places, add <name> to FUZZERS in mk/fuzz.mk with its sources in
- * FUZZ_SRCS_fuzz_<name>, and add seeds (valid inputs first, then a few
- * malformed ones) to tests/fuzz/corpus/fuzz_<name>/.  make test then runs
- * it for FUZZ_SECS seconds, make fuzz for FUZZ_LONG_SECS.
+ * The pattern for a new libFuzzer target, kept out of the build (the
+ * parsers it was written for now have theirs: fuzz_pcboot, fuzz_hcmem,
+ * fuzz_emulate).  For a new parser of untrusted input: copy this file to
+ * tests/fuzz/fuzz_<name>.c, fill in the three marked places, add <name>
+ * to FUZZERS in mk/fuzz.mk with its sources in FUZZ_SRCS_fuzz_<name>, add
+ * it to the list in tests/fuzz/short.t, and add seeds (valid inputs
+ * first, then a few malformed ones) to tests/fuzz/corpus/fuzz_<name>/.
+ * make test then runs it for FUZZ_SECS seconds, make fuzz for
+ * FUZZ_LONG_SECS.
  */
 #include <stdint.h>
 #include <string.h>

@@ -1,13 +1,13 @@
 #!/bin/sh
-# Run every libFuzzer target for FUZZ_SECS seconds (default 5) from its
+# Run every libFuzzer target for FUZZ_SECS seconds (default 4) from its
 # seed corpus (tests/fuzz/corpus/NAME/).  New inputs go to a scratch
 # directory, or to $BUILD/fuzz/corpus/NAME/ with FUZZ_KEEP=1 (make fuzz),
 # never into the repository.  Prints TAP; a crash leaves its input and
 # the log under $BUILD/fuzz/.
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
-secs=${FUZZ_SECS:-5}
-fuzzers="fuzz_mb2 fuzz_elf fuzz_cmdline fuzz_mmu"
+secs=${FUZZ_SECS:-4}
+fuzzers="fuzz_mb2 fuzz_elf fuzz_cmdline fuzz_mmu fuzz_pcboot fuzz_emulate fuzz_hcmem"
 n=0
 fail=0
 for f in $fuzzers; do
