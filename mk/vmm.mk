@@ -52,7 +52,7 @@ KERNEL_SRCS += arch/x86/vmx/entry.S arch/x86/vmx/vmx.c arch/x86/ept.c \
 	vmm/legacy.c vmm/legacy_irq.c \
 	arch/x86/vmx/vmx_caps.c arch/x86/vmx/vmx_names.c \
 	vmm/elf_loader.c vmm/guest_layout.c vmm/boot_format.c vmm/acpi.c \
-	vmm/pc_boot.c
+	vmm/pc_boot.c vmm/cpuid.c
 
 # `make run`/`make iso` boot the demo guest unless GUEST= says otherwise
 # (GUEST= with nothing boots tidal alone).
@@ -84,7 +84,13 @@ HOST_SRCS_test_vmm_gdb := tests/host/test_vmm_gdb.c $(MMU_CORE_SRCS) \
 ##                     guest state left behind passes the VM-entry checks
 HOST_TESTS += test_exit_random
 HOST_SRCS_test_exit_random := tests/host/test_exit_random.c vmm/event.c \
-	vmm/cr.c vmm/msr.c vmm/vmx_insn.c arch/x86/vmx/vmx_caps.c
+	vmm/cr.c vmm/msr.c vmm/vmx_insn.c vmm/cpuid.c \
+	arch/x86/vmx/vmx_caps.c
+
+##   test_cpuid       the guest's CPUID (vmm/cpuid.c) from fake host
+##                    CPUs: hidden features, topology, XSAVE, TSC leaves
+HOST_TESTS += test_cpuid
+HOST_SRCS_test_cpuid := tests/host/test_cpuid.c vmm/cpuid.c
 
 ##   test_vcpu_requests  vCPU requests, modes and kicks (vmm/request.c)
 ##                    with threads for CPUs: no stale TLB after a flush

@@ -19,6 +19,8 @@
 #include "arch/x86/gdbstub.h"
 #include "lib/printf.h"
 #include "mm/paging.h"
+#include "vmm/cpuid.h"
+#include "arch/x86/tsc.h"
 
 /* Leave VM_RUNNING for @state, once; then every vCPU must stop. */
 static bool vm_end(struct vm *vm, int state, int status)
@@ -89,34 +91,21 @@ void vcpu_dump(struct vcpu *v)
 	       (unsigned long long)vmread(VMCS_GUEST_GDTR_LIMIT));
 }
 
+/* The guest's CPU is made in vmm/cpuid.c. */
 static enum exit_action handle_cpuid(struct vcpu *v)
 {
 	struct guest_regs *r = &v->regs;
-	uint32_t leaf = (uint32_t)r->rax, sub = (uint32_t)r->rcx;
-	struct cpuid_regs c = {0};
+	const struct cpuid_env env = {
+		.host = cpuid_host,
+		.nr_vcpus = v->vm->nr_vcpus,
+		.vcpu_index = v->index,
+		.tsc_hz = tsc_hz(),
+		.guest_cr4 = vmread(VMCS_CR4_SHADOW),
+		.guest_xcr0 = v->xcr0,
+	};
+	struct cpuid_regs c =
+		cpuid_guest(&env, (uint32_t)r->rax, (uint32_t)r->rcx);
 
-	if (leaf == TIDAL_CPUID_SIGNATURE) {
-		c = (struct cpuid_regs){
-			TIDAL_CPUID_FEATURES, TIDAL_CPUID_SIG_EBX,
-			TIDAL_CPUID_SIG_ECX, TIDAL_CPUID_SIG_EDX};
-	} else if (leaf == TIDAL_CPUID_FEATURES) {
-		c.eax = TIDAL_ABI_VERSION;
-	} else if (leaf > TIDAL_CPUID_FEATURES && leaf < 0x40010000u) {
-		/* Other hypervisor leaves: nothing. */
-	} else {
-		c = cpuid_count(leaf, sub);
-		if (leaf == 1) {
-			c.ecx &= ~(uint32_t)BIT(5); /* VMX: not for guests */
-			c.ecx |= (uint32_t)BIT(31); /* hypervisor present */
-			/* EBX[31:24]: the initial APIC ID, the vCPU's index. */
-			c.ebx = (c.ebx & 0x00ffffffu) | (v->index << 24);
-			/* The emulated local APIC: x2APIC, TSC-deadline. */
-			c.ecx |= (uint32_t)(BIT(21) | BIT(24));
-			c.edx |= (uint32_t)BIT(9);
-		} else if (leaf == 0xb || leaf == 0x1f) {
-			c.edx = v->index; /* x2APIC ID */
-		}
-	}
 	r->rax = c.eax;
 	r->rbx = c.ebx;
 	r->rcx = c.ecx;

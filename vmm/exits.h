@@ -87,6 +87,10 @@ bool guest_write_efer(struct vcpu *v, uint64_t val);
 bool is_canonical(uint64_t va);
 enum exit_action handle_rdmsr(struct vcpu *v);
 enum exit_action handle_wrmsr(struct vcpu *v);
+/* Reset values of the MSRs kept in struct vcpu (TSC offset, MTRRs). */
+void msr_vcpu_reset(struct vcpu *v);
+/* Pure: may @val be written to this MTRR (@pmask: MAXPHYADDR bits)? */
+bool mtrr_value_ok(uint32_t msr, uint64_t val, uint64_t pmask);
 /* MSRs switched through the VM-entry/exit MSR areas, in area order. */
 extern const uint32_t vcpu_switched_msrs[VCPU_SWITCHED_MSRS];
 

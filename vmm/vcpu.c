@@ -11,6 +11,7 @@
  */
 #include "vmm/request.h"
 #include "vmm/intr.h"
+#include "arch/x86/cpu.h"
 #include "arch/x86/smp.h"
 #include "arch/x86/gdbstub.h"
 #include "arch/x86/vmx/vmx.h"
@@ -28,16 +29,20 @@ enum {
 	THREAD_DONE,   /* left the loop, VMCS freed */
 };
 
-static void check_time(struct vm *vm)
+/* At the time limit, stop the VM and show where this vCPU was. */
+static void check_time(struct vcpu *v)
 {
+	struct vm *vm = v->vm;
 	uint64_t now;
 
 	if (!vm->timeout_ns)
 		return;
 	now = platform_time_ns();
-	if (now - vm->start_ns >= vm->timeout_ns)
-		vm_stop(vm, "time limit of %llu ms reached",
-			(unsigned long long)(vm->timeout_ns / 1000000));
+	if (now - vm->start_ns < vm->timeout_ns)
+		return;
+	vm_stop(vm, "time limit of %llu ms reached",
+		(unsigned long long)(vm->timeout_ns / 1000000));
+	vcpu_dump(v);
 }
 
 static bool enter_once(struct vcpu *v)
@@ -52,7 +57,11 @@ static bool enter_once(struct vcpu *v)
 	intr_prepare_entry(v); /* events, windows, preemption timer */
 	if (!vcpu_enter_guest_mode(v))
 		return true; /* a request came in: service it first */
+	if (host_xcr0 && v->xcr0 != host_xcr0)
+		xsetbv(0, v->xcr0);
 	rc = vmx_enter(&v->regs, v->launched);
+	if (host_xcr0 && v->xcr0 != host_xcr0)
+		xsetbv(0, host_xcr0);
 	vcpu_exit_guest_mode(v);
 	if (rc) {
 		vmx_report_failure(v->launched ? "VMRESUME" : "VMLAUNCH",
@@ -65,7 +74,7 @@ static bool enter_once(struct vcpu *v)
 	vcpu_handle_exit(v, (uint32_t)vmread(VMCS_EXIT_REASON));
 	if (load_acquire(&vm->state) == VM_RUNNING) {
 		devices_tick(vm);
-		check_time(vm);
+		check_time(v);
 	}
 	return true;
 }
@@ -81,7 +90,7 @@ static void vcpu_loop(struct vcpu *v)
 			/* Halted or waiting for SIPI: sleep until woken. */
 			intr_block(v);
 			devices_tick(vm); /* timer interrupts that fell due */
-			check_time(vm);
+			check_time(v);
 			continue;
 		}
 		if (!enter_once(v))

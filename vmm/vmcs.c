@@ -278,6 +278,8 @@ static int setup_msr_areas(struct vcpu *v)
 		n++;
 	}
 	v->msr_count = n;
+	v->xcr0 = 1; /* x87 only, as at reset */
+	msr_vcpu_reset(v);
 	err |= vmwrite(VMCS_ENTRY_MSR_LOAD, pa);
 	err |= vmwrite(VMCS_EXIT_MSR_STORE, pa);
 	err |= vmwrite(VMCS_EXIT_MSR_LOAD, pa + PAGE_SIZE / 2);

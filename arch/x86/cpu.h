@@ -17,11 +17,11 @@
 #define X86_CR0_WP BIT(16)
 #define X86_CR0_PG BIT(31)
 
-#define X86_CR4_PAE	   BIT(5)
-#define X86_CR4_PGE	   BIT(7)
-#define X86_CR4_OSFXSR	   BIT(9)
-#define X86_CR4_VMXE	   BIT(13)
-#define X86_CR4_FSGSBASE   BIT(16)
+#define X86_CR4_PAE	 BIT(5)
+#define X86_CR4_PGE	 BIT(7)
+#define X86_CR4_OSFXSR	 BIT(9)
+#define X86_CR4_VMXE	 BIT(13)
+#define X86_CR4_FSGSBASE BIT(16)
 
 #define X86_RFLAGS_IF BIT(9)
 
@@ -64,6 +64,26 @@ static inline uint32_t cpuid_max_leaf(uint32_t base)
 	return cpuid(base).eax;
 }
 
+/* The host's CPUID as a function (for vmm/cpuid.c). */
+struct cpuid_regs cpuid_host(uint32_t leaf, uint32_t sub);
+
+static inline void xsetbv(uint32_t reg, uint64_t val)
+{
+	__asm__ __volatile__("xsetbv"
+			     :
+			     : "c"(reg), "a"((uint32_t)val),
+			       "d"((uint32_t)(val >> 32))
+			     : "memory");
+}
+
+/*
+ * XCR0 while tidal runs: every component a guest may enable (so switching
+ * to a guest's XCR0 only ever disables unused ones), or 0 without XSAVE.
+ * Set by cpu_enable_xsave() on each CPU before VMXON.
+ */
+extern uint64_t host_xcr0;
+void cpu_enable_xsave(uint64_t xcr0);
+
 static inline uint64_t rdmsr(uint32_t msr)
 {
 	uint32_t lo, hi;
@@ -81,17 +101,16 @@ static inline void wrmsr(uint32_t msr, uint64_t val)
 			     : "memory");
 }
 
-#define DEFINE_CR_ACCESSORS(n)                                             \
-	static inline uint64_t read_cr##n(void)                            \
-	{                                                                  \
-		uint64_t v;                                                \
-		__asm__ __volatile__("mov %%cr" #n ", %0" : "=r"(v));      \
-		return v;                                                  \
-	}                                                                  \
-	static inline void write_cr##n(uint64_t v)                         \
-	{                                                                  \
-		__asm__ __volatile__("mov %0, %%cr" #n : : "r"(v)          \
-				     : "memory");                          \
+#define DEFINE_CR_ACCESSORS(n)                                                 \
+	static inline uint64_t read_cr##n(void)                                \
+	{                                                                      \
+		uint64_t v;                                                    \
+		__asm__ __volatile__("mov %%cr" #n ", %0" : "=r"(v));          \
+		return v;                                                      \
+	}                                                                      \
+	static inline void write_cr##n(uint64_t v)                             \
+	{                                                                      \
+		__asm__ __volatile__("mov %0, %%cr" #n : : "r"(v) : "memory"); \
 	}
 DEFINE_CR_ACCESSORS(0)
 DEFINE_CR_ACCESSORS(3)

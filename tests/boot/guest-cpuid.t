@@ -1,13 +1,18 @@
 #!/bin/sh
-# CPUID exits: passthrough with VMX hidden, and tidal's hypervisor leaves.
+# CPUID exits: the guest's CPU (vmm/cpuid.c): VMX, MONITOR, the PMU
+# hidden, tidal's hypervisor leaves and the TSC leaves agreeing.
 . "$(dirname "$0")/guestlib.sh"
 
 boot_guest cpuid "$BUILD/guests/cpuid.elf" "" ""
-expect 'guest: cpuid: hypervisor leaf: "tidal" max 40000001' "hypervisor leaf 0x40000000 says tidal"
+expect 'guest: cpuid: hypervisor leaf: "tidal" max 40000010' "hypervisor leaf 0x40000000 says tidal, max 0x40000010"
 expect "guest: cpuid: hypervisor-present bit set: ok" "leaf 1 has the hypervisor bit"
 expect "guest: cpuid: VMX hidden from the guest: ok" "leaf 1 hides VMX"
 expect "guest: cpuid: ABI version in leaf 0x40000001: ok" "leaf 0x40000001 gives the ABI version"
 expect "guest: cpuid: CPUID exits counted: ok" "VMCALL counter sees the CPUID exits"
+expect "guest: cpuid: TSC kHz in leaf 0x40000010 matches leaf 0x15: ok" "timing leaf and leaf 0x15 agree"
+expect "guest: cpuid: MONITOR and PDCM hidden: ok" "MONITOR and PDCM hidden"
+expect "guest: cpuid: perfmon leaf 0xA zeroed: ok" "perfmon leaf zeroed"
+expect_re '^tidal: summary:   CPUID +(9|[1-9][0-9]+)$' "tidal counted every CPUID exit"
 expect "guest: cpuid: 0 failures" "guest found no failures"
 expect_not "FAIL" "no check failed"
 expect_status 0

@@ -2,7 +2,8 @@
 # Hostile guests (tests/guests/hostile/).  hostile64 attacks tidal
 # from the inside: MSR isolation, guest values that would fail VM entry,
 # VMX and other exiting instructions at CPL 0 and 3, events delivered onto
-# unmapped stacks, CR0/CR4/DR7, and VMCALL in compatibility mode.
+# unmapped stacks, CR0/CR4/DR7, VMCALL in compatibility mode, and the
+# guest's own XCR0 (XSETBV accepted and refused by the SDM's rules).
 . "$(dirname "$0")/guestlib.sh"
 
 boot_guest hostile "$BUILD/guests/hostile64.elf" "" ""
@@ -18,6 +19,9 @@ expect_re '^tidal: summary: exception 6 injected (1[3-9]|[2-9][0-9])' "tidal inj
 expect_re '^tidal: summary: exception 13 injected [1-9]' "tidal injected #GP for refused MSR and CR writes"
 expect_re '^tidal: summary: events re-injected [5-9]' "tidal re-injected the events whose delivery hit EPT violations"
 expect_re '^tidal: summary:   VMREAD +2' "both VMREADs (CPL 0 and 3) exited to tidal"
+# XCR0 (attack_xcr0): the CPL 0 XSETBVs with CR4.OSXSAVE exit (the #UD
+# and CPL 3 #GP cases fault before the exit, as the SDM orders them).
+expect_re '^tidal: summary:   XSETBV +([6-9]|[1-9][0-9])$' "XSETBV at CPL 0 with CR4.OSXSAVE exited to tidal"
 expect_re '^tidal: vm: guest exited with status 0 \(VMCALL\)' "the guest exited by itself"
 expect_status 0
 

@@ -48,6 +48,23 @@ int guest_main(const struct tidal_start_info *si)
 	check(again[1] == TIDAL_CPUID_SIG_EBX, "signature stable");
 	/* Five CPUID instructions above, each an exit. */
 	check(hc_get_counter(TIDAL_CTR_CPUID) == 5, "CPUID exits counted");
+
+	/* The TSC rate: leaf 0x15 and the timing leaf 0x40000010 agree. */
+	uint32_t t15[4], t10[4];
+
+	cpuid(0x15, 0, t15);
+	cpuid(0x40000010, 0, t10);
+	printf("cpuid: leaf 0x15 %u/%u crystal %u Hz, leaf 0x40000010 TSC %u "
+	       "kHz\n",
+	       t15[1], t15[0], t15[2], t10[0]);
+	check(t10[0] && t15[0] &&
+		      (uint64_t)t15[2] * t15[1] / t15[0] / 1000 == t10[0],
+	      "TSC kHz in leaf 0x40000010 matches leaf 0x15");
+	cpuid(1, 0, r);
+	check(!(r[2] & (1u << 3)) && !(r[2] & (1u << 15)),
+	      "MONITOR and PDCM hidden");
+	cpuid(0xa, 0, r);
+	check(!r[0] && !r[1] && !r[3], "perfmon leaf 0xA zeroed");
 	printf("cpuid: %d failures\n", failures);
 	return failures ? 1 : 0;
 }

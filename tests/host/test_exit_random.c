@@ -21,6 +21,7 @@
 #include "vmm/intr.h"
 #include "arch/x86/cpu.h"
 #include "lib/printf.h"
+#include "vmm/cpuid.h"
 
 /* --- the seam ------------------------------------------------------------ */
 
@@ -61,6 +62,17 @@ bool guest_read_phys(struct vcpu *v, uint64_t gpa, void *buf, size_t n)
 }
 
 struct vmx_caps vmx_caps;
+uint64_t host_xcr0 = 0x7; /* x87, SSE, AVX */
+
+struct cpuid_regs cpuid_host(uint32_t leaf, uint32_t sub)
+{
+	return cpuid_count(leaf, sub);
+}
+
+uint64_t tsc_hz(void)
+{
+	return 2400000000ull;
+}
 static int stops;
 
 /*
@@ -248,10 +260,12 @@ static uint64_t rnd_value(void)
 }
 
 static const uint32_t msrs[] = {
-	0x10,	    0x1b,	0xfe,	    0x174,	0x175,
-	0x176,	    0x1a0,	0x1d9,	    0x277,	0xc0000080,
-	0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084, 0xc0000100,
-	0xc0000101, 0xc0000102, 0xc0000103, 0x12345678, 0x3a,
+	0x10,	    0x1b,	0xfe,	    0x174,	0x175,	    0x176,
+	0x1a0,	    0x1d9,	0x277,	    0xc0000080, 0xc0000081, 0xc0000082,
+	0xc0000083, 0xc0000084, 0xc0000100, 0xc0000101, 0xc0000102, 0xc0000103,
+	0x12345678, 0x3a,	0x10,	    0x3b,	0x8b,	    0xce,
+	0x179,	    0x17a,	0x17b,	    0x400,	0x1a0,	    0x200,
+	0x201,	    0x20f,	0x250,	    0x268,	0x2ff,	    0xfe,
 };
 
 static struct msr_entry area[VCPU_SWITCHED_MSRS];
@@ -520,6 +534,185 @@ static void test_random(unsigned long rounds)
 	   "events were re-injected, #GP and #UD injected");
 }
 
+/* --- 3. MSRs and XSETBV, row by row -------------------------------------- */
+
+struct msr_row {
+	uint32_t msr;
+	uint64_t val;
+	bool gp;
+	const char *why;
+};
+
+static const struct msr_row wrmsr_rows[] = {
+	{0x2ff, 0xc06, false, "MTRRdefType: enabled, WB"},
+	{0x2ff, 0xc02, true, "MTRRdefType: reserved type 2"},
+	{0x2ff, 0x1c06, true, "MTRRdefType: reserved bit 12"},
+	{0x200, 0x80000006, false, "PhysBase0: 2 GiB, WB"},
+	{0x200, 0x80000106, true, "PhysBase0: reserved bit 8"},
+	{0x200, 0x80000007, true, "PhysBase0: reserved type 7"},
+	{0x200, 1ull << 60, true, "PhysBase0: beyond MAXPHYADDR"},
+	{0x201, 0xf80000800ull, false, "PhysMask0: valid, 2 GiB"},
+	{0x201, 0xf80000801ull, true, "PhysMask0: reserved bit 0"},
+	{0x250, 0x0606060606060606ull, false, "FIX64K: all WB"},
+	{0x268, 0x0006060606060606ull, false, "FIX4K: UC in one byte"},
+	{0x268, 0x0806060606060606ull, true, "FIX4K: reserved type 8"},
+	{0x2fe, 0, true, "between the MTRRs: not an MSR"},
+	{0xfe, 0x508, true, "MTRRcap is read-only"},
+	{0x17a, 0, false, "MCG_STATUS: 0"},
+	{0x17a, 1, true, "MCG_STATUS: RIPV set"},
+	{0x179, 0, true, "MCG_CAP is read-only"},
+	{0x17b, 0, true, "MCG_CTL: absent (MCG_CAP.CTL_P 0)"},
+	{0x400, 0, true, "MC0_CTL: no banks"},
+	{0x8b, 0, false, "microcode revision: 0 written before CPUID"},
+	{0xce, 0, true, "PLATFORM_INFO is read-only"},
+	{0x3a, 1, true, "FEATURE_CONTROL is locked"},
+	{0x1a0, 0x1800, false, "MISC_ENABLE: fast strings off (ignored)"},
+	{0x1a0, 0x1801, false, "MISC_ENABLE: fast strings on (ignored)"},
+	{0x1a0, 0x1801 | BIT(22), true, "MISC_ENABLE: limit CPUID maxval"},
+	{0x1a0, 0, true, "MISC_ENABLE: BTS/PEBS-unavailable cleared"},
+	{0x10, 12345, false, "TSC: write sets an offset"},
+	{0x3b, 0, false, "TSC_ADJUST: write"},
+	{0x48, 0, true, "SPEC_CTRL: hidden, #GP"},
+	{0x10a, 0, true, "ARCH_CAPABILITIES: hidden, #GP"},
+	{0xe7, 0, true, "MPERF: hidden, #GP"},
+};
+
+static void cpl0_state(struct vcpu *v)
+{
+	reset_state(v);
+	vmcs[VMCS_GUEST_SS_AR] = 0xc093;
+	msr_vcpu_reset(v);
+}
+
+static bool wrmsr_gp(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	v->regs.rcx = msr;
+	v->regs.rax = (uint32_t)val;
+	v->regs.rdx = val >> 32;
+	return handle_wrmsr(v) == EXIT_RESUME;
+}
+
+static bool rdmsr_val(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	v->regs.rcx = msr;
+	if (handle_rdmsr(v) != EXIT_SKIP)
+		return false;
+	*val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+	return true;
+}
+
+static void test_msrs(void)
+{
+	struct vm vm = {0};
+	struct vcpu *v = &vm.vcpus[0];
+	uint64_t val = 0, t0, t1;
+	bool erms = cpuid_has_erms(cpuid_host);
+
+	v->vm = &vm;
+	vmx_caps.ctl[VMX_CTL_PROC] = PROC_TSC_OFFSET;
+	for (size_t i = 0; i < ARRAY_SIZE(wrmsr_rows); i++) {
+		const struct msr_row *r = &wrmsr_rows[i];
+
+		cpl0_state(v);
+		ok(wrmsr_gp(v, r->msr, r->val) == r->gp,
+		   "WRMSR %x <- %llx: %s (%s)", r->msr,
+		   (unsigned long long)r->val, r->gp ? "#GP" : "ok", r->why);
+	}
+	cpl0_state(v);
+	ok(rdmsr_val(v, 0x2ff, &val) && val == 0xc06,
+	   "MTRRdefType reads enabled, write-back");
+	ok(rdmsr_val(v, 0x259, &val) && val == 0x0606060606060606ull,
+	   "fixed MTRRs read write-back");
+	ok(!wrmsr_gp(v, 0x20e, 0x10000006) && rdmsr_val(v, 0x20e, &val) &&
+		   val == 0x10000006,
+	   "a variable MTRR keeps what was written");
+	ok(rdmsr_val(v, 0xfe, &val) && val == 0x508,
+	   "MTRRcap: 8 ranges, fixed, WC");
+	ok(rdmsr_val(v, 0x1a0, &val) && (val & 1) == erms,
+	   "MISC_ENABLE fast strings is %d as CPUID's ERMS", erms);
+	wrmsr_gp(v, 0x1a0, val ^ 1);
+	ok(rdmsr_val(v, 0x1a0, &t0) && t0 == val,
+	   "MISC_ENABLE reads stable after a fast-strings write");
+	ok(rdmsr_val(v, 0x179, &val) && val == 0, "MCG_CAP: no banks");
+	ok(rdmsr_val(v, 0xce, &val) && val == 24 << 8,
+	   "PLATFORM_INFO: ratio 24 at 2.4 GHz");
+	t0 = rdtsc();
+	ok(!wrmsr_gp(v, 0x10, 1ull << 40) && rdmsr_val(v, 0x10, &t1) &&
+		   t1 >= 1ull << 40 && t1 - (1ull << 40) < (1ull << 32),
+	   "TSC write: the guest TSC continues from the value written");
+	ok(vmcs[VMCS_TSC_OFFSET] == v->tsc_offset &&
+		   v->tsc_adjust == v->tsc_offset,
+	   "TSC write: VMCS offset set, TSC_ADJUST moved by as much");
+	ok(!wrmsr_gp(v, 0x3b, 0) && v->tsc_offset == 0 &&
+		   vmcs[VMCS_TSC_OFFSET] == 0,
+	   "TSC_ADJUST back to 0 undoes the offset");
+	(void)t0;
+	vmx_caps.ctl[VMX_CTL_PROC] = 0;
+	ok(wrmsr_gp(v, 0x10, 0), "TSC write: #GP without TSC offsetting");
+}
+
+struct xsetbv_row {
+	uint64_t cr4, xcr0;
+	uint32_t ecx;
+	int vec; /* -1: accepted */
+	const char *why;
+};
+
+#define OSXSAVE BIT(18)
+static const struct xsetbv_row xsetbv_rows[] = {
+	{0, 1, 0, VEC_UD, "CR4.OSXSAVE clear: #UD"},
+	{OSXSAVE, 1, 0, -1, "x87 only"},
+	{OSXSAVE, 3, 0, -1, "x87 + SSE"},
+	{OSXSAVE, 7, 0, -1, "x87 + SSE + AVX"},
+	{OSXSAVE, 0, 0, VEC_GP, "bit 0 clear"},
+	{OSXSAVE, 2, 0, VEC_GP, "SSE without x87"},
+	{OSXSAVE, 5, 0, VEC_GP, "AVX without SSE"},
+	{OSXSAVE, 0xe7, 0, VEC_GP, "AVX-512: not supported by this host"},
+	{OSXSAVE, 0x207, 0, VEC_GP, "PKRU: never offered"},
+	{OSXSAVE, 7, 1, VEC_GP, "XCR1"},
+	{OSXSAVE, 1ull << 63 | 7, 0, VEC_GP, "bit 63"},
+};
+
+static void test_xsetbv(void)
+{
+	struct vm vm = {0};
+	struct vcpu *v = &vm.vcpus[0];
+
+	v->vm = &vm;
+	for (size_t i = 0; i < ARRAY_SIZE(xsetbv_rows); i++) {
+		const struct xsetbv_row *r = &xsetbv_rows[i];
+		enum exit_action a;
+		uint64_t gp0, ud0;
+
+		cpl0_state(v);
+		vmcs[VMCS_CR4_SHADOW] |= r->cr4;
+		v->xcr0 = 1;
+		v->regs.rcx = r->ecx;
+		v->regs.rax = (uint32_t)r->xcr0;
+		v->regs.rdx = r->xcr0 >> 32;
+		gp0 = v->stats.injected[VEC_GP];
+		ud0 = v->stats.injected[VEC_UD];
+		a = handle_xsetbv(v);
+		if (r->vec < 0)
+			ok(a == EXIT_SKIP && v->xcr0 == r->xcr0,
+			   "XSETBV %llx: accepted, the guest's XCR0 (%s)",
+			   (unsigned long long)r->xcr0, r->why);
+		else
+			ok(a == EXIT_RESUME && v->xcr0 == 1 &&
+				   v->stats.injected[r->vec] ==
+					   (r->vec == VEC_GP ? gp0 : ud0) + 1,
+			   "XSETBV %llx: %s (%s)", (unsigned long long)r->xcr0,
+			   r->vec == VEC_GP ? "#GP" : "#UD", r->why);
+	}
+	cpl0_state(v);
+	vmcs[VMCS_GUEST_SS_AR] = 0xc093 | 3u << 5;
+	vmcs[VMCS_CR4_SHADOW] |= OSXSAVE;
+	v->regs.rcx = 0;
+	v->regs.rax = 7;
+	v->regs.rdx = 0;
+	ok(handle_xsetbv(v) == EXIT_RESUME, "XSETBV at CPL 3: #GP");
+}
+
 /* Event rules, case by case: re-injection, NMI unblocking, #DF merging. */
 static void test_events(void)
 {
@@ -621,6 +814,8 @@ int main(void)
 		ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG;
 	test_rules();
 	test_events();
+	test_msrs();
+	test_xsetbv();
 	test_random(r ? strtoul(r, NULL, 0) : 200000);
 	return tap_done();
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* VMX operation on physical CPUs (see vmx.h). */
+#include "vmm/cpuid.h"
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/vmx/vmcs_fields.h"
 #include "arch/x86/vmx/vmx_names.h"
@@ -205,6 +206,8 @@ int vmx_cpu_on(void)
 	memset(phys_to_virt(pa), 0, PAGE_SIZE);
 	*(uint32_t *)phys_to_virt(pa) = c->revision;
 
+	/* Before VMXON and the VMCS's host CR4: guests may use XSAVE. */
+	cpu_enable_xsave(cpuid_xcr0_supported(cpuid_host));
 	write_cr0(vmx_fix_cr(read_cr0(), c->cr0_fixed0, c->cr0_fixed1));
 	write_cr4(vmx_fix_cr(read_cr4() | X86_CR4_VMXE, c->cr4_fixed0,
 			     c->cr4_fixed1));

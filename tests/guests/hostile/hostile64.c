@@ -669,6 +669,61 @@ static void attack_crs(void)
 	__asm__ volatile("movq %0, %%dr7" : : "r"(0x400ull));
 }
 
+/* --- XCR0: the guest's own, validated (XSETBV with CR4.OSXSAVE) -------- */
+
+volatile uint64_t xcr0_val;
+void do_xsetbv(void);
+__asm__(".text\ndo_xsetbv:\n\tmovl xcr0_val(%rip), %eax\n"
+	"\tmovl xcr0_val+4(%rip), %edx\n\txorl %ecx, %ecx\n\txsetbv\n\tret\n");
+
+static uint64_t xgetbv0(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static void attack_xcr0(void)
+{
+	uint64_t cr4 = read_cr4();
+	uint32_t r[4];
+
+	cpuid(1, 0, r);
+	if (!(r[2] & (1u << 26))) {
+		printf("hostile: XSAVE not shown by CPUID: XCR0 probes "
+		       "skipped\n");
+		return;
+	}
+	cr_val = cr4 | (1ull << 18);
+	check(try_k(do_cr4_write) == NO_FAULT, "CR4.OSXSAVE=1 accepted");
+	cpuid(1, 0, r);
+	check(r[2] & (1u << 27), "CPUID.1 OSXSAVE follows the guest's CR4");
+	check(xgetbv0() == 1, "XCR0 starts as 1 (x87)");
+	xcr0_val = 3;
+	check(try_k(do_xsetbv) == NO_FAULT && xgetbv0() == 3,
+	      "XSETBV 3 (x87+SSE): the guest's XCR0 reads 3");
+	cpuid(0xd, 0, r);
+	check(r[1] == 576, "CPUID.0xD EBX: 576 bytes for XCR0=3");
+	xcr0_val = 0;
+	check(try_k(do_xsetbv) == VEC_GP, "XSETBV 0 (no x87): #GP");
+	xcr0_val = 5;
+	check(try_k(do_xsetbv) == VEC_GP, "XSETBV 5 (AVX without SSE): #GP");
+	xcr0_val = 1ull << 63 | 3;
+	check(try_k(do_xsetbv) == VEC_GP, "XSETBV bit 63: #GP");
+	check(try_u(do_xsetbv) == VEC_GP, "XSETBV at CPL 3: #GP");
+	check(xgetbv0() == 3, "XCR0 unchanged by the refused writes");
+	cpuid(0xd, 0, r);
+	xcr0_val = r[0] & 7;
+	check(try_k(do_xsetbv) == NO_FAULT && xgetbv0() == (r[0] & 7),
+	      "XSETBV of the supported x87/SSE/AVX set accepted");
+	xcr0_val = 1;
+	try_k(do_xsetbv);
+	cr_val = cr4;
+	try_k(do_cr4_write);
+	check(read_cr4() == cr4, "CR4 restored");
+}
+
 /* --- finding 6: VMCALL in compatibility mode ---------------------------- */
 
 volatile uint64_t compat_ret;
@@ -872,9 +927,10 @@ int guest_main(const struct tidal_start_info *si)
 	/* only=N runs one group (1..6, the findings), 0 all of them. */
 	unsigned int only = (unsigned int)cmdline_num("only", 0);
 	static void (*const groups[])(void) = {
-		attack_msrs,   attack_entry_state, attack_insns,
-		attack_delivery, attack_crs,	   attack_compat,
-		attack_hypercalls, attack_io,	   attack_msr_ranges,
+		attack_msrs,	   attack_entry_state, attack_insns,
+		attack_delivery,   attack_crs,	       attack_compat,
+		attack_hypercalls, attack_io,	       attack_msr_ranges,
+		attack_xcr0,
 	};
 
 	setup_cpu();
