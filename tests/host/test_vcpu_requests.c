@@ -56,9 +56,11 @@ static void run_guest(struct vcpu *v)
 	/*
 	 * vCPU 0's first run lasts until it is kicked, and the flusher waits
 	 * for it to start: so at least one flush finds a vCPU in guest mode
-	 * however the threads are scheduled.
+	 * however the threads are scheduled.  (Not in the broken modes,
+	 * where no kick may come.)
 	 */
-	bool hold = v->index == 0 && !__atomic_load_n(&held, __ATOMIC_ACQUIRE);
+	bool hold = v->index == 0 && !vm.debug &&
+		    !__atomic_load_n(&held, __ATOMIC_ACQUIRE);
 
 	if (hold)
 		__atomic_store_n(&held, 1, __ATOMIC_RELEASE);
@@ -98,7 +100,7 @@ static void *flusher(void *arg)
 {
 	(void)arg;
 	host_thread_register();
-	while (!__atomic_load_n(&held, __ATOMIC_ACQUIRE))
+	while (!vm.debug && !__atomic_load_n(&held, __ATOMIC_ACQUIRE))
 		sched_yield();
 	for (int i = 0; i < FLUSHES; i++) {
 		uint64_t g = __atomic_add_fetch(&ept_gen, 1, __ATOMIC_ACQ_REL);
