@@ -259,6 +259,17 @@ void intr_vm_init(struct vm *vm)
 		struct vcpu *v = &vm->vcpus[i];
 
 		vlapic_reset(&v->lapic, i, i == 0);
+		/*
+		 * What a PC BIOS leaves on the BSP: the local APIC enabled in
+		 * virtual-wire mode, the 8259's INTR through LINT0 (ExtINT)
+		 * and NMI on LINT1, so a kernel that never programs its
+		 * local APIC ("nolapic") still gets the PIC's interrupts.
+		 */
+		if (i == 0 && vm->format != GUEST_FMT_TIDAL) {
+			v->lapic.svr = 0x1ff;
+			v->lapic.lvt[LVT_LINT0] = IRQ_DM_EXTINT << 8;
+			v->lapic.lvt[LVT_LINT1] = IRQ_DM_NMI << 8;
+		}
 		/* PC guests' APs wait for INIT-SIPI, like real hardware. */
 		v->mp_state = i && vm->format != GUEST_FMT_TIDAL ? MP_WAIT_SIPI
 								 : MP_RUNNABLE;
