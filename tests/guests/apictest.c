@@ -31,27 +31,7 @@
 #define MSR_APIC_BASE 0x1b
 #define MSR_DEADLINE  0x6e0
 
-__asm__(".pushsection .note.Xen, \"a\", @note\n"
-	".balign 4\n"
-	".long 4, 4, 18\n"
-	".asciz \"Xen\"\n"
-	".long pvh_start\n"
-	".popsection\n"
-	".section .text.entry, \"ax\"\n"
-	".code32\n"
-	".globl _start, pvh_start\n"
-	"_start:\n"
-	"pvh_start:\n"
-	"cli\n"
-	"movl $bsp_stack_top, %esp\n"
-	"pushl %ebx\n"
-	"call apic_main\n"
-	"1: hlt\n"
-	"jmp 1b\n"
-	".section .bss\n"
-	".balign 16\n"
-	"bsp_stack: .skip 16384\n"
-	"bsp_stack_top:\n");
+PVH_ENTRY(apic_main);
 
 /*
  * The AP trampoline, run at TRAMP in real mode: load a flat GDT, enter
@@ -138,7 +118,7 @@ extern char tramp_start[], tramp_end[];
 void isr_timer(void), isr_ipi(void), isr_reply(void), isr_self(void),
 	isr_nmi(void);
 void ap_main(uint32_t n);
-void apic_main(uint32_t info_pa);
+void apic_main(uint32_t eax, uint32_t info_pa); /* eax: the PVH magic */
 void on_timer(void), on_ipi(void), on_reply(void), on_self(void), on_nmi(void);
 
 volatile uint64_t isr_tsc;
@@ -490,7 +470,7 @@ static void check_x2apic(unsigned int ncpus)
 	timer_deadline("x2APIC");
 }
 
-void apic_main(uint32_t info_pa)
+void apic_main(uint32_t eax __attribute__((unused)), uint32_t info_pa)
 {
 	const struct hvm_start_info *si = (const void *)(uintptr_t)info_pa;
 	const char *cmdline =

@@ -39,4 +39,33 @@ void pc_check_devices(void);
 /* Power off through the FADT's PM1a control block and _S5, or exit 1. */
 void pc_finish(const char *who) __noreturn;
 
+/*
+ * The PVH entry note (name "Xen", type 18, a 32-bit entry address) and the
+ * entry itself: a 16 KiB stack, then main(EAX, EBX), EBX being the
+ * hvm_start_info address.  One use per kernel.
+ */
+#define PVH_ENTRY(main)                                  \
+	__asm__(".pushsection .note.Xen, \"a\", @note\n" \
+		".balign 4\n"                            \
+		".long 4, 4, 18\n"                       \
+		".asciz \"Xen\"\n"                       \
+		".long pvh_start\n"                      \
+		".popsection\n"                          \
+		".section .text.entry, \"ax\"\n"         \
+		".code32\n"                              \
+		".globl _start, pvh_start\n"             \
+		"_start:\n"                              \
+		"pvh_start:\n"                           \
+		"cli\n"                                  \
+		"movl $pvh_stack_top, %esp\n"            \
+		"pushl %ebx\n"                           \
+		"pushl %eax\n"                           \
+		"call " #main "\n"                       \
+		"1: hlt\n"                               \
+		"jmp 1b\n"                               \
+		".section .bss\n"                        \
+		".balign 16\n"                           \
+		"pvh_stack: .skip 16384\n"               \
+		"pvh_stack_top:\n")
+
 #endif

@@ -7,29 +7,7 @@
 #include "pc_checks.h"
 #include "vmm/pc.h"
 
-/* The PVH entry note: name "Xen", type 18, a 32-bit entry address. */
-__asm__(".pushsection .note.Xen, \"a\", @note\n"
-	".balign 4\n"
-	".long 4, 4, 18\n"
-	".asciz \"Xen\"\n"
-	".long pvh_start\n"
-	".popsection\n"
-	".section .text.entry, \"ax\"\n"
-	".code32\n"
-	".globl _start, pvh_start\n"
-	"_start:\n"
-	"pvh_start:\n"
-	"cli\n"
-	"movl $pvh_stack_top, %esp\n"
-	"pushl %ebx\n"
-	"pushl %eax\n"
-	"call pvh_main\n"
-	"1: hlt\n"
-	"jmp 1b\n"
-	".section .bss\n"
-	".balign 16\n"
-	"pvh_stack: .skip 16384\n"
-	"pvh_stack_top:\n");
+PVH_ENTRY(pvh_main);
 
 void pvh_main(uint32_t eax, uint32_t info_pa);
 
