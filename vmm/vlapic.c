@@ -19,27 +19,35 @@ static const uint32_t lvt_writable[LVT_COUNT] = {
 /* Bits 63:52 and 9, 7:0 of IA32_APIC_BASE are reserved. */
 #define APIC_BASE_RESERVED (0xfff0000000000000ull | 0x2ffull)
 
-static bool test_bit(const uint32_t *map, int vec)
+/* Word @w (0-7) of the 256-bit register at @off (ISR, TMR, IRR). */
+static uint32_t *vec_word(const struct vlapic *l, uint32_t off, int w)
 {
-	return __atomic_load_n(&map[vec >> 5], __ATOMIC_RELAXED) &
+	return &l->regs[(off >> 2) + 4 * w];
+}
+
+static bool test_bit(const struct vlapic *l, uint32_t off, int vec)
+{
+	return __atomic_load_n(vec_word(l, off, vec >> 5), __ATOMIC_RELAXED) &
 	       (1u << (vec & 31));
 }
 
-static void set_bit_atomic(uint32_t *map, int vec)
+static void set_bit_atomic(struct vlapic *l, uint32_t off, int vec)
 {
-	__atomic_fetch_or(&map[vec >> 5], 1u << (vec & 31), __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(vec_word(l, off, vec >> 5), 1u << (vec & 31),
+			  __ATOMIC_SEQ_CST);
 }
 
-static void clear_bit_atomic(uint32_t *map, int vec)
+static void clear_bit_atomic(struct vlapic *l, uint32_t off, int vec)
 {
-	__atomic_fetch_and(&map[vec >> 5], ~(1u << (vec & 31)),
+	__atomic_fetch_and(vec_word(l, off, vec >> 5), ~(1u << (vec & 31)),
 			   __ATOMIC_SEQ_CST);
 }
 
-static int highest_bit(const uint32_t *map)
+static int highest_bit(const struct vlapic *l, uint32_t off)
 {
 	for (int i = 7; i >= 0; i--) {
-		uint32_t w = __atomic_load_n(&map[i], __ATOMIC_RELAXED);
+		uint32_t w = __atomic_load_n(vec_word(l, off, i),
+					     __ATOMIC_RELAXED);
 
 		if (w)
 			return i * 32 + 31 - __builtin_clz(w);
@@ -56,22 +64,31 @@ static int lvt_index(uint32_t off)
 	return -1;
 }
 
+/* The ID register: bits 31:24 in xAPIC mode, all 32 in x2APIC mode. */
+static uint32_t id_value(const struct vlapic *l)
+{
+	return vlapic_x2apic(l) ? l->id : l->id << 24;
+}
+
+static void set_x2apic_ldr(struct vlapic *l)
+{
+	vlapic_set_reg(l, LAPIC_LDR,
+		       ((l->id >> 4) << 16) | (1u << (l->id & 15)));
+}
+
+/* Everything but the ID and APIC_BASE: reset values, the rest 0. */
 static void reset_registers(struct vlapic *l)
 {
-	l->tpr = 0;
-	l->svr = 0xff;
-	l->ldr = 0;
-	l->dfr = 0xffffffffu;
-	l->esr = l->esr_pending = 0;
-	l->icr_lo = l->icr_hi = 0;
+	for (unsigned int i = 0; i < VLAPIC_REGS_WORDS; i++)
+		__atomic_store_n(&l->regs[i], 0, __ATOMIC_RELAXED);
+	vlapic_set_reg(l, LAPIC_ID, id_value(l));
+	vlapic_set_reg(l, LAPIC_VER, LAPIC_VERSION);
+	vlapic_set_reg(l, LAPIC_SVR, 0xff);
+	vlapic_set_reg(l, LAPIC_DFR, 0xffffffffu);
 	for (int i = 0; i < LVT_COUNT; i++)
-		l->lvt[i] = LVT_MASKED;
-	for (int i = 0; i < 8; i++) {
-		l->isr[i] = 0;
-		__atomic_store_n(&l->irr[i], 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&l->tmr[i], 0, __ATOMIC_RELAXED);
-	}
-	l->timer_icr = l->timer_dcr = 0;
+		vlapic_set_reg(l, vlapic_lvt_off(i), LVT_MASKED);
+	l->esr_pending = 0;
+	l->timer_mode = LVT_TIMER_ONESHOT;
 	l->timer_start = l->timer_next = l->tsc_deadline = 0;
 }
 
@@ -81,14 +98,22 @@ void vlapic_reset(struct vlapic *l, uint32_t id, bool bsp)
 	l->base = VLAPIC_BASE_GPA | APIC_BASE_EN | (bsp ? APIC_BASE_BSP : 0);
 	l->events = 0;
 	l->sipi_vector = 0;
+	l->regs = l->own;
 	reset_registers(l);
+}
+
+void vlapic_attach_regs(struct vlapic *l, uint32_t *page)
+{
+	for (unsigned int i = 0; i < VLAPIC_REGS_WORDS; i++)
+		page[i] = l->regs[i];
+	l->regs = page;
 }
 
 void vlapic_init_signal(struct vlapic *l)
 {
 	reset_registers(l);
 	if (vlapic_x2apic(l))
-		l->ldr = ((l->id >> 4) << 16) | (1u << (l->id & 15));
+		set_x2apic_ldr(l);
 }
 
 bool vlapic_hw_enabled(const struct vlapic *l)
@@ -99,7 +124,7 @@ bool vlapic_hw_enabled(const struct vlapic *l)
 bool vlapic_sw_enabled(const struct vlapic *l)
 {
 	return vlapic_hw_enabled(l) &&
-	       (__atomic_load_n(&l->svr, __ATOMIC_RELAXED) & SVR_APIC_ENABLED);
+	       (vlapic_reg(l, LAPIC_SVR) & SVR_APIC_ENABLED);
 }
 
 bool vlapic_x2apic(const struct vlapic *l)
@@ -128,8 +153,9 @@ bool vlapic_set_base(struct vlapic *l, uint64_t val)
 		reset_registers(l);
 		l->events = 0;
 	} else if (!was_x2 && vlapic_x2apic(l)) {
-		/* x2APIC: the LDR is derived from the ID, DFR is gone. */
-		l->ldr = ((l->id >> 4) << 16) | (1u << (l->id & 15));
+		/* x2APIC: the ID is 32 bits, the LDR derived, DFR gone. */
+		vlapic_set_reg(l, LAPIC_ID, id_value(l));
+		set_x2apic_ldr(l);
 	}
 	return true;
 }
@@ -138,20 +164,21 @@ uint32_t vlapic_ppr(const struct vlapic *l)
 {
 	int isr = vlapic_highest_isr(l);
 	uint32_t isrv = isr < 0 ? 0 : (uint32_t)isr;
+	uint32_t tpr = vlapic_reg(l, LAPIC_TPR) & 0xff;
 
-	if ((l->tpr & 0xf0) >= (isrv & 0xf0))
-		return l->tpr & 0xff;
+	if ((tpr & 0xf0) >= (isrv & 0xf0))
+		return tpr;
 	return isrv & 0xf0;
 }
 
 int vlapic_highest_irr(const struct vlapic *l)
 {
-	return highest_bit(l->irr);
+	return highest_bit(l, LAPIC_IRR);
 }
 
 int vlapic_highest_isr(const struct vlapic *l)
 {
-	return highest_bit(l->isr);
+	return highest_bit(l, LAPIC_ISR);
 }
 
 int vlapic_pending_vector(const struct vlapic *l)
@@ -167,26 +194,49 @@ int vlapic_pending_vector(const struct vlapic *l)
 
 void vlapic_ack(struct vlapic *l, int vec)
 {
-	clear_bit_atomic(l->irr, vec);
-	l->isr[vec >> 5] |= 1u << (vec & 31);
+	clear_bit_atomic(l, LAPIC_IRR, vec);
+	set_bit_atomic(l, LAPIC_ISR, vec);
+}
+
+/* After the ISR bit of @vec went: the vector for the I/O APIC, or -1. */
+static int eoi_level(struct vlapic *l, int vec)
+{
+	if (vec < 0 || !test_bit(l, LAPIC_TMR, vec))
+		return -1;
+	clear_bit_atomic(l, LAPIC_TMR, vec);
+	return vec;
 }
 
 static int do_eoi(struct vlapic *l)
 {
 	int vec = vlapic_highest_isr(l);
 
-	if (vec < 0)
+	if (vec >= 0)
+		clear_bit_atomic(l, LAPIC_ISR, vec);
+	return eoi_level(l, vec);
+}
+
+int vlapic_virtual_eoi(struct vlapic *l, int vec)
+{
+	if (vec < 0 || vec > 255)
 		return -1;
-	l->isr[vec >> 5] &= ~(1u << (vec & 31));
-	if (!test_bit(l->tmr, vec))
-		return -1;
-	clear_bit_atomic(l->tmr, vec);
-	return vec;
+	return eoi_level(l, vec);
+}
+
+void vlapic_eoi_exit_bitmap(const struct vlapic *l, uint64_t out[4])
+{
+	for (int i = 0; i < 4; i++)
+		out[i] = __atomic_load_n(vec_word(l, LAPIC_TMR, 2 * i),
+					 __ATOMIC_RELAXED) |
+			 (uint64_t)__atomic_load_n(
+				 vec_word(l, LAPIC_TMR, 2 * i + 1),
+				 __ATOMIC_RELAXED)
+				 << 32;
 }
 
 void vlapic_error(struct vlapic *l, uint32_t esr_bit)
 {
-	uint32_t lvt = l->lvt[LVT_ERROR];
+	uint32_t lvt = vlapic_lvt(l, LVT_ERROR);
 
 	__atomic_fetch_or(&l->esr_pending, esr_bit, __ATOMIC_RELAXED);
 	/* The error LVT raises its vector (never an illegal one: no loop). */
@@ -203,10 +253,10 @@ bool vlapic_accept(struct vlapic *l, uint8_t vec, bool level)
 	if (!vlapic_sw_enabled(l))
 		return false;
 	if (level)
-		set_bit_atomic(l->tmr, vec);
+		set_bit_atomic(l, LAPIC_TMR, vec);
 	else
-		clear_bit_atomic(l->tmr, vec);
-	set_bit_atomic(l->irr, vec);
+		clear_bit_atomic(l, LAPIC_TMR, vec);
+	set_bit_atomic(l, LAPIC_IRR, vec);
 	return true;
 }
 
@@ -230,24 +280,25 @@ bool vlapic_has_event(const struct vlapic *l, int ev)
 
 bool vlapic_match_dest(const struct vlapic *l, uint32_t dest, bool logical)
 {
+	uint32_t ldr = vlapic_reg(l, LAPIC_LDR);
+
 	if (vlapic_x2apic(l)) {
 		if (dest == 0xffffffffu)
 			return true;
 		if (!logical)
 			return dest == l->id;
-		return (dest >> 16) == (l->ldr >> 16) &&
-		       (dest & l->ldr & 0xffff);
+		return (dest >> 16) == (ldr >> 16) && (dest & ldr & 0xffff);
 	}
 	dest &= 0xff;
 	if (dest == 0xff)
 		return true;
 	if (!logical)
 		return dest == (l->id & 0xff);
-	if ((l->dfr >> 28) == 0xf) /* flat model: a bitmap of 8 APICs */
-		return dest & (l->ldr >> 24);
+	if ((vlapic_reg(l, LAPIC_DFR) >> 28) == 0xf) /* flat: 8-APIC bitmap */
+		return dest & (ldr >> 24);
 	/* Cluster model: cluster in bits 7:4, members in 3:0. */
-	return ((dest >> 4) == 0xf || (dest >> 4) == (l->ldr >> 28)) &&
-	       (dest & (l->ldr >> 24) & 0xf);
+	return ((dest >> 4) == 0xf || (dest >> 4) == (ldr >> 28)) &&
+	       (dest & (ldr >> 24) & 0xf);
 }
 
 unsigned int vlapic_timer_divisor(uint32_t dcr)
@@ -257,14 +308,20 @@ unsigned int vlapic_timer_divisor(uint32_t dcr)
 	return v == 7 ? 1 : 2u << v;
 }
 
+static uint32_t timer_icr(const struct vlapic *l)
+{
+	return vlapic_reg(l, LAPIC_TIMER_ICR);
+}
+
 static uint64_t timer_period(const struct vlapic *l)
 {
-	return (uint64_t)l->timer_icr * vlapic_timer_divisor(l->timer_dcr);
+	return (uint64_t)timer_icr(l) *
+	       vlapic_timer_divisor(vlapic_reg(l, LAPIC_TIMER_DCR));
 }
 
 static unsigned int timer_mode(const struct vlapic *l)
 {
-	return LVT_TIMER_MODE(l->lvt[LVT_TIMER]);
+	return LVT_TIMER_MODE(vlapic_lvt(l, LVT_TIMER));
 }
 
 uint64_t vlapic_timer_next(const struct vlapic *l)
@@ -274,13 +331,13 @@ uint64_t vlapic_timer_next(const struct vlapic *l)
 
 bool vlapic_timer_expire(struct vlapic *l, uint64_t now)
 {
-	uint32_t lvt = l->lvt[LVT_TIMER];
+	uint32_t lvt = vlapic_lvt(l, LVT_TIMER);
 
 	if (!l->timer_next || now < l->timer_next)
 		return false;
 	if (!(lvt & LVT_MASKED))
 		vlapic_accept(l, (uint8_t)(lvt & LVT_VECTOR), false);
-	if (timer_mode(l) == LVT_TIMER_PERIODIC && l->timer_icr) {
+	if (timer_mode(l) == LVT_TIMER_PERIODIC && timer_icr(l)) {
 		uint64_t p = timer_period(l);
 
 		l->timer_next += p;
@@ -296,24 +353,28 @@ bool vlapic_timer_expire(struct vlapic *l, uint64_t now)
 
 static uint32_t timer_ccr(const struct vlapic *l, uint64_t now)
 {
+	uint32_t icr = timer_icr(l);
 	uint64_t ticks;
 
-	if (!l->timer_icr || timer_mode(l) == LVT_TIMER_TSCDL ||
-	    now < l->timer_start)
-		return timer_mode(l) == LVT_TIMER_TSCDL ? 0 : l->timer_icr;
-	ticks = (now - l->timer_start) / vlapic_timer_divisor(l->timer_dcr);
+	if (!icr || timer_mode(l) == LVT_TIMER_TSCDL || now < l->timer_start)
+		return timer_mode(l) == LVT_TIMER_TSCDL ? 0 : icr;
+	ticks = (now - l->timer_start) /
+		vlapic_timer_divisor(vlapic_reg(l, LAPIC_TIMER_DCR));
 	if (timer_mode(l) == LVT_TIMER_PERIODIC)
-		return l->timer_icr - (uint32_t)(ticks % l->timer_icr);
-	if (!l->timer_next || ticks >= l->timer_icr)
+		return icr - (uint32_t)(ticks % icr);
+	if (!l->timer_next || ticks >= icr)
 		return 0;
-	return l->timer_icr - (uint32_t)ticks;
+	return icr - (uint32_t)ticks;
 }
 
 static void timer_load(struct vlapic *l, uint32_t count, uint64_t now)
 {
-	if (timer_mode(l) == LVT_TIMER_TSCDL)
-		return; /* the count is ignored in TSC-deadline mode */
-	l->timer_icr = count;
+	if (timer_mode(l) == LVT_TIMER_TSCDL) {
+		/* The count is ignored in TSC-deadline mode: it stays 0. */
+		vlapic_set_reg(l, LAPIC_TIMER_ICR, 0);
+		return;
+	}
+	vlapic_set_reg(l, LAPIC_TIMER_ICR, count);
 	l->timer_start = now;
 	l->timer_next = count ? now + timer_period(l) : 0;
 }
@@ -333,71 +394,56 @@ void vlapic_tsc_deadline_write(struct vlapic *l, uint64_t val)
 
 static void write_lvt(struct vlapic *l, int idx, uint32_t val)
 {
-	uint32_t old_mode = timer_mode(l);
-
 	val &= lvt_writable[idx];
 	if (idx == LVT_TIMER && LVT_TIMER_MODE(val) == 3)
 		val &= ~(3u << 17); /* reserved mode: treated as one-shot */
-	if (!(l->svr & SVR_APIC_ENABLED))
+	if (!(vlapic_reg(l, LAPIC_SVR) & SVR_APIC_ENABLED))
 		val |= LVT_MASKED;
-	l->lvt[idx] = val;
-	if (idx == LVT_TIMER && old_mode != timer_mode(l)) {
-		/* Switching modes disarms the timer. */
+	vlapic_set_reg(l, vlapic_lvt_off(idx), val);
+	/*
+	 * Switching modes disarms the timer.  The mode before the write is
+	 * remembered apart: with APIC virtualization the CPU has already
+	 * stored the new value in the register (vlapic_apic_write).
+	 */
+	if (idx == LVT_TIMER && l->timer_mode != timer_mode(l)) {
+		l->timer_mode = (uint8_t)timer_mode(l);
 		l->timer_next = 0;
-		l->timer_icr = 0;
+		vlapic_set_reg(l, LAPIC_TIMER_ICR, 0);
 		l->tsc_deadline = 0;
 	}
 }
 
 static void write_svr(struct vlapic *l, uint32_t val)
 {
-	l->svr = val & 0x1ff;
+	vlapic_set_reg(l, LAPIC_SVR, val & 0x1ff);
 	if (!(val & SVR_APIC_ENABLED))
 		for (int i = 0; i < LVT_COUNT; i++)
-			l->lvt[i] |= LVT_MASKED;
+			vlapic_set_reg(l, vlapic_lvt_off(i),
+				       vlapic_lvt(l, i) | LVT_MASKED);
 }
 
 uint32_t vlapic_read(struct vlapic *l, uint32_t off, uint64_t now)
 {
-	int lvt = lvt_index(off);
-
-	if (lvt >= 0)
-		return l->lvt[lvt];
-	if (off >= LAPIC_ISR && off < LAPIC_ISR + 0x80)
-		return l->isr[(off - LAPIC_ISR) >> 4];
-	if (off >= LAPIC_TMR && off < LAPIC_TMR + 0x80)
-		return __atomic_load_n(&l->tmr[(off - LAPIC_TMR) >> 4],
-				       __ATOMIC_RELAXED);
-	if (off >= LAPIC_IRR && off < LAPIC_IRR + 0x80)
-		return __atomic_load_n(&l->irr[(off - LAPIC_IRR) >> 4],
-				       __ATOMIC_RELAXED);
+	if (lvt_index(off) >= 0 ||
+	    (off >= LAPIC_ISR && off < LAPIC_IRR + 0x80))
+		return vlapic_reg(l, off);
 	switch (off) {
 	case LAPIC_ID:
-		return vlapic_x2apic(l) ? l->id : l->id << 24;
 	case LAPIC_VER:
-		return LAPIC_VERSION;
 	case LAPIC_TPR:
-		return l->tpr;
+	case LAPIC_LDR:
+	case LAPIC_DFR:
+	case LAPIC_SVR:
+	case LAPIC_ESR:
+	case LAPIC_ICR:
+	case LAPIC_ICR2:
+	case LAPIC_TIMER_ICR:
+	case LAPIC_TIMER_DCR:
+		return vlapic_reg(l, off);
 	case LAPIC_PPR:
 		return vlapic_ppr(l);
-	case LAPIC_LDR:
-		return l->ldr;
-	case LAPIC_DFR:
-		return l->dfr;
-	case LAPIC_SVR:
-		return l->svr;
-	case LAPIC_ESR:
-		return l->esr;
-	case LAPIC_ICR:
-		return l->icr_lo;
-	case LAPIC_ICR2:
-		return l->icr_hi;
-	case LAPIC_TIMER_ICR:
-		return l->timer_icr;
 	case LAPIC_TIMER_CCR:
 		return timer_ccr(l, now);
-	case LAPIC_TIMER_DCR:
-		return l->timer_dcr;
 	}
 	return 0; /* APR, RRD, reserved: read as 0 */
 }
@@ -413,44 +459,79 @@ void vlapic_write(struct vlapic *l, uint32_t off, uint32_t val, uint64_t now,
 		return;
 	}
 	switch (off) {
+	case LAPIC_ID:
+		/* Read-only here: keep (or put back) the real ID. */
+		vlapic_set_reg(l, LAPIC_ID, id_value(l));
+		break;
 	case LAPIC_TPR:
-		l->tpr = val & 0xff;
+		vlapic_set_reg(l, LAPIC_TPR, val & 0xff);
 		break;
 	case LAPIC_EOI:
+		vlapic_set_reg(l, LAPIC_EOI, 0);
 		e->eoi_level_vec = do_eoi(l);
 		break;
 	case LAPIC_LDR:
 		if (!vlapic_x2apic(l))
-			l->ldr = val & 0xff000000u;
+			vlapic_set_reg(l, LAPIC_LDR, val & 0xff000000u);
 		break;
 	case LAPIC_DFR:
 		if (!vlapic_x2apic(l))
-			l->dfr = val | 0x0fffffffu;
+			vlapic_set_reg(l, LAPIC_DFR, val | 0x0fffffffu);
 		break;
 	case LAPIC_SVR:
 		write_svr(l, val);
 		break;
 	case LAPIC_ESR:
-		l->esr = __atomic_exchange_n(&l->esr_pending, 0,
-					     __ATOMIC_RELAXED);
+		vlapic_set_reg(l, LAPIC_ESR,
+			       __atomic_exchange_n(&l->esr_pending, 0,
+						   __ATOMIC_RELAXED));
 		break;
 	case LAPIC_ICR:
-		l->icr_lo = val & ~(uint32_t)ICR_BUSY & 0x000ccfffu;
+		vlapic_set_reg(l, LAPIC_ICR,
+			       val & ~(uint32_t)ICR_BUSY & 0x000ccfffu);
 		e->send_ipi = true;
 		break;
 	case LAPIC_ICR2:
-		l->icr_hi = val & 0xff000000u;
+		vlapic_set_reg(l, LAPIC_ICR2, val & 0xff000000u);
 		break;
 	case LAPIC_TIMER_ICR:
 		timer_load(l, val, now);
 		break;
 	case LAPIC_TIMER_DCR:
-		l->timer_dcr = val & 0xb;
+		vlapic_set_reg(l, LAPIC_TIMER_DCR, val & 0xb);
 		break;
 	default:
-		/* ID, version, PPR, ISR/TMR/IRR, CCR: read-only, dropped. */
+		/* Version, PPR, ISR/TMR/IRR, CCR: read-only, dropped. */
 		break;
 	}
+}
+
+/* The registers an APIC-write VM exit can report (SDM, "APIC-Write
+ * Emulation"): the value is in the register already. */
+void vlapic_apic_write(struct vlapic *l, uint32_t off, uint64_t now,
+		       struct vlapic_effect *e)
+{
+	uint32_t val = vlapic_reg(l, off);
+
+	*e = (struct vlapic_effect){.eoi_level_vec = -1};
+	switch (off) {
+	case LAPIC_ID:
+	case LAPIC_TPR:
+	case LAPIC_EOI:
+	case LAPIC_LDR:
+	case LAPIC_DFR:
+	case LAPIC_SVR:
+	case LAPIC_ESR:
+	case LAPIC_ICR:
+	case LAPIC_ICR2:
+	case LAPIC_TIMER_ICR:
+	case LAPIC_TIMER_DCR:
+		break;
+	default:
+		if (lvt_index(off) < 0)
+			return; /* not a register the CPU writes through */
+	}
+	vlapic_write(l, off, val, now, e);
 }
 
 /* x2APIC registers a RDMSR may read. */
@@ -487,7 +568,7 @@ bool vlapic_msr_read(struct vlapic *l, uint32_t msr, uint64_t now,
 		return false;
 	*val = vlapic_read(l, off, now);
 	if (off == LAPIC_ICR)
-		*val |= (uint64_t)l->icr_hi << 32;
+		*val |= (uint64_t)vlapic_reg(l, LAPIC_ICR2) << 32;
 	return true;
 }
 
@@ -500,8 +581,8 @@ bool vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t val,
 	if (!vlapic_x2apic(l) || msr < 0x800 || msr > 0x8ff)
 		return false;
 	if (off == LAPIC_ICR) {
-		l->icr_hi = (uint32_t)(val >> 32);
-		l->icr_lo = (uint32_t)val & 0x000ccfffu;
+		vlapic_set_reg(l, LAPIC_ICR2, (uint32_t)(val >> 32));
+		vlapic_set_reg(l, LAPIC_ICR, (uint32_t)val & 0x000ccfffu);
 		e->send_ipi = true;
 		return true;
 	}

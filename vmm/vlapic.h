@@ -56,7 +56,7 @@ enum {
 	LAPIC_SELF_IPI = 0x3f0, /* x2APIC only */
 };
 
-/* LVT indexes (vlapic.lvt[]). */
+/* LVT indexes (vlapic_lvt()). */
 enum lvt_index {
 	LVT_CMCI,
 	LVT_TIMER,
@@ -102,22 +102,51 @@ enum {
 	VLAPIC_EV_SIPI = 2,
 };
 
+/*
+ * The register file: the xAPIC page layout (a 32-bit register at each
+ * 16-byte offset), 0x000-0x3ff.  Every architectural register lives here
+ * and nowhere else: regs points at own[], or, with APIC virtualization,
+ * at the vCPU's virtual-APIC page (vlapic_attach_regs), where the CPU
+ * reads and updates TPR, IRR, ISR, PPR and EOI itself.
+ */
+#define VLAPIC_REGS_WORDS 256
+
 struct vlapic {
-	uint32_t id;   /* APIC ID (the vCPU's index) */
-	uint64_t base; /* IA32_APIC_BASE */
-	uint32_t tpr, svr, ldr, dfr;
-	uint32_t esr, esr_pending; /* ESR, and errors since its last write */
-	uint32_t icr_lo, icr_hi;
-	uint32_t lvt[LVT_COUNT];
-	uint32_t isr[8];
-	uint32_t irr[8], tmr[8]; /* atomic: any CPU sets bits */
-	unsigned long events;	 /* atomic: VLAPIC_EV_* */
+	uint32_t id;		   /* APIC ID (the vCPU's index) */
+	uint64_t base;		   /* IA32_APIC_BASE */
+	uint32_t esr_pending;	   /* errors since the last ESR write */
+	unsigned long events;	   /* atomic: VLAPIC_EV_* */
 	uint8_t sipi_vector;
-	/* Timer: count, divide, when it was loaded, when it fires next. */
-	uint32_t timer_icr, timer_dcr;
+	/* Timer: when the count was loaded, when it fires next. */
 	uint64_t timer_start, timer_next; /* TSC; timer_next 0: not armed */
 	uint64_t tsc_deadline;		  /* IA32_TSC_DEADLINE */
+	uint8_t timer_mode;		  /* the LVT timer's mode, as applied */
+	uint32_t *regs; /* own[] or the virtual-APIC page */
+	uint32_t own[VLAPIC_REGS_WORDS];
 };
+
+/* The register at xAPIC page offset @off (IRR/TMR words: any CPU). */
+static inline uint32_t vlapic_reg(const struct vlapic *l, uint32_t off)
+{
+	return __atomic_load_n(&l->regs[(off & 0x3f0) >> 2], __ATOMIC_RELAXED);
+}
+
+static inline void vlapic_set_reg(struct vlapic *l, uint32_t off, uint32_t v)
+{
+	__atomic_store_n(&l->regs[(off & 0x3f0) >> 2], v, __ATOMIC_RELAXED);
+}
+
+/* xAPIC page offset of LVT @idx. */
+static inline uint32_t vlapic_lvt_off(int idx)
+{
+	return idx == LVT_CMCI ? LAPIC_LVT_CMCI
+			       : LAPIC_LVT_TIMER + 16u * (uint32_t)(idx - 1);
+}
+
+static inline uint32_t vlapic_lvt(const struct vlapic *l, int idx)
+{
+	return vlapic_reg(l, vlapic_lvt_off(idx));
+}
 
 /* What a register write asks the caller to do. */
 struct vlapic_effect {
@@ -126,8 +155,13 @@ struct vlapic_effect {
 	bool gp;	   /* x2APIC: the write raises #GP */
 };
 
-/* Power-on/INIT state; @bsp sets APIC_BASE.BSP. */
+/* Power-on/INIT state; @bsp sets APIC_BASE.BSP.  Registers in own[]. */
 void vlapic_reset(struct vlapic *l, uint32_t id, bool bsp);
+/*
+ * Move the register file to @page (4 KiB, zeroed; the virtual-APIC
+ * page): the registers are copied, and from now on live there.
+ */
+void vlapic_attach_regs(struct vlapic *l, uint32_t *page);
 /* INIT: everything but APIC_BASE and the ID back to its reset value. */
 void vlapic_init_signal(struct vlapic *l);
 
@@ -170,6 +204,24 @@ void vlapic_post(struct vlapic *l, int ev, uint8_t vec);
 /* The owner: take a posted event (true if it was pending). */
 bool vlapic_take(struct vlapic *l, int ev);
 bool vlapic_has_event(const struct vlapic *l, int ev);
+
+/*
+ * APIC virtualization (vmm/apicv.c).  The CPU has already written the
+ * register at @off (an APIC-write VM exit): apply what the write means,
+ * as vlapic_write() would, leaving the register with its proper value.
+ */
+void vlapic_apic_write(struct vlapic *l, uint32_t off, uint64_t now,
+		       struct vlapic_effect *e);
+/*
+ * The CPU completed a virtualized EOI of @vec (it cleared the ISR bit):
+ * the level-triggered vector to pass to the I/O APIC, or -1.
+ */
+int vlapic_virtual_eoi(struct vlapic *l, int vec);
+/*
+ * The EOI-exit bitmap: the vectors whose EOI the I/O APIC must see, the
+ * level-triggered ones (the TMR).  256 bits in four words.
+ */
+void vlapic_eoi_exit_bitmap(const struct vlapic *l, uint64_t out[4]);
 
 /* Does a message for @dest (@logical mode) reach this local APIC? */
 bool vlapic_match_dest(const struct vlapic *l, uint32_t dest, bool logical);

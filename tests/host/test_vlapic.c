@@ -14,7 +14,7 @@ static struct vlapic l;
 static void fresh(uint32_t id)
 {
 	vlapic_reset(&l, id, id == 0);
-	l.svr = 0x1ff; /* software-enabled */
+	vlapic_set_reg(&l, LAPIC_SVR, 0x1ff); /* software-enabled */
 }
 
 static void wr(uint32_t off, uint32_t val, uint64_t now,
@@ -94,7 +94,7 @@ static void test_dest(void)
 	/* x2APIC: LDR from the ID, 32-bit destinations. */
 	fresh(0x13);
 	ok(vlapic_set_base(&l, l.base | APIC_BASE_X2APIC), "to x2APIC");
-	is_int(l.ldr, (1u << 16) | (1u << 3), "x2APIC LDR: cluster 1, bit 3");
+	is_int(vlapic_reg(&l, LAPIC_LDR), (1u << 16) | (1u << 3), "x2APIC LDR: cluster 1, bit 3");
 	ok(vlapic_match_dest(&l, 0x13, false), "x2APIC physical");
 	ok(!vlapic_match_dest(&l, 0x113, false), "x2APIC: all 32 bits count");
 	ok(vlapic_match_dest(&l, (1u << 16) | 0x18, true), "x2APIC logical");
@@ -176,7 +176,8 @@ static void test_base_and_msrs(void)
 	ok(!vlapic_msr_write(&l, 0x808, 1ull << 32, 0, &e),
 	   "TPR with high bits: #GP");
 	ok(vlapic_msr_write(&l, 0x830, (5ull << 32) | 0x4031, 0, &e) &&
-		   e.send_ipi && l.icr_hi == 5 && l.icr_lo == 0x4031,
+		   e.send_ipi && vlapic_reg(&l, LAPIC_ICR2) == 5 &&
+		   vlapic_reg(&l, LAPIC_ICR) == 0x4031,
 	   "ICR: one 64-bit write sends");
 	ok(vlapic_msr_write(&l, 0x83f, 0x55, 0, &e) &&
 		   vlapic_highest_irr(&l) == 0x55,
