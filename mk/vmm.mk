@@ -47,7 +47,7 @@ KERNEL_SRCS += arch/x86/vmx/entry.S arch/x86/vmx/vmx.c arch/x86/ept.c \
 	vmm/event.c vmm/cr.c vmm/msr.c vmm/vmx_insn.c \
 	vmm/vcpu.c vmm/request.c vmm/hc_mem.c vmm/hc_mem_args.c \
 	vmm/emulate.c vmm/emulate_vmx.c vmm/mmio.c \
-	vmm/gdb_guest.c vmm/vlapic.c vmm/intr.c \
+	vmm/gdb_guest.c vmm/vlapic.c vmm/intr.c vmm/apicv.c \
 	vmm/vpic.c vmm/vioapic.c vmm/vpit.c vmm/vrtc.c vmm/vuart.c \
 	vmm/legacy.c vmm/legacy_irq.c \
 	arch/x86/vmx/vmx_caps.c arch/x86/vmx/vmx_names.c \

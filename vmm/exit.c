@@ -13,6 +13,7 @@
 #include "arch/x86/vmx/vmx_names.h"
 #include "arch/x86/cpu.h"
 #include "vmm/request.h"
+#include "vmm/apicv.h"
 #include "vmm/intr.h"
 #include "arch/x86/smp.h"
 #include "lib/atomic.h"
@@ -284,6 +285,9 @@ static const exit_handler exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_MWAIT] = handle_nop_insn,
 	[EXIT_REASON_MONITOR] = handle_nop_insn,
 	[EXIT_REASON_PAUSE] = handle_nop_insn,
+	[EXIT_REASON_APIC_ACCESS] = apicv_handle_access,
+	[EXIT_REASON_VIRT_EOI] = apicv_handle_eoi,
+	[EXIT_REASON_APIC_WRITE] = apicv_handle_write,
 	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
 	[EXIT_REASON_INVEPT] = handle_vmx_insn,

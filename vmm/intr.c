@@ -20,6 +20,7 @@
  *    (TSC-deadline mode) at the vCPU's timer expiry wakes it.
  */
 #include "vmm/intr.h"
+#include "vmm/apicv.h"
 #include "vmm/emulate.h"
 #include "vmm/exits.h"
 #include "vmm/irq.h"
@@ -108,7 +109,8 @@ static void deliver(struct vm *vm, const struct irq_msg *m, int shorthand,
 			continue;
 		}
 		/* Lowest priority: the matching APIC with the lowest TPR. */
-		if (!lowest || t->lapic.tpr < lowest->lapic.tpr)
+		if (!lowest || vlapic_reg(&t->lapic, LAPIC_TPR) <
+				       vlapic_reg(&lowest->lapic, LAPIC_TPR))
 			lowest = t;
 	}
 	if (lowest)
@@ -133,9 +135,9 @@ void vlapic_pic_changed(struct vm *vm)
 static void send_ipi(struct vcpu *v)
 {
 	struct vlapic *l = &v->lapic;
-	uint32_t lo = l->icr_lo;
+	uint32_t lo = vlapic_reg(l, LAPIC_ICR), hi = vlapic_reg(l, LAPIC_ICR2);
 	struct irq_msg m = {
-		.dest = vlapic_x2apic(l) ? l->icr_hi : l->icr_hi >> 24,
+		.dest = vlapic_x2apic(l) ? hi : hi >> 24,
 		.logical = lo & ICR_LOGICAL,
 		.vector = (uint8_t)ICR_VECTOR(lo),
 		.mode = (uint8_t)ICR_DM(lo),
@@ -157,8 +159,7 @@ static void send_ipi(struct vcpu *v)
 	deliver(v->vm, &m, sh, v);
 }
 
-/* After a register write: EOI to the I/O APIC, IPIs. */
-static void apply(struct vcpu *v, const struct vlapic_effect *e)
+void intr_apply_effect(struct vcpu *v, const struct vlapic_effect *e)
 {
 	/* The I/O APIC has its own lock (vmm/irq.h): no dev_lock needed. */
 	if (e->eoi_level_vec >= 0)
@@ -202,7 +203,7 @@ static int lapic_mmio_write(void *dev, uint64_t off, const void *buf,
 		return EMU_OP_OK;
 	val = in[0] | in[1] << 8 | in[2] << 16 | (uint32_t)in[3] << 24;
 	vlapic_write(&v->lapic, (uint32_t)off, val, rdtsc(), &e);
-	apply(v, &e);
+	intr_apply_effect(v, &e);
 	return EMU_OP_OK;
 }
 
@@ -232,15 +233,19 @@ bool intr_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 	struct vlapic *l = &v->lapic;
 	struct vlapic_effect e;
 
-	if (msr == MSR_IA32_APIC_BASE)
-		return vlapic_set_base(l, val);
+	if (msr == MSR_IA32_APIC_BASE) {
+		if (!vlapic_set_base(l, val))
+			return false;
+		apicv_base_changed(v);
+		return true;
+	}
 	if (msr == MSR_IA32_TSC_DEADLINE) {
 		vlapic_tsc_deadline_write(l, val);
 		return true;
 	}
 	if (!vlapic_msr_write(l, msr, val, rdtsc(), &e))
 		return false;
-	apply(v, &e);
+	intr_apply_effect(v, &e);
 	return true;
 }
 
@@ -266,9 +271,11 @@ void intr_vm_init(struct vm *vm)
 		 * local APIC ("nolapic") still gets the PIC's interrupts.
 		 */
 		if (i == 0 && vm->format != GUEST_FMT_TIDAL) {
-			v->lapic.svr = 0x1ff;
-			v->lapic.lvt[LVT_LINT0] = IRQ_DM_EXTINT << 8;
-			v->lapic.lvt[LVT_LINT1] = IRQ_DM_NMI << 8;
+			vlapic_set_reg(&v->lapic, LAPIC_SVR, 0x1ff);
+			vlapic_set_reg(&v->lapic, LAPIC_LVT_LINT0,
+				       IRQ_DM_EXTINT << 8);
+			vlapic_set_reg(&v->lapic, LAPIC_LVT_LINT1,
+				       IRQ_DM_NMI << 8);
 		}
 		/* PC guests' APs wait for INIT-SIPI, like real hardware. */
 		v->mp_state = i && vm->format != GUEST_FMT_TIDAL ? MP_WAIT_SIPI
@@ -279,19 +286,18 @@ void intr_vm_init(struct vm *vm)
 
 void intr_print_mode(struct vm *vm)
 {
-	printk("tidal: vm: local APIC: emulated per vCPU (xAPIC page at %x, "
-	       "x2APIC MSRs, timer on the VMX preemption timer%s)%s; "
+	char apicv[200];
+
+	apicv_describe(vm, apicv, sizeof(apicv));
+	printk("tidal: vm: local APIC: %s per vCPU (xAPIC page at %x, "
+	       "x2APIC MSRs, timer on the VMX preemption timer%s); %s; "
 	       "blocked HLT waits on %s\n",
-	       VLAPIC_BASE_GPA,
+	       vm->apicv.on ? "virtualized" : "emulated", VLAPIC_BASE_GPA,
 	       vmx_caps.preempt_timer ? "" : " (missing: checked at exits)",
-	       vmx_caps.apicv_offered
-		       ? "; the CPU offers APIC virtualization, not used: "
-			 "emulation first, APICv is future work"
-		       : "; the CPU offers no APIC virtualization",
+	       apicv,
 	       cpuid(1).ecx & BIT(24)
 		       ? "the physical APIC timer (TSC-deadline)"
 		       : "a TSC-bounded pause loop (no TSC-deadline timer)");
-	(void)vm;
 }
 
 /* Start @v at the SIPI vector page in real mode (SDM: CS = vector << 8,
@@ -372,7 +378,7 @@ static void handle_init_sipi(struct vcpu *v)
 static bool ext_int_route(struct vcpu *v)
 {
 	const struct vlapic *l = &v->lapic;
-	uint32_t lint0 = l->lvt[LVT_LINT0];
+	uint32_t lint0 = vlapic_lvt(l, LVT_LINT0);
 
 	if (v->index || !__atomic_load_n(&v->vm->pic_int, __ATOMIC_SEQ_CST))
 		return false;
@@ -382,10 +388,22 @@ static bool ext_int_route(struct vcpu *v)
 	return !(lint0 & LVT_MASKED) && LVT_DM(lint0) == IRQ_DM_EXTINT;
 }
 
-/* Can an interrupt wake @v from HLT, or be injected? */
+/* Can an interrupt wake @v from HLT? */
 static bool intr_pending(struct vcpu *v)
 {
 	return vlapic_pending_vector(&v->lapic) >= 0 || ext_int_route(v);
+}
+
+/*
+ * Is there an interrupt for tidal to inject?  With virtual-interrupt
+ * delivery the CPU delivers the local APIC's vectors itself (RVI); only
+ * the 8259's ExtINT is injected.
+ */
+static bool inject_pending(struct vcpu *v)
+{
+	if (v->vm->apicv.on)
+		return ext_int_route(v);
+	return intr_pending(v);
 }
 
 bool intr_runnable(struct vcpu *v)
@@ -489,6 +507,8 @@ static int take_interrupt(struct vcpu *v)
 		if (vec >= 0)
 			return vec;
 	}
+	if (v->vm->apicv.on)
+		return -1; /* the CPU delivers them (apicv.c) */
 	vec = vlapic_pending_vector(&v->lapic);
 	if (vec >= 0)
 		vlapic_ack(&v->lapic, vec);
@@ -510,16 +530,16 @@ static void inject_events(struct vcpu *v)
 		if (vlapic_has_event(&v->lapic, VLAPIC_EV_NMI) &&
 		    vmx_caps.nmi_window)
 			set_proc_bit(PROC_NMI_WINDOW, true);
-		if (intr_pending(v) && vmx_caps.intr_window)
+		if (inject_pending(v) && vmx_caps.intr_window)
 			set_proc_bit(PROC_INTR_WINDOW, true);
 		return;
 	}
 	if (try_nmi(v, intr)) {
-		if (intr_pending(v) && vmx_caps.intr_window)
+		if (inject_pending(v) && vmx_caps.intr_window)
 			set_proc_bit(PROC_INTR_WINDOW, true);
 		return;
 	}
-	if (!intr_pending(v))
+	if (!inject_pending(v))
 		return;
 	if (!can_intr) {
 		if (vmx_caps.intr_window)
@@ -532,7 +552,7 @@ static void inject_events(struct vcpu *v)
 	vmwrite(VMCS_ENTRY_INTR_INFO,
 		INTR_INFO_VALID | (INTR_EXTERNAL << 8) | (uint32_t)vec);
 	v->stats.interrupts++;
-	if (intr_pending(v) && vmx_caps.intr_window)
+	if (inject_pending(v) && vmx_caps.intr_window)
 		set_proc_bit(PROC_INTR_WINDOW, true);
 }
 
@@ -559,6 +579,8 @@ void intr_prepare_entry(struct vcpu *v)
 {
 	v->blocked = false;
 	inject_events(v);
+	if (v->vm->apicv.on)
+		apicv_prepare_entry(v);
 	arm_preempt(v);
 }
 

@@ -34,6 +34,9 @@ void intr_block(struct vcpu *v);
  * the preemption timer. */
 void intr_prepare_entry(struct vcpu *v);
 
+/* After a register write (@e from vlapic.c): EOI to the I/O APIC, IPIs. */
+void intr_apply_effect(struct vcpu *v, const struct vlapic_effect *e);
+
 /* Exit handlers. */
 enum exit_action intr_handle_hlt(struct vcpu *v);
 /* MSRs the local APIC owns: APIC_BASE, TSC_DEADLINE, 0x800-0x8ff. */

@@ -558,6 +558,23 @@ static bool x2_readable(uint32_t off)
 	return false;
 }
 
+bool vlapic_x2apic_read_direct(uint32_t msr)
+{
+	uint32_t off = (msr - 0x800) << 4;
+
+	if (msr < 0x800 || msr > 0x8ff || !x2_readable(off))
+		return false;
+	return off != LAPIC_TIMER_CCR && off != LAPIC_PPR && off != LAPIC_ICR;
+}
+
+bool vlapic_x2apic_write_direct(uint32_t msr)
+{
+	uint32_t off = (msr - 0x800) << 4;
+
+	return msr >= 0x800 && msr <= 0x8ff &&
+	       (off == LAPIC_TPR || off == LAPIC_EOI || off == LAPIC_SELF_IPI);
+}
+
 bool vlapic_msr_read(struct vlapic *l, uint32_t msr, uint64_t now,
 		     uint64_t *val)
 {

@@ -223,6 +223,15 @@ int vlapic_virtual_eoi(struct vlapic *l, int vec);
  */
 void vlapic_eoi_exit_bitmap(const struct vlapic *l, uint64_t out[4]);
 
+/*
+ * x2APIC MSRs the CPU may serve from the register file without an exit
+ * when it virtualizes x2APIC mode (the MSR bitmap's holes): reads of
+ * registers kept there (not the current count, PPR or the 64-bit ICR),
+ * and writes of TPR, EOI and SELF IPI, which the CPU virtualizes.
+ */
+bool vlapic_x2apic_read_direct(uint32_t msr);
+bool vlapic_x2apic_write_direct(uint32_t msr);
+
 /* Does a message for @dest (@logical mode) reach this local APIC? */
 bool vlapic_match_dest(const struct vlapic *l, uint32_t dest, bool logical);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Creating and destroying the VM: RAM, loaded image, tidal's pages, vCPU. */
 #include "vmm/vm.h"
+#include "vmm/apicv.h"
 #include "vmm/intr.h"
 #include "arch/x86/tsc.h"
 #include "arch/x86/vmx/vmx.h"
@@ -173,7 +174,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const void *elf,
 			->nr_vcpus = vm->nr_vcpus;
 	elf_load(&vm->img, elf, vm->ram);
 	print_loaded(vm, cfg->nmods);
-	if (vm_mem_init(vm))
+	if (vm_mem_init(vm) || apicv_vm_init(vm, cfg->apic))
 		goto fail;
 	if (vcpu_vmcs_init(&vm->vcpus[0]))
 		goto fail;
@@ -188,6 +189,7 @@ void vm_destroy(struct vm *vm)
 	/* The other vCPUs freed their VMCS on their own CPUs (vcpu.c). */
 	vcpu_vmcs_free(&vm->vcpus[0]);
 	vm_mem_destroy(vm);
+	apicv_vm_destroy(vm);
 	if (vm->ram_pa) {
 		frame_free_run(vm->ram_pa, vm->mem_bytes / PAGE_SIZE);
 		vm->ram_pa = 0;

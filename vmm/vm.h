@@ -73,6 +73,11 @@ struct vcpu_stats {
 	uint64_t wakeups;	/* halted vCPUs woken by an event */
 	uint64_t timer_fires;	/* APIC timer expiries */
 	uint64_t sipi_starts;	/* starts at a SIPI vector */
+	/* apicv.c: APIC virtualization */
+	uint64_t virt_intr;   /* new highest vectors handed to the CPU (RVI) */
+	uint64_t apic_access; /* APIC-access exits (emulated accesses) */
+	uint64_t apic_write;  /* APIC-write exits */
+	uint64_t virt_eoi;    /* EOI-induced exits (level vectors) */
 };
 
 struct vcpu {
@@ -107,6 +112,11 @@ struct vcpu {
 	struct vlapic lapic;
 	int mp_state; /* enum vcpu_mp_state */
 	bool blocked; /* this halt already counted as blocked */
+	/* apicv.c: the virtual-APIC page and what the VMCS was last given. */
+	phys_addr_t vapic_pa;
+	uint64_t eoi_exit[4];
+	int last_rvi;
+	bool x2apic_virt; /* the VMCS virtualizes x2APIC mode, not the page */
 	struct vcpu_stats stats;
 };
 
@@ -141,6 +151,23 @@ enum vm_state {
 };
 
 /* ACPI fixed hardware of PC guests (ports in vmm/pc.h). */
+/* "apic=": how the local APICs are done. */
+enum apic_mode {
+	APIC_MODE_DEFAULT,    /* virtualize where the CPU can */
+	APIC_MODE_EMULATE,    /* apic=emulate */
+	APIC_MODE_VIRTUALIZE, /* apic=virtualize: refuse to run without */
+};
+
+/* APIC virtualization for the VM (apicv.c). */
+struct vm_apicv {
+	bool on;
+	const char *why_not;	 /* when off: the reason, for the boot line */
+	phys_addr_t access_pa;	 /* the APIC-access page (never guest RAM) */
+	bool access_mapped;	 /* its memslot is there */
+	unsigned int x2apic_vcpus; /* vCPUs in x2APIC mode (under lock) */
+	spinlock_t lock;
+};
+
 struct acpi_pm {
 	uint16_t en, cnt;
 };
@@ -176,6 +203,7 @@ struct vm {
 	struct mmio_table mmio;
 	struct testdev testdev;
 	bool pic_int; /* the 8259's INT output (vlapic_pic_changed) */
+	struct vm_apicv apicv;
 
 	int state; /* enum vm_state; left VM_RUNNING once, by cmpxchg */
 	int status;
@@ -188,6 +216,7 @@ struct vm_config {
 	uint64_t timeout_ns; /* 0: none */
 	unsigned int nr_vcpus;
 	unsigned int debug; /* VM_DEBUG_* */
+	enum apic_mode apic;
 	/* Modules for a multiboot or PVH guest (a tidal ELF takes none). */
 	const struct pc_module *mods;
 	unsigned int nmods;

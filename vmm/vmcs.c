@@ -4,6 +4,7 @@
  * state read from the running CPU, and the guest's entry state as
  * docs/guest-abi.md promises it.
  */
+#include "vmm/apicv.h"
 #include "vmm/exits.h"
 #include "arch/x86/vmx/vmx.h"
 #include "arch/x86/cpu.h"
@@ -312,8 +313,8 @@ int vcpu_vmcs_init(struct vcpu *v)
 	}
 	/* VPID 0 is the host's: vCPU i tags its translations with i + 1. */
 	v->vpid = vmx_caps.vpid ? (uint16_t)(v->index + 1) : 0;
-	if (setup_controls(v, v->vm->layout.long_mode) || setup_host() ||
-	    setup_guest(v) || setup_msr_areas(v)) {
+	if (setup_controls(v, v->vm->layout.long_mode) || apicv_vmcs_init(v) ||
+	    setup_host() || setup_guest(v) || setup_msr_areas(v)) {
 		pr_err("tidal: vmx: VMCS set-up failed\n");
 		vcpu_vmcs_free(v);
 		return -1;

@@ -119,6 +119,25 @@ static int parse_debug(const char *cmdline, unsigned int *debug)
 	return 0;
 }
 
+/* "apic=emulate|virtualize" (default: virtualize where the CPU can). */
+static int parse_apic(const char *cmdline, enum apic_mode *mode)
+{
+	char buf[16];
+
+	*mode = APIC_MODE_DEFAULT;
+	if (!cmdline_get(cmdline, "apic", buf, sizeof(buf)))
+		return 0;
+	if (!strcmp(buf, "emulate"))
+		*mode = APIC_MODE_EMULATE;
+	else if (!strcmp(buf, "virtualize"))
+		*mode = APIC_MODE_VIRTUALIZE;
+	else {
+		printk("tidal: bad apic=%s: want emulate or virtualize\n", buf);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_options(const char *cmdline, struct vm_config *cfg)
 {
 	char buf[32];
@@ -143,7 +162,7 @@ static int parse_options(const char *cmdline, struct vm_config *cfg)
 		}
 	}
 	if (parse_vcpus(cmdline, &cfg->nr_vcpus) ||
-	    parse_debug(cmdline, &cfg->debug))
+	    parse_debug(cmdline, &cfg->debug) || parse_apic(cmdline, &cfg->apic))
 		return -1;
 	return 0;
 }

@@ -85,6 +85,30 @@ static void decode_ept_vpid(const struct vmx_msrs *m, struct vmx_caps *c)
 	c->invvpid_addr = c->invvpid && (e & VPID_CAP_INVVPID_ADDR);
 }
 
+/* The APIC virtualization controls the CPU allows (may be 1). */
+static void decode_apicv(const uint64_t cap[VMX_CTL_NSETS], struct vmx_caps *c)
+{
+	uint32_t pin = (uint32_t)(cap[VMX_CTL_PIN] >> 32);
+	uint32_t proc = (uint32_t)(cap[VMX_CTL_PROC] >> 32);
+	uint32_t proc2 = c->ctl[VMX_CTL_PROC] & PROC_SECONDARY
+				 ? (uint32_t)(cap[VMX_CTL_PROC2] >> 32)
+				 : 0;
+	uint32_t proc_must1 = (uint32_t)cap[VMX_CTL_PROC];
+
+	c->tpr_shadow = proc & PROC_TPR_SHADOW;
+	c->msr_bitmaps = proc & PROC_MSR_BITMAPS;
+	c->cr8_exits_optional =
+		!(proc_must1 & (PROC_CR8_LOAD | PROC_CR8_STORE));
+	c->virt_apic_access = proc2 & PROC2_VIRT_APIC;
+	c->virt_x2apic = proc2 & PROC2_X2APIC;
+	c->apic_reg_virt = proc2 & PROC2_APIC_REG;
+	c->virt_intr = proc2 & PROC2_VINTR;
+	c->posted_intr = pin & PIN_POSTED_INTR;
+	c->apicv_offered = c->tpr_shadow &&
+			   (c->virt_apic_access || c->apic_reg_virt ||
+			    c->virt_intr || c->virt_x2apic);
+}
+
 static int fail(struct vmx_caps_error *err, const char *what,
 		enum vmx_ctl_set set, uint32_t missing)
 {
@@ -153,9 +177,7 @@ int vmx_caps_compute(const struct vmx_msrs *m, struct vmx_caps *c,
 	c->intr_window = (cap[VMX_CTL_PROC] >> 32) & PROC_INTR_WINDOW;
 	c->nmi_window = ((cap[VMX_CTL_PROC] >> 32) & PROC_NMI_WINDOW) &&
 			(c->ctl[VMX_CTL_PIN] & PIN_VIRTUAL_NMIS);
-	/* APIC-register virtualization and virtual-interrupt delivery. */
-	c->apicv_offered = (c->ctl[VMX_CTL_PROC] & PROC_SECONDARY) &&
-			   ((cap[VMX_CTL_PROC2] >> 32) & (BIT(8) | BIT(9)));
+	decode_apicv(cap, c);
 	decode_ept_vpid(m, c);
 	if (check_ept(m, c, err))
 		return -1;
@@ -234,6 +256,8 @@ static const char *const bit_names[VMX_CTL_NSETS][32] = {
 			[5] = "enable VPID",
 			[6] = "WBINVD exiting",
 			[7] = "unrestricted guest",
+			[8] = "APIC-register virtualization",
+			[9] = "virtual-interrupt delivery",
 			[12] = "enable INVPCID",
 			[20] = "enable XSAVES/XRSTORS",
 		},

@@ -45,6 +45,7 @@
 #define PIN_NMI_EXITING	     BIT(3)
 #define PIN_VIRTUAL_NMIS     BIT(5)
 #define PIN_PREEMPT_TIMER    BIT(6)
+#define PIN_POSTED_INTR	     BIT(7)
 
 /* Primary processor-based controls. */
 #define PROC_INTR_WINDOW BIT(2)
@@ -79,6 +80,8 @@
 #define PROC2_WBINVD	   BIT(6)
 #define PROC2_UNRESTRICTED BIT(7)
 #define PROC2_INVPCID	   BIT(12)
+#define PROC2_APIC_REG	   BIT(8) /* APIC-register virtualization */
+#define PROC2_VINTR	   BIT(9) /* virtual-interrupt delivery */
 #define PROC2_XSAVES	   BIT(20)
 
 /* VM-exit controls. */
@@ -143,8 +146,13 @@ struct vmx_caps {
 	bool vpid, unrestricted, preempt_timer, save_preempt, ack_intr;
 	/* May be turned on per entry (vmm/intr.c): window exiting. */
 	bool intr_window, nmi_window;
-	/* The CPU offers APIC virtualization (tidal emulates instead). */
+	/*
+	 * APIC virtualization the CPU offers (any of it), and each piece;
+	 * vmm/apicv.c decides per VM and turns them on in its VMCSs.
+	 */
 	bool apicv_offered;
+	bool tpr_shadow, virt_apic_access, apic_reg_virt, virt_intr,
+		virt_x2apic, msr_bitmaps, posted_intr, cr8_exits_optional;
 	unsigned int preempt_shift; /* timer ticks at TSC >> shift */
 	/* EPT. */
 	bool ept_wb, ept_2m, ept_1g, ept_ad, ept_exec_only;
