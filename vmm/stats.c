@@ -116,6 +116,14 @@ static void print_vcpus(struct vm *vm)
 		       (unsigned long long)s->halts_blocked,
 		       (unsigned long long)s->wakeups,
 		       (unsigned long long)s->sipi_starts);
+		if (vm->apicv.on)
+			printk("tidal: summary: vcpu %u: APICv: virtual "
+			       "interrupts %llu, APIC-write exits %llu, EOI "
+			       "exits %llu, APIC-access exits %llu\n",
+			       i, (unsigned long long)s->virt_intr,
+			       (unsigned long long)s->apic_write,
+			       (unsigned long long)s->virt_eoi,
+			       (unsigned long long)s->apic_access);
 	}
 }
 
