@@ -84,18 +84,18 @@ static int build_x2apic_bitmap(void)
 	/* Reads of MSRs 0-1FFF at byte 0, writes at byte 2048. */
 	for (uint32_t msr = 0x800; msr <= 0x8ff; msr++) {
 		if (vlapic_x2apic_read_direct(msr))
-			bm[msr / 8] &= (uint8_t)~(1u << (msr % 8));
+			bm[msr / 8] &= (uint8_t) ~(1u << (msr % 8));
 		if (vlapic_x2apic_write_direct(msr))
-			bm[2048 + msr / 8] &= (uint8_t)~(1u << (msr % 8));
+			bm[2048 + msr / 8] &= (uint8_t) ~(1u << (msr % 8));
 	}
 	return 0;
 }
 
 static int map_access_page(struct vm *vm)
 {
-	int err = memslot_create(vm->mmu, APIC_ACCESS_SLOT_ID, VLAPIC_BASE_GPA,
-				 PAGE_SIZE, vm->apicv.access_pa,
-				 MEMSLOT_NO_HUGE);
+	int err =
+		memslot_create(vm->mmu, APIC_ACCESS_SLOT_ID, VLAPIC_BASE_GPA,
+			       PAGE_SIZE, vm->apicv.access_pa, MEMSLOT_NO_HUGE);
 
 	vm->apicv.access_mapped = !err;
 	return err;

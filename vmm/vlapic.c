@@ -46,8 +46,8 @@ static void clear_bit_atomic(struct vlapic *l, uint32_t off, int vec)
 static int highest_bit(const struct vlapic *l, uint32_t off)
 {
 	for (int i = 7; i >= 0; i--) {
-		uint32_t w = __atomic_load_n(vec_word(l, off, i),
-					     __ATOMIC_RELAXED);
+		uint32_t w =
+			__atomic_load_n(vec_word(l, off, i), __ATOMIC_RELAXED);
 
 		if (w)
 			return i * 32 + 31 - __builtin_clz(w);
@@ -424,8 +424,7 @@ static void write_svr(struct vlapic *l, uint32_t val)
 
 uint32_t vlapic_read(struct vlapic *l, uint32_t off, uint64_t now)
 {
-	if (lvt_index(off) >= 0 ||
-	    (off >= LAPIC_ISR && off < LAPIC_IRR + 0x80))
+	if (lvt_index(off) >= 0 || (off >= LAPIC_ISR && off < LAPIC_IRR + 0x80))
 		return vlapic_reg(l, off);
 	switch (off) {
 	case LAPIC_ID:

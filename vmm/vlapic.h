@@ -112,16 +112,16 @@ enum {
 #define VLAPIC_REGS_WORDS 256
 
 struct vlapic {
-	uint32_t id;		   /* APIC ID (the vCPU's index) */
-	uint64_t base;		   /* IA32_APIC_BASE */
-	uint32_t esr_pending;	   /* errors since the last ESR write */
-	unsigned long events;	   /* atomic: VLAPIC_EV_* */
+	uint32_t id;	      /* APIC ID (the vCPU's index) */
+	uint64_t base;	      /* IA32_APIC_BASE */
+	uint32_t esr_pending; /* errors since the last ESR write */
+	unsigned long events; /* atomic: VLAPIC_EV_* */
 	uint8_t sipi_vector;
 	/* Timer: when the count was loaded, when it fires next. */
 	uint64_t timer_start, timer_next; /* TSC; timer_next 0: not armed */
 	uint64_t tsc_deadline;		  /* IA32_TSC_DEADLINE */
 	uint8_t timer_mode;		  /* the LVT timer's mode, as applied */
-	uint32_t *regs; /* own[] or the virtual-APIC page */
+	uint32_t *regs;			  /* own[] or the virtual-APIC page */
 	uint32_t own[VLAPIC_REGS_WORDS];
 };
 

@@ -161,9 +161,9 @@ enum apic_mode {
 /* APIC virtualization for the VM (apicv.c). */
 struct vm_apicv {
 	bool on;
-	const char *why_not;	 /* when off: the reason, for the boot line */
-	phys_addr_t access_pa;	 /* the APIC-access page (never guest RAM) */
-	bool access_mapped;	 /* its memslot is there */
+	const char *why_not;	   /* when off: the reason, for the boot line */
+	phys_addr_t access_pa;	   /* the APIC-access page (never guest RAM) */
+	bool access_mapped;	   /* its memslot is there */
 	unsigned int x2apic_vcpus; /* vCPUs in x2APIC mode (under lock) */
 	spinlock_t lock;
 };

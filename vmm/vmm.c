@@ -162,7 +162,8 @@ static int parse_options(const char *cmdline, struct vm_config *cfg)
 		}
 	}
 	if (parse_vcpus(cmdline, &cfg->nr_vcpus) ||
-	    parse_debug(cmdline, &cfg->debug) || parse_apic(cmdline, &cfg->apic))
+	    parse_debug(cmdline, &cfg->debug) ||
+	    parse_apic(cmdline, &cfg->apic))
 		return -1;
 	return 0;
 }

@@ -94,7 +94,8 @@ static void test_dest(void)
 	/* x2APIC: LDR from the ID, 32-bit destinations. */
 	fresh(0x13);
 	ok(vlapic_set_base(&l, l.base | APIC_BASE_X2APIC), "to x2APIC");
-	is_int(vlapic_reg(&l, LAPIC_LDR), (1u << 16) | (1u << 3), "x2APIC LDR: cluster 1, bit 3");
+	is_int(vlapic_reg(&l, LAPIC_LDR), (1u << 16) | (1u << 3),
+	       "x2APIC LDR: cluster 1, bit 3");
 	ok(vlapic_match_dest(&l, 0x13, false), "x2APIC physical");
 	ok(!vlapic_match_dest(&l, 0x113, false), "x2APIC: all 32 bits count");
 	ok(vlapic_match_dest(&l, (1u << 16) | 0x18, true), "x2APIC logical");
@@ -207,6 +208,107 @@ static void test_events(void)
 	ok(vlapic_read(&l, LAPIC_SVR, 0) == 0xff, "INIT: SVR back to 0xff");
 }
 
+/* The register file as the virtual-APIC page (APIC virtualization). */
+static uint32_t page[1024] __attribute__((aligned(4096)));
+
+static uint32_t pw(uint32_t off)
+{
+	return page[off >> 2];
+}
+
+static void test_regs_page(void)
+{
+	struct vlapic_effect e;
+	uint64_t bm[4];
+
+	fresh(3);
+	vlapic_set_reg(&l, LAPIC_TPR, 0x20);
+	vlapic_attach_regs(&l, page);
+	is_int(pw(LAPIC_ID), 3u << 24, "attach copies the ID to offset 0x20");
+	is_int(pw(LAPIC_SVR), 0x1ff, "... SVR to 0xf0");
+	is_int(pw(LAPIC_TPR), 0x20, "... TPR to 0x80");
+	is_int(pw(LAPIC_LVT_TIMER), LVT_MASKED, "... LVT timer to 0x320");
+	vlapic_accept(&l, 0x41, false);
+	vlapic_accept(&l, 0xa5, true);
+	is_int(pw(LAPIC_IRR + 0x20), 1u << 1, "IRR bit of 0x41 at 0x220");
+	is_int(pw(LAPIC_IRR + 0x50), 1u << 5, "IRR bit of 0xa5 at 0x250");
+	is_int(pw(LAPIC_TMR + 0x50), 1u << 5, "level: TMR bit at 0x1d0");
+	/* What the CPU does on virtual-interrupt delivery and TPR writes. */
+	page[(LAPIC_IRR + 0x50) >> 2] = 0;
+	page[(LAPIC_ISR + 0x50) >> 2] = 1u << 5;
+	page[LAPIC_TPR >> 2] = 0x30;
+	is_int(vlapic_highest_isr(&l), 0xa5, "the model sees the CPU's ISR");
+	is_int(vlapic_ppr(&l), 0xa0, "... and PPR follows from it");
+	is_int(vlapic_read(&l, LAPIC_TPR, 0), 0x30, "... and its TPR");
+	vlapic_eoi_exit_bitmap(&l, bm);
+	ok(bm[0] == 0 && bm[1] == 0 && bm[2] == 1ull << 37 && bm[3] == 0,
+	   "EOI-exit bitmap: the level-triggered vector 0xa5 only");
+	/* The CPU's virtualized EOI of 0xa5 cleared ISR; tidal tells the
+	 * I/O APIC and forgets the level. */
+	page[(LAPIC_ISR + 0x50) >> 2] = 0;
+	is_int(vlapic_virtual_eoi(&l, 0xa5), 0xa5, "EOI exit: level vector");
+	is_int(pw(LAPIC_TMR + 0x50), 0, "... TMR bit cleared");
+	is_int(vlapic_virtual_eoi(&l, 0x41), -1, "edge vector: nothing");
+	is_int(vlapic_virtual_eoi(&l, 300), -1, "a bad vector: nothing");
+
+	/* APIC-write exits: the CPU stored the guest's value first. */
+	page[LAPIC_ICR2 >> 2] = 0x02000000;
+	page[LAPIC_ICR >> 2] = 0xfff35031; /* reserved and busy bits set */
+	vlapic_apic_write(&l, LAPIC_ICR, 0, &e);
+	ok(e.send_ipi && pw(LAPIC_ICR) == 0x4031,
+	   "ICR write: sends, reserved bits dropped");
+	page[LAPIC_ID >> 2] = 0x7f000000;
+	vlapic_apic_write(&l, LAPIC_ID, 0, &e);
+	is_int(pw(LAPIC_ID), 3u << 24, "ID write: the real ID put back");
+	page[LAPIC_LVT_TIMER >> 2] = 0x50 | (1u << 17);
+	vlapic_apic_write(&l, LAPIC_LVT_TIMER, 0, &e);
+	page[LAPIC_TIMER_ICR >> 2] = 100;
+	vlapic_apic_write(&l, LAPIC_TIMER_ICR, 1000, &e);
+	ok(vlapic_timer_next(&l) != 0,
+	   "periodic timer armed by the CPU's write");
+	page[LAPIC_LVT_TIMER >> 2] = 0x50 | (2u << 17);
+	vlapic_apic_write(&l, LAPIC_LVT_TIMER, 0, &e);
+	ok(vlapic_timer_next(&l) == 0 && pw(LAPIC_TIMER_ICR) == 0,
+	   "mode switch seen although the page held the new mode: disarmed");
+	page[LAPIC_TIMER_ICR >> 2] = 77;
+	vlapic_apic_write(&l, LAPIC_TIMER_ICR, 0, &e);
+	is_int(pw(LAPIC_TIMER_ICR), 0, "TSC-deadline mode: count stays 0");
+	page[LAPIC_ESR >> 2] = 0xffffffff;
+	vlapic_error(&l, ESR_SEND_ILLEGAL_VEC);
+	vlapic_apic_write(&l, LAPIC_ESR, 0, &e);
+	is_int(pw(LAPIC_ESR), ESR_SEND_ILLEGAL_VEC,
+	       "ESR write: latched errors");
+	page[0x3c0 >> 2] = 5;
+	vlapic_apic_write(&l, 0x3c0, 0, &e);
+	ok(!e.send_ipi && e.eoi_level_vec == -1, "reserved offset: no effect");
+}
+
+static void test_x2apic_bitmap(void)
+{
+	ok(vlapic_x2apic_read_direct(0x802) &&
+		   vlapic_x2apic_read_direct(0x808) &&
+		   vlapic_x2apic_read_direct(0x832) &&
+		   vlapic_x2apic_read_direct(0x827),
+	   "x2APIC reads served by the CPU: ID, TPR, LVT timer, IRR");
+	ok(!vlapic_x2apic_read_direct(0x839) &&
+		   !vlapic_x2apic_read_direct(0x80a) &&
+		   !vlapic_x2apic_read_direct(0x830),
+	   "... not the current count, PPR or the 64-bit ICR");
+	ok(!vlapic_x2apic_read_direct(0x80b) &&
+		   !vlapic_x2apic_read_direct(0x80e) &&
+		   !vlapic_x2apic_read_direct(0x801) &&
+		   !vlapic_x2apic_read_direct(0x900),
+	   "... nor what must #GP (EOI, DFR, reserved, out of range)");
+	ok(vlapic_x2apic_write_direct(0x808) &&
+		   vlapic_x2apic_write_direct(0x80b) &&
+		   vlapic_x2apic_write_direct(0x83f),
+	   "x2APIC writes the CPU virtualizes: TPR, EOI, SELF IPI");
+	ok(!vlapic_x2apic_write_direct(0x830) &&
+		   !vlapic_x2apic_write_direct(0x832) &&
+		   !vlapic_x2apic_write_direct(0x802),
+	   "... the rest exit (ICR, LVT, ID)");
+}
+
 int main(void)
 {
 	test_priority();
@@ -214,5 +316,7 @@ int main(void)
 	test_timer();
 	test_base_and_msrs();
 	test_events();
+	test_regs_page();
+	test_x2apic_bitmap();
 	return tap_done();
 }

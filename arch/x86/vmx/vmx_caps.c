@@ -104,9 +104,9 @@ static void decode_apicv(const uint64_t cap[VMX_CTL_NSETS], struct vmx_caps *c)
 	c->apic_reg_virt = proc2 & PROC2_APIC_REG;
 	c->virt_intr = proc2 & PROC2_VINTR;
 	c->posted_intr = pin & PIN_POSTED_INTR;
-	c->apicv_offered = c->tpr_shadow &&
-			   (c->virt_apic_access || c->apic_reg_virt ||
-			    c->virt_intr || c->virt_x2apic);
+	c->apicv_offered =
+		c->tpr_shadow && (c->virt_apic_access || c->apic_reg_virt ||
+				  c->virt_intr || c->virt_x2apic);
 }
 
 static int fail(struct vmx_caps_error *err, const char *what,
