@@ -182,6 +182,8 @@ static int lapic_mmio_read(void *dev, uint64_t off, void *buf, unsigned int len)
 	uint32_t val = 0;
 	uint8_t *out = buf;
 
+	if (v)
+		v->stats.xapic_mmio++;
 	if (v && xapic_mode(&v->lapic) && (off & 0xf) + len <= 4)
 		val = vlapic_read(&v->lapic, (uint32_t)(off & ~0xfull),
 				  rdtsc()) >>
@@ -199,6 +201,8 @@ static int lapic_mmio_write(void *dev, uint64_t off, const void *buf,
 	const uint8_t *in = buf;
 	uint32_t val;
 
+	if (v)
+		v->stats.xapic_mmio++;
 	if (!v || !xapic_mode(&v->lapic) || len != 4 || (off & 0xf))
 		return EMU_OP_OK;
 	val = in[0] | in[1] << 8 | in[2] << 16 | (uint32_t)in[3] << 24;

@@ -190,6 +190,10 @@ void vm_print_summary(struct vm *vm)
 		       (unsigned long long)s.string_io,
 		       (unsigned long long)s.emu_iterations,
 		       (unsigned long long)s.emu_faults);
+	if (s.xapic_mmio)
+		printk("tidal: summary: local APIC: xAPIC page accesses "
+		       "emulated %llu\n",
+		       (unsigned long long)s.xapic_mmio);
 	print_requests(vm);
 	print_vcpus(vm);
 }

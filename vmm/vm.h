@@ -78,6 +78,7 @@ struct vcpu_stats {
 	uint64_t apic_access; /* APIC-access exits (emulated accesses) */
 	uint64_t apic_write;  /* APIC-write exits */
 	uint64_t virt_eoi;    /* EOI-induced exits (level vectors) */
+	uint64_t xapic_mmio;  /* xAPIC page accesses emulated (both modes) */
 };
 
 struct vcpu {

@@ -13,6 +13,9 @@
  *    trampoline copied to 0x8000; fixed IPIs to each AP (physical,
  *    logical flat, all-but-self) that wake it from HLT and are answered
  *    by an IPI that wakes the BSP; an NMI IPI;
+ *  - a level-triggered interrupt through the I/O APIC (COM1's THR-empty
+ *    on pin 4): TMR set, and the EOI reaches the I/O APIC (remote IRR
+ *    clears), in xAPIC and in x2APIC mode;
  *  - x2APIC: APIC_BASE switch, ID/version/LDR MSRs, an IPI and a self
  *    IPI through MSRs, TSC-deadline once more.
  *
@@ -26,6 +29,9 @@
 #define VEC_IPI	      0x41 /* to an AP: count, answer the BSP */
 #define VEC_REPLY     0x42 /* to the BSP */
 #define VEC_SELF      0x43
+#define VEC_LEVEL     0x44 /* COM1 through the I/O APIC, level */
+#define IOAPIC	      ((uint32_t)PC_IOAPIC_BASE)
+#define COM1	      0x3f8
 #define TRAMP	      0x8000u
 #define MAX_CPUS      8
 #define MSR_APIC_BASE 0x1b
@@ -107,6 +113,12 @@ __asm__(".text\n"
 	"call on_self\n"
 	"popal\n"
 	"iret\n"
+	"isr_level:\n"
+	"pushal\n"
+	"cld\n"
+	"call on_level\n"
+	"popal\n"
+	"iret\n"
 	"isr_nmi:\n"
 	"pushal\n"
 	"cld\n"
@@ -115,6 +127,8 @@ __asm__(".text\n"
 	"iret\n");
 
 extern char tramp_start[], tramp_end[];
+void isr_level(void);
+void on_level(void);
 void isr_timer(void), isr_ipi(void), isr_reply(void), isr_self(void),
 	isr_nmi(void);
 void ap_main(uint32_t n);
@@ -126,6 +140,7 @@ volatile uint32_t ap_next = 1;
 uint8_t ap_stacks[MAX_CPUS * 4096] __attribute__((aligned(16)));
 static volatile uint32_t timer_hits, reply_hits, self_hits, ap_alive, answers;
 static volatile uint32_t ipi_hits[MAX_CPUS], nmi_hits[MAX_CPUS];
+static volatile uint32_t level_hits, level_tmr;
 static volatile bool ap_answer;
 static volatile uint64_t ticks[8];
 
@@ -224,6 +239,16 @@ void on_reply(void)
 void on_self(void)
 {
 	self_hits++;
+	lapic_wr(0xb0, 0);
+}
+
+void on_level(void)
+{
+	level_hits++;
+	level_tmr = lapic_rd(0x180 + VEC_LEVEL / 32 * 0x10) &
+		    (1u << (VEC_LEVEL % 32));
+	(void)inb(COM1 + 2); /* IIR: reading it clears THR-empty */
+	outb(COM1 + 1, 0);   /* IER: no more */
 	lapic_wr(0xb0, 0);
 }
 
@@ -396,6 +421,46 @@ static void timer_deadline(const char *mode)
 	       mode, (uint32_t)min, (uint32_t)(sum / runs), (uint32_t)max);
 }
 
+static uint32_t ioapic_rd(uint32_t reg)
+{
+	*(volatile uint32_t *)(uintptr_t)IOAPIC = reg;
+	return *(volatile uint32_t *)(uintptr_t)(IOAPIC + 0x10);
+}
+
+static void ioapic_wr(uint32_t reg, uint32_t v)
+{
+	*(volatile uint32_t *)(uintptr_t)IOAPIC = reg;
+	*(volatile uint32_t *)(uintptr_t)(IOAPIC + 0x10) = v;
+}
+
+/*
+ * A level-triggered interrupt: COM1's THR-empty on I/O APIC pin 4.  The
+ * handler clears the source before its EOI, so the EOI must reach the
+ * I/O APIC (remote IRR clear) and nothing comes again.
+ */
+static void check_level(const char *mode)
+{
+	const uint32_t rte = 0x10 + 2 * 4;
+	uint8_t mcr = inb(COM1 + 4);
+
+	outb(0x21, 0xff); /* the 8259s stay out of it */
+	outb(0xa1, 0xff);
+	level_hits = level_tmr = 0;
+	ioapic_wr(rte + 1, 0);		    /* physical, APIC ID 0 */
+	ioapic_wr(rte, 0x8000 | VEC_LEVEL); /* level, active high, fixed */
+	outb(COM1 + 4, mcr | 0x08);	    /* OUT2: the IRQ reaches pin 4 */
+	outb(COM1 + 1, 0x02);		    /* IER: THR empty raises it */
+	pc_check(wait_for(&level_hits, 1, 100000000ull),
+		 "%s: level-triggered I/O APIC interrupt taken", mode);
+	pc_check(level_tmr, "%s: its vector's TMR bit was set", mode);
+	pc_check(!(ioapic_rd(rte) & 0x4000),
+		 "%s: the EOI reached the I/O APIC (remote IRR clear)", mode);
+	spin_for(&level_hits, 2, 1000000ull);
+	pc_check(level_hits == 1, "%s: taken once (%u)", mode, level_hits);
+	ioapic_wr(rte, 0x10000); /* masked */
+	outb(COM1 + 4, mcr);
+}
+
 static void start_aps(unsigned int ncpus)
 {
 	uint8_t *dst = (uint8_t *)(uintptr_t)TRAMP;
@@ -468,6 +533,7 @@ static void check_x2apic(unsigned int ncpus)
 			 "x2APIC ICR IPI to AP 1 answered");
 	}
 	timer_deadline("x2APIC");
+	check_level("x2APIC");
 }
 
 void apic_main(uint32_t eax __attribute__((unused)), uint32_t info_pa)
@@ -488,6 +554,7 @@ void apic_main(uint32_t eax __attribute__((unused)), uint32_t info_pa)
 	set_gate(VEC_IPI, isr_ipi);
 	set_gate(VEC_REPLY, isr_reply);
 	set_gate(VEC_SELF, isr_self);
+	set_gate(VEC_LEVEL, isr_level);
 	idtr.limit = sizeof(idt) - 1;
 	idtr.base = (uint32_t)idt;
 	load_tables();
@@ -495,6 +562,7 @@ void apic_main(uint32_t eax __attribute__((unused)), uint32_t info_pa)
 	timer_oneshot();
 	timer_periodic();
 	timer_deadline("xAPIC");
+	check_level("xAPIC");
 	if (ncpus > 1) {
 		start_aps(ncpus);
 		ipis(ncpus);
