@@ -3,7 +3,9 @@
 # from the inside: MSR isolation, guest values that would fail VM entry,
 # VMX and other exiting instructions at CPL 0 and 3, events delivered onto
 # unmapped stacks, CR0/CR4/DR7, VMCALL in compatibility mode, and the
-# guest's own XCR0 (XSETBV accepted and refused by the SDM's rules).
+# guest's own XCR0 (XSETBV accepted and refused by the SDM's rules), and
+# the xAPIC page (odd registers and widths; never memory, in x2APIC mode
+# either, so the APIC-access page of APICv is never reached as RAM).
 . "$(dirname "$0")/guestlib.sh"
 
 boot_guest hostile "$BUILD/guests/hostile64.elf" "" ""
@@ -23,6 +25,16 @@ expect_re '^tidal: summary:   VMREAD +2' "both VMREADs (CPL 0 and 3) exited to t
 # and CPL 3 #GP cases fault before the exit, as the SDM orders them).
 expect_re '^tidal: summary:   XSETBV +([6-9]|[1-9][0-9])$' "XSETBV at CPL 0 with CR4.OSXSAVE exited to tidal"
 expect_re '^tidal: vm: guest exited with status 0 \(VMCALL\)' "the guest exited by itself"
+# attack_apic under APIC virtualization: the odd accesses came to tidal
+# as APIC-access exits and were emulated.
+expect_re '^tidal: summary: vcpu 0: APICv: .*APIC-access exits [1-9][0-9]*$' "odd xAPIC accesses reached tidal as APIC-access exits"
+expect_status 0
+
+# attack_apic alone (group 11) with the local APIC emulated.
+boot_guest hostile-apic-emulate "$BUILD/guests/hostile64.elf" "apic=emulate" "only=11"
+expect_re "^guest: hostile: [0-9]+ probes, 0 failures" "apic=emulate: the xAPIC page probes had the architectural answers"
+expect_tidal "tidal: vm: local APIC: emulated per vCPU" "apic=emulate: emulated"
+expect_not "tidal: vm: stopped" "apic=emulate: tidal never stopped the VM"
 expect_status 0
 
 # hostile32: CR0/CR4/EFER transitions from 32-bit code, into and out of

@@ -57,9 +57,12 @@ struct trap_frame {
 static uint64_t gdt[10] __attribute__((aligned(16)));
 static uint64_t idt[2 * 256] __attribute__((aligned(16)));
 static struct tss64 tss __attribute__((aligned(16)));
+#define APIC_GPA 0xfee00000ull
+
 static uint64_t pml4[512] __attribute__((aligned(4096)));
 static uint64_t pdpt[512] __attribute__((aligned(4096)));
 static uint64_t pd[512] __attribute__((aligned(4096)));
+static uint64_t pd_apic[512] __attribute__((aligned(4096))); /* 3-4 GiB */
 static uint8_t kstack[16384] __attribute__((aligned(16)));
 uint8_t ustack[16384] __attribute__((aligned(16)));
 /*
@@ -280,6 +283,9 @@ static void setup_cpu(void)
 	for (unsigned int i = 0; i < 512; i++)
 		pd[i] = ((uint64_t)i << 21) | 0x87;
 	pdpt[0] = (uintptr_t)pd | 7;
+	/* The 2 MiB page holding the xAPIC page, uncached, kernel only. */
+	pd_apic[APIC_GPA >> 21 & 511] = (APIC_GPA & ~0x1fffffull) | 0x93;
+	pdpt[3] = (uintptr_t)pd_apic | 3;
 	pml4[0] = (uintptr_t)pdpt | 7;
 
 	__asm__ volatile("lgdt %0\n\t"
@@ -892,6 +898,74 @@ static void attack_io(void)
 }
 
 /* RDMSR across ranges: each MSR is #GP or one tidal's table gives. */
+static volatile uint32_t *apic_reg(uint32_t off)
+{
+	return (volatile uint32_t *)(uintptr_t)(APIC_GPA + off);
+}
+
+/*
+ * The xAPIC page, emulated or virtualized (APICv): read-only and
+ * reserved registers keep their value, partial writes are dropped, and
+ * past the registers, or in x2APIC mode, the page is no memory: the
+ * APIC-access page tidal maps there is never reachable as RAM, neither
+ * by the guest nor through a hypercall buffer.
+ */
+static void attack_apic(void)
+{
+	uint64_t base = APIC_GPA | (1u << 11) | (1u << 8);
+	uint32_t ver;
+
+	wrmsr_try(0x1b, base | (1u << 10)); /* x2APIC (unless already) */
+	check(*apic_reg(0x20) == 0 && *apic_reg(0x800) == 0,
+	      "x2APIC mode: the xAPIC page reads 0");
+	*apic_reg(0x800) = 0xdeadbeef;
+	*apic_reg(0x80) = 0x70;
+	check(*apic_reg(0x800) == 0 && rdmsr_or(0x808, 1) == 0,
+	      "x2APIC mode: writes there are dropped, not stored");
+	check(wrmsr_try(0x1b, base & ~(uint64_t)(1u << 11)) == NO_FAULT &&
+		      wrmsr_try(0x1b, base) == NO_FAULT,
+	      "x2APIC -> disabled -> xAPIC");
+	*apic_reg(0xf0) = 0x1ff;
+	ver = *apic_reg(0x30);
+	check((ver & 0xff) == 0x14 && *apic_reg(0xf0) == 0x1ff,
+	      "xAPIC again: version and SVR");
+	*apic_reg(0x20) = 0x7f000000;
+	*apic_reg(0x30) = 0;
+	*apic_reg(0xa0) = 0xff;
+	*apic_reg(0x100) = ~0u;
+	*apic_reg(0x180) = ~0u;
+	*apic_reg(0x200) = ~0u;
+	*apic_reg(0x3c0) = ~0u;
+	check(*apic_reg(0x20) == 0 && *apic_reg(0x30) == ver &&
+		      *apic_reg(0xa0) == 0 && *apic_reg(0x100) == 0 &&
+		      *apic_reg(0x180) == 0 && *apic_reg(0x200) == 0 &&
+		      *apic_reg(0x3c0) == 0,
+	      "ID, version, PPR, ISR, TMR, IRR, reserved: writes ignored");
+	/* The SDM leaves sub-32-bit accesses undefined: the emulation drops
+	 * them, APICv's TPR virtualization takes the byte. */
+	*(volatile uint8_t *)apic_reg(0x80) = 0x77;
+	check(*apic_reg(0x80) == 0 || *apic_reg(0x80) == 0x77,
+	      "TPR byte write: dropped or taken whole");
+	*apic_reg(0x80) = 0;
+	*(volatile uint64_t *)(uintptr_t)(APIC_GPA + 0x80) = 0x66;
+	check(*apic_reg(0x80) == 0, "TPR: an 8-byte write is dropped");
+	*apic_reg(0x80) = 0x1234;
+	check(*apic_reg(0x80) == 0x34 && *apic_reg(0xa0) == 0x34,
+	      "TPR keeps bits 7:0, PPR follows");
+	*apic_reg(0x80) = 0;
+	*apic_reg(0xa00) = 0xdeadbeef;
+	*apic_reg(0xffc) = 0xdeadbeef;
+	check(*apic_reg(0xa00) == 0 && *apic_reg(0xffc) == 0 &&
+		      *apic_reg(0x400) == 0,
+	      "past the registers: reads 0, writes not stored");
+	*apic_reg(0x300) = (1u << 18) | 3; /* self IPI, illegal vector */
+	*apic_reg(0x280) = 0;
+	check(*apic_reg(0x280) & (1u << 5), "ESR: illegal vector sent");
+	check(vmcall_raw(TIDAL_HC_CONSOLE_WRITE, APIC_GPA, 16) ==
+		      TIDAL_E_FAULT,
+	      "console write from the xAPIC page: E_FAULT");
+}
+
 static void attack_msr_ranges(void)
 {
 	static const struct {
@@ -930,7 +1004,7 @@ int guest_main(const struct tidal_start_info *si)
 		attack_msrs,	   attack_entry_state, attack_insns,
 		attack_delivery,   attack_crs,	       attack_compat,
 		attack_hypercalls, attack_io,	       attack_msr_ranges,
-		attack_xcr0,
+		attack_xcr0,	   attack_apic,
 	};
 
 	setup_cpu();
