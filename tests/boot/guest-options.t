@@ -22,4 +22,16 @@ expect_status 1
 boot_guest vcpus-zero "$G/hello64.elf" "mem=8M vcpus=0" ""
 expect "tidal: bad vcpus=0: want a number from 1" "vcpus=0 refused"
 expect_status 1
+
+# apic= takes emulate or virtualize; virtualize is refused where it cannot be
+# honoured (a protected VM: the guard owns its EPT).
+boot_guest apic-bad "$G/hello64.elf" "mem=8M apic=fast" ""
+expect_tidal "tidal: bad apic=fast: want emulate or virtualize" "apic=fast refused with the choices"
+expect_not "starting guest" "apic=fast: nothing was run"
+expect_status 1
+
+boot_guest apic-protected "$G/hello64.elf" "mem=8M apic=virtualize" "protected"
+expect_tidal "tidal: apic=virtualize is not possible: a protected VM (the guard owns its EPT)" "apic=virtualize refused for a protected VM, with the reason"
+expect_not "starting guest" "apic=virtualize, protected: nothing was run"
+expect_status 1
 finish
