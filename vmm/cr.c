@@ -8,6 +8,9 @@
  * guest field with VMX's fixed bits applied; EFER.LMA and the "IA-32e mode
  * guest" entry control follow CR0.PG and EFER.LME, and PAE paging loads
  * the PDPTEs, so every guest state the next VM entry checks is valid.
+ * CR8 (64-bit mode) is the local APIC's TPR: it exits here when the local
+ * APIC is emulated, and goes to the TPR shadow under APIC virtualization;
+ * it never reaches the physical CPU's TPR.
  */
 #include "vmm/exits.h"
 #include "vmm/vmcs_io.h"
@@ -311,6 +314,15 @@ enum exit_action handle_cr(struct vcpu *v)
 			return guest_cr0_write(v, read_gpr(v, reg));
 		if (cr == 4)
 			return guest_cr4_write(v, read_gpr(v, reg));
+		if (cr == 8) {
+			/* CR8 is the local APIC's TPR (bits 7:4). */
+			uint64_t val = read_gpr(v, reg);
+
+			if (val & ~0xfull)
+				break;
+			vlapic_set_reg(&v->lapic, LAPIC_TPR, (uint32_t)val << 4);
+			return EXIT_SKIP;
+		}
 		if (cr == 3) {
 			/* Only when CR3-load exiting is forced on. */
 			uint64_t val = read_gpr(v, reg);
@@ -321,7 +333,12 @@ enum exit_action handle_cr(struct vcpu *v)
 			return EXIT_SKIP;
 		}
 		break;
-	case 1: /* MOV from CR3, when CR3-store exiting is forced on */
+	case 1: /* MOV from CR3 (if forced on) or CR8 */
+		if (cr == 8) {
+			write_gpr(v, reg,
+				  (vlapic_reg(&v->lapic, LAPIC_TPR) >> 4) & 0xf);
+			return EXIT_SKIP;
+		}
 		if (cr == 3) {
 			write_gpr(v, reg, vmcs_read(VMCS_GUEST_CR3));
 			return EXIT_SKIP;

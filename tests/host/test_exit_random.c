@@ -466,6 +466,10 @@ static uint64_t rnd_cr_qual(void)
 static void test_random(unsigned long rounds)
 {
 	struct vm vm = {0};
+
+	/* CR8 exits reach the local APIC's TPR: give it its register file. */
+	for (unsigned int i = 0; i < VM_MAX_VCPUS; i++)
+		vm.vcpus[i].lapic.regs = vm.vcpus[i].lapic.own;
 	struct vcpu *v = &vm.vcpus[0];
 	unsigned long bad = 0, by_action[3] = {0};
 	const char *first = NULL;
@@ -604,6 +608,10 @@ static bool rdmsr_val(struct vcpu *v, uint32_t msr, uint64_t *val)
 static void test_msrs(void)
 {
 	struct vm vm = {0};
+
+	/* CR8 exits reach the local APIC's TPR: give it its register file. */
+	for (unsigned int i = 0; i < VM_MAX_VCPUS; i++)
+		vm.vcpus[i].lapic.regs = vm.vcpus[i].lapic.own;
 	struct vcpu *v = &vm.vcpus[0];
 	uint64_t val = 0, t0, t1;
 	bool erms = cpuid_has_erms(cpuid_host);
@@ -676,6 +684,10 @@ static const struct xsetbv_row xsetbv_rows[] = {
 static void test_xsetbv(void)
 {
 	struct vm vm = {0};
+
+	/* CR8 exits reach the local APIC's TPR: give it its register file. */
+	for (unsigned int i = 0; i < VM_MAX_VCPUS; i++)
+		vm.vcpus[i].lapic.regs = vm.vcpus[i].lapic.own;
 	struct vcpu *v = &vm.vcpus[0];
 
 	v->vm = &vm;
@@ -717,6 +729,10 @@ static void test_xsetbv(void)
 static void test_events(void)
 {
 	struct vm vm = {0};
+
+	/* CR8 exits reach the local APIC's TPR: give it its register file. */
+	for (unsigned int i = 0; i < VM_MAX_VCPUS; i++)
+		vm.vcpus[i].lapic.regs = vm.vcpus[i].lapic.own;
 	struct vcpu *v = &vm.vcpus[0];
 	static const struct {
 		unsigned int first, second, want; /* want 0xff: shutdown */

@@ -28,8 +28,10 @@ uint32_t vmx_adjust_ctl(uint64_t cap, uint32_t need, uint32_t want,
  * VPID (no TLB flush on every transition), unrestricted guest (32-bit
  * guests start with paging off), instructions a guest would otherwise
  * see fault (RDTSCP, INVPCID, XSAVES), TSC offsetting (WRMSR to the
- * TSC and TSC_ADJUST), and the debug controls, so the
- * guest's DR7 and DEBUGCTL are loaded at entry and saved at exit.
+ * TSC and TSC_ADJUST), the debug controls, so the
+ * guest's DR7 and DEBUGCTL are loaded at entry and saved at exit, and
+ * CR8 exiting, so a guest's MOV to CR8 reaches its emulated TPR and not
+ * the physical one (vmm/apicv.c turns it off for the TPR shadow).
  */
 static const uint32_t need[VMX_CTL_NSETS] = {
 	[VMX_CTL_PIN] = PIN_EXT_INTR_EXITING | PIN_NMI_EXITING,
@@ -41,7 +43,7 @@ static const uint32_t need[VMX_CTL_NSETS] = {
 
 static const uint32_t want[VMX_CTL_NSETS] = {
 	[VMX_CTL_PIN] = PIN_VIRTUAL_NMIS | PIN_PREEMPT_TIMER,
-	[VMX_CTL_PROC] = PROC_TSC_OFFSET,
+	[VMX_CTL_PROC] = PROC_TSC_OFFSET | PROC_CR8_LOAD | PROC_CR8_STORE,
 	[VMX_CTL_PROC2] = PROC2_VPID | PROC2_UNRESTRICTED | PROC2_RDTSCP |
 			  PROC2_INVPCID | PROC2_XSAVES,
 	[VMX_CTL_EXIT] = EXIT_ACK_INTR | EXIT_SAVE_PREEMPT | EXIT_SAVE_PAT |

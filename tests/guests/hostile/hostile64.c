@@ -898,6 +898,10 @@ static void attack_io(void)
 }
 
 /* RDMSR across ranges: each MSR is #GP or one tidal's table gives. */
+void do_cr8_5(void), do_cr8_bad(void);
+__asm__(".text\ndo_cr8_5:\n\tmovl $5, %eax\n\tmovq %rax, %cr8\n\tret\n"
+	"do_cr8_bad:\n\tmovl $0x15, %eax\n\tmovq %rax, %cr8\n\tret\n");
+
 static volatile uint32_t *apic_reg(uint32_t off)
 {
 	return (volatile uint32_t *)(uintptr_t)(APIC_GPA + off);
@@ -953,6 +957,18 @@ static void attack_apic(void)
 	check(*apic_reg(0x80) == 0x34 && *apic_reg(0xa0) == 0x34,
 	      "TPR keeps bits 7:0, PPR follows");
 	*apic_reg(0x80) = 0;
+	/* CR8 is the TPR's class: the guest's, never the physical CPU's. */
+	{
+		uint64_t cr8;
+
+		check(try_k(do_cr8_5) == NO_FAULT && *apic_reg(0x80) == 0x50,
+		      "MOV to CR8 sets TPR bits 7:4");
+		__asm__ volatile("movq %%cr8, %0" : "=r"(cr8));
+		check(cr8 == 5, "MOV from CR8 reads them back");
+		check(try_k(do_cr8_bad) == 13 && *apic_reg(0x80) == 0x50,
+		      "MOV to CR8 with bits 63:4 set: #GP, TPR kept");
+		*apic_reg(0x80) = 0;
+	}
 	*apic_reg(0xa00) = 0xdeadbeef;
 	*apic_reg(0xffc) = 0xdeadbeef;
 	check(*apic_reg(0xa00) == 0 && *apic_reg(0xffc) == 0 &&
