@@ -422,13 +422,16 @@ static void write_svr(struct vlapic *l, uint32_t val)
 				       vlapic_lvt(l, i) | LVT_MASKED);
 }
 
-uint32_t vlapic_read(struct vlapic *l, uint32_t off, uint64_t now)
+/*
+ * Registers whose value is what was last stored in the file (the ID is
+ * put back on a write): what an APIC-write exit can report, with EOI.
+ */
+static bool stored_reg(uint32_t off)
 {
-	if (lvt_index(off) >= 0 || (off >= LAPIC_ISR && off < LAPIC_IRR + 0x80))
-		return vlapic_reg(l, off);
+	if (lvt_index(off) >= 0)
+		return true;
 	switch (off) {
 	case LAPIC_ID:
-	case LAPIC_VER:
 	case LAPIC_TPR:
 	case LAPIC_LDR:
 	case LAPIC_DFR:
@@ -438,7 +441,17 @@ uint32_t vlapic_read(struct vlapic *l, uint32_t off, uint64_t now)
 	case LAPIC_ICR2:
 	case LAPIC_TIMER_ICR:
 	case LAPIC_TIMER_DCR:
+		return true;
+	}
+	return false;
+}
+
+uint32_t vlapic_read(struct vlapic *l, uint32_t off, uint64_t now)
+{
+	if (stored_reg(off) || off == LAPIC_VER ||
+	    (off >= LAPIC_ISR && off < LAPIC_IRR + 0x80))
 		return vlapic_reg(l, off);
+	switch (off) {
 	case LAPIC_PPR:
 		return vlapic_ppr(l);
 	case LAPIC_TIMER_CCR:
@@ -513,23 +526,8 @@ void vlapic_apic_write(struct vlapic *l, uint32_t off, uint64_t now,
 	uint32_t val = vlapic_reg(l, off);
 
 	*e = (struct vlapic_effect){.eoi_level_vec = -1};
-	switch (off) {
-	case LAPIC_ID:
-	case LAPIC_TPR:
-	case LAPIC_EOI:
-	case LAPIC_LDR:
-	case LAPIC_DFR:
-	case LAPIC_SVR:
-	case LAPIC_ESR:
-	case LAPIC_ICR:
-	case LAPIC_ICR2:
-	case LAPIC_TIMER_ICR:
-	case LAPIC_TIMER_DCR:
-		break;
-	default:
-		if (lvt_index(off) < 0)
-			return; /* not a register the CPU writes through */
-	}
+	if (!stored_reg(off) && off != LAPIC_EOI)
+		return; /* not a register the CPU writes through */
 	vlapic_write(l, off, val, now, e);
 }
 
