@@ -8,9 +8,12 @@
  * CPU updates VTPR, VIRR/VISR (virtual-interrupt delivery, EOI
  * virtualization) and VPPR in it while the guest runs, and vlapic.c reads
  * and writes the same words (the timer, the ICR, INIT/SIPI, the gdb stub
- * and the summaries).  RVI and SVI in the VMCS are derived: rewritten
- * from the page's IRR/ISR before every entry, so a vector set by another
- * CPU (which kicks this one) or an EOI that tidal emulated is seen.
+ * and the summaries).  Other CPUs set IRR bits in an inbox beside it,
+ * moved to the page before each entry (vlapic_sync_irr): the CPU's own
+ * updates of VIRR while the guest runs are not atomic with theirs.  RVI and SVI
+ * in the VMCS are derived: rewritten from the page's IRR/ISR before every
+ * entry, so a vector set by another CPU (which kicks this one) or an EOI that
+ * tidal emulated is seen.
  *
  * The APIC-access page is one host page per VM, zero, never written:
  * EPT maps it at 0xFEE00000 through a private memslot so that guest
@@ -269,10 +272,13 @@ void apicv_base_changed(struct vcpu *v)
 void apicv_prepare_entry(struct vcpu *v)
 {
 	struct vlapic *l = &v->lapic;
-	int irr = vlapic_sw_enabled(l) ? vlapic_highest_irr(l) : -1;
-	int isr = vlapic_highest_isr(l);
-	int pending = vlapic_pending_vector(l);
+	int irr, isr, pending;
 	uint64_t eoi[4];
+
+	vlapic_sync_irr(l); /* the CPU owns the page once we enter */
+	irr = vlapic_sw_enabled(l) ? vlapic_highest_irr(l) : -1;
+	isr = vlapic_highest_isr(l);
+	pending = vlapic_pending_vector(l);
 
 	vmwrite(VMCS_GUEST_INTR_STATUS, (uint64_t)(isr < 0 ? 0 : isr) << 8 |
 						(uint64_t)(irr < 0 ? 0 : irr));

@@ -43,11 +43,20 @@ static void clear_bit_atomic(struct vlapic *l, uint32_t off, int vec)
 			   __ATOMIC_SEQ_CST);
 }
 
+static uint32_t inbox_word(const struct vlapic *l, uint32_t off, int w)
+{
+	if (off != LAPIC_IRR || !l->irr_inbox)
+		return 0;
+	return __atomic_load_n(&l->inbox[w], __ATOMIC_RELAXED);
+}
+
+/* Highest bit of a 256-bit register (IRR: with the inbox). */
 static int highest_bit(const struct vlapic *l, uint32_t off)
 {
 	for (int i = 7; i >= 0; i--) {
 		uint32_t w =
-			__atomic_load_n(vec_word(l, off, i), __ATOMIC_RELAXED);
+			__atomic_load_n(vec_word(l, off, i), __ATOMIC_RELAXED) |
+			inbox_word(l, off, i);
 
 		if (w)
 			return i * 32 + 31 - __builtin_clz(w);
@@ -81,6 +90,8 @@ static void reset_registers(struct vlapic *l)
 {
 	for (unsigned int i = 0; i < VLAPIC_REGS_WORDS; i++)
 		__atomic_store_n(&l->regs[i], 0, __ATOMIC_RELAXED);
+	for (unsigned int i = 0; i < 8; i++)
+		__atomic_store_n(&l->inbox[i], 0, __ATOMIC_RELAXED);
 	vlapic_set_reg(l, LAPIC_ID, id_value(l));
 	vlapic_set_reg(l, LAPIC_VER, LAPIC_VERSION);
 	vlapic_set_reg(l, LAPIC_SVR, 0xff);
@@ -99,6 +110,7 @@ void vlapic_reset(struct vlapic *l, uint32_t id, bool bsp)
 	l->events = 0;
 	l->sipi_vector = 0;
 	l->regs = l->own;
+	l->irr_inbox = false;
 	reset_registers(l);
 }
 
@@ -107,6 +119,20 @@ void vlapic_attach_regs(struct vlapic *l, uint32_t *page)
 	for (unsigned int i = 0; i < VLAPIC_REGS_WORDS; i++)
 		page[i] = l->regs[i];
 	l->regs = page;
+	l->irr_inbox = true;
+}
+
+void vlapic_sync_irr(struct vlapic *l)
+{
+	for (int i = 0; i < 8; i++) {
+		uint32_t w;
+
+		if (!__atomic_load_n(&l->inbox[i], __ATOMIC_RELAXED))
+			continue;
+		w = __atomic_exchange_n(&l->inbox[i], 0, __ATOMIC_SEQ_CST);
+		__atomic_fetch_or(vec_word(l, LAPIC_IRR, i), w,
+				  __ATOMIC_SEQ_CST);
+	}
 }
 
 void vlapic_init_signal(struct vlapic *l)
@@ -194,6 +220,7 @@ int vlapic_pending_vector(const struct vlapic *l)
 
 void vlapic_ack(struct vlapic *l, int vec)
 {
+	vlapic_sync_irr(l);
 	clear_bit_atomic(l, LAPIC_IRR, vec);
 	set_bit_atomic(l, LAPIC_ISR, vec);
 }
@@ -256,7 +283,11 @@ bool vlapic_accept(struct vlapic *l, uint8_t vec, bool level)
 		set_bit_atomic(l, LAPIC_TMR, vec);
 	else
 		clear_bit_atomic(l, LAPIC_TMR, vec);
-	set_bit_atomic(l, LAPIC_IRR, vec);
+	if (l->irr_inbox)
+		__atomic_fetch_or(&l->inbox[vec >> 5], 1u << (vec & 31),
+				  __ATOMIC_SEQ_CST);
+	else
+		set_bit_atomic(l, LAPIC_IRR, vec);
 	return true;
 }
 
@@ -448,8 +479,11 @@ static bool stored_reg(uint32_t off)
 
 uint32_t vlapic_read(struct vlapic *l, uint32_t off, uint64_t now)
 {
+	if (off >= LAPIC_IRR && off < LAPIC_IRR + 0x80)
+		return vlapic_reg(l, off) |
+		       inbox_word(l, LAPIC_IRR, (int)(off - LAPIC_IRR) >> 4);
 	if (stored_reg(off) || off == LAPIC_VER ||
-	    (off >= LAPIC_ISR && off < LAPIC_IRR + 0x80))
+	    (off >= LAPIC_ISR && off < LAPIC_IRR))
 		return vlapic_reg(l, off);
 	switch (off) {
 	case LAPIC_PPR:

@@ -121,7 +121,15 @@ struct vlapic {
 	uint64_t timer_start, timer_next; /* TSC; timer_next 0: not armed */
 	uint64_t tsc_deadline;		  /* IA32_TSC_DEADLINE */
 	uint8_t timer_mode;		  /* the LVT timer's mode, as applied */
-	uint32_t *regs;			  /* own[] or the virtual-APIC page */
+	/*
+	 * With the virtual-APIC page attached, other CPUs do not set IRR
+	 * bits in it (the CPU may be updating VIRR in guest mode): they set
+	 * them here, atomically, and the owner moves them to the page before
+	 * it enters (vlapic_sync_irr).  IRR is the page's bits and these.
+	 */
+	bool irr_inbox;
+	uint32_t inbox[8];
+	uint32_t *regs; /* own[] or the virtual-APIC page */
 	uint32_t own[VLAPIC_REGS_WORDS];
 };
 
@@ -217,6 +225,8 @@ void vlapic_apic_write(struct vlapic *l, uint32_t off, uint64_t now,
  * the level-triggered vector to pass to the I/O APIC, or -1.
  */
 int vlapic_virtual_eoi(struct vlapic *l, int vec);
+/* The owner, outside guest mode: move the inbox's IRR bits to the page. */
+void vlapic_sync_irr(struct vlapic *l);
 /*
  * The EOI-exit bitmap: the vectors whose EOI the I/O APIC must see, the
  * level-triggered ones (the TMR).  256 bits in four words.

@@ -230,6 +230,14 @@ static void test_regs_page(void)
 	is_int(pw(LAPIC_LVT_TIMER), LVT_MASKED, "... LVT timer to 0x320");
 	vlapic_accept(&l, 0x41, false);
 	vlapic_accept(&l, 0xa5, true);
+	/* Accepted vectors wait in the inbox until the owner's sync. */
+	ok(pw(LAPIC_IRR + 0x20) == 0 && pw(LAPIC_IRR + 0x50) == 0,
+	   "accept does not touch the page's IRR (the CPU may own it)");
+	is_int(vlapic_highest_irr(&l), 0xa5, "... but IRR includes the inbox");
+	is_int(vlapic_read(&l, LAPIC_IRR + 0x20, 0), 1u << 1,
+	       "... and so do IRR reads");
+	vlapic_sync_irr(&l);
+	ok(l.inbox[2] == 0 && l.inbox[5] == 0, "sync empties the inbox");
 	is_int(pw(LAPIC_IRR + 0x20), 1u << 1, "IRR bit of 0x41 at 0x220");
 	is_int(pw(LAPIC_IRR + 0x50), 1u << 5, "IRR bit of 0xa5 at 0x250");
 	is_int(pw(LAPIC_TMR + 0x50), 1u << 5, "level: TMR bit at 0x1d0");
