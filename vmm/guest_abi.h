@@ -142,7 +142,7 @@ struct tidal_mem_create {
 #define TIDAL_CTR_EPT_RETRIES	   18 /* EPT violations that raced: retried */
 #define TIDAL_CTR_INJECTED	   19 /* exceptions tidal injected (#UD, #GP, ...) */
 #define TIDAL_CTR_REINJECTED	   20 /* events re-injected after an exit */
-#define TIDAL_CTR_INTERRUPTS	   21 /* interrupts and NMIs injected */
+#define TIDAL_CTR_INTERRUPTS	   21 /* interrupts and NMIs delivered */
 #define TIDAL_CTR_HALTS_BLOCKED	   22 /* HLTs that blocked a physical CPU */
 #define TIDAL_CTR_WAKEUPS	   23 /* halted vCPUs woken by an event */
 #define TIDAL_CTR_COUNT		   24

@@ -83,7 +83,7 @@ uint64_t vm_counter(struct vm *vm, unsigned int id)
 	case TIDAL_CTR_REINJECTED:
 		return s.reinjected;
 	case TIDAL_CTR_INTERRUPTS:
-		return s.interrupts + s.nmis;
+		return s.interrupts + s.nmis + s.virt_intr;
 	case TIDAL_CTR_HALTS_BLOCKED:
 		return s.halts_blocked;
 	case TIDAL_CTR_WAKEUPS:
