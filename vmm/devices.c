@@ -20,13 +20,37 @@
 #include "arch/x86/serial.h"
 #include "arch/x86/gdbstub.h"
 
+/* Print what @lb holds; @end: the line is complete. */
+static void line_out(struct line_buf *lb, bool end)
+{
+	lb->buf[lb->len] = '\0';
+	console_guest(lb, lb->buf, end);
+	lb->len = 0;
+	lb->idle_len = 0;
+}
+
 static void line_flush(struct line_buf *lb)
+{
+	line_out(lb, true);
+}
+
+/*
+ * A line that stopped growing (a shell's prompt, an echoed keystroke) is
+ * shown without waiting for its end: after LINE_IDLE_NS with no new byte
+ * its bytes go out and the line stays open on the console.
+ */
+#define LINE_IDLE_NS 20000000ull
+
+static void line_idle(struct line_buf *lb, uint64_t now)
 {
 	if (!lb->len)
 		return;
-	lb->buf[lb->len] = '\0';
-	printk("guest: %s\n", lb->buf);
-	lb->len = 0;
+	if (lb->len != lb->idle_len) {
+		lb->idle_len = lb->len;
+		lb->idle_since = now;
+	} else if (now - lb->idle_since >= LINE_IDLE_NS) {
+		line_out(lb, false);
+	}
 }
 
 static void line_putc(struct line_buf *lb, char c)
@@ -67,6 +91,8 @@ static void com1_irq_update(struct vm *vm)
 	if (level == vm->uart_irq)
 		return;
 	vm->uart_irq = level;
+	if (level)
+		vm->legacy.com1_irqs++;
 	vm_irq_line(vm, 4, level);
 }
 
@@ -261,8 +287,11 @@ static void com1_poll_input(struct vm *vm, uint64_t now)
 	if (now - vm->legacy.rx_poll_ns < RX_POLL_NS || gdbstub_owns_com1())
 		return;
 	vm->legacy.rx_poll_ns = now;
-	while (u16550_rx_room(&vm->uart) && (c = serial_getc()) >= 0)
-		u16550_receive(&vm->uart, (uint8_t)c);
+	while (u16550_rx_room(&vm->uart) && (c = serial_getc()) >= 0) {
+		vm->com1_rx_bytes++;
+		if (!u16550_receive(&vm->uart, (uint8_t)c))
+			vm->com1_rx_dropped++;
+	}
 	com1_irq_update(vm);
 }
 
@@ -273,6 +302,8 @@ void devices_tick(struct vm *vm)
 	spin_lock(&vm->dev_lock);
 	legacy_tick(vm, now);
 	com1_poll_input(vm, now);
+	line_idle(&vm->com1_out, now);
+	line_idle(&vm->e9_out, now);
 	spin_unlock(&vm->dev_lock);
 }
 

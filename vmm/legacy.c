@@ -150,6 +150,7 @@ void legacy_tick(struct vm *vm, uint64_t now)
 {
 	if (!i8254_irq0_edges(&vm->legacy.pit, now))
 		return;
+	vm->legacy.pit_irqs++;
 	vm_irq_line(vm, 0, true); /* an edge: IRR latches it */
 	vm_irq_line(vm, 0, false);
 }

@@ -34,6 +34,8 @@ struct pc_legacy {
 	uint32_t pci_addr; /* 0xCF8 */
 	bool reset_noted;  /* port 0x92 fast reset asked for once */
 	uint64_t rx_poll_ns;
+	/* Summary figures: PIT IRQ 0 edges, COM1 IRQ 4 raised, INTA cycles. */
+	uint64_t pit_irqs, com1_irqs, pic_intas;
 };
 
 /*

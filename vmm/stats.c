@@ -136,6 +136,26 @@ static void print_requests(struct vm *vm)
 	       (unsigned long long)r->reload_calls);
 }
 
+/* The interrupt sources of the PC platform, and console input. */
+static void print_devices(struct vm *vm)
+{
+	const struct pc_legacy *l = &vm->legacy;
+
+	if (vm->format == GUEST_FMT_TIDAL && !vm->com1_rx_bytes)
+		return;
+	printk("tidal: summary: devices: PIT IRQ 0 edges %llu, COM1 IRQ 4 "
+	       "raised %llu, console input %llu bytes (dropped %llu)\n",
+	       (unsigned long long)l->pit_irqs,
+	       (unsigned long long)l->com1_irqs,
+	       (unsigned long long)vm->com1_rx_bytes,
+	       (unsigned long long)vm->com1_rx_dropped);
+	printk("tidal: summary: devices: I/O APIC messages %llu, level EOIs "
+	       "%llu, 8259 INTA cycles %llu\n",
+	       (unsigned long long)l->ioapic.sent,
+	       (unsigned long long)l->ioapic.level_eois,
+	       (unsigned long long)l->pic_intas);
+}
+
 void vm_print_summary(struct vm *vm)
 {
 	struct vcpu_stats s;
@@ -184,4 +204,5 @@ void vm_print_summary(struct vm *vm)
 		       (unsigned long long)s.emu_faults);
 	print_requests(vm);
 	print_vcpus(vm);
+	print_devices(vm);
 }

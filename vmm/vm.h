@@ -114,6 +114,8 @@ struct vcpu {
 struct line_buf {
 	char buf[128];
 	unsigned int len;
+	unsigned int idle_len; /* len when idle_since was taken */
+	uint64_t idle_since;   /* ns: the line last grew */
 };
 
 /*
@@ -173,6 +175,8 @@ struct vm {
 	struct pc_legacy legacy; /* PIC, I/O APIC, PIT, RTC (legacy.h) */
 	struct acpi_pm pm;
 	struct line_buf com1_out, e9_out;
+	/* Bytes typed on tidal's console for COM1, and those it dropped. */
+	uint64_t com1_rx_bytes, com1_rx_dropped;
 	struct mmio_table mmio;
 	struct testdev testdev;
 	bool pic_int; /* the 8259's INT output (vlapic_pic_changed) */
