@@ -77,14 +77,34 @@ uint32_t legacy_pit_io(struct vm *vm, uint16_t port, unsigned int size, bool in,
 	return bytewise(vm, port, 1, in, val, pit_in, pit_out);
 }
 
+/* IRQ 8 follows the RTC's IRQF (dev_lock held). */
+static void rtc_irq_update(struct vm *vm, uint64_t now)
+{
+	bool level = mc146818_tick(&vm->legacy.rtc, now);
+
+	if (level == vm->legacy.rtc_irq)
+		return;
+	vm->legacy.rtc_irq = level;
+	if (level)
+		vm->legacy.rtc_irqs++;
+	vm_irq_line(vm, 8, level);
+}
+
 static uint8_t rtc_in(struct vm *vm, uint16_t port)
 {
-	return mc146818_read(&vm->legacy.rtc, port, platform_time_ns());
+	uint64_t now = platform_time_ns();
+	uint8_t v = mc146818_read(&vm->legacy.rtc, port, now);
+
+	rtc_irq_update(vm, now); /* reading C lowers IRQ 8 */
+	return v;
 }
 
 static void rtc_out(struct vm *vm, uint16_t port, uint8_t val)
 {
-	mc146818_write(&vm->legacy.rtc, port, val);
+	uint64_t now = platform_time_ns();
+
+	mc146818_write(&vm->legacy.rtc, port, val, now);
+	rtc_irq_update(vm, now); /* enables changed */
 }
 
 uint32_t legacy_rtc_io(struct vm *vm, uint16_t port, unsigned int size, bool in,
@@ -148,6 +168,8 @@ uint32_t legacy_pci_io(struct vm *vm, uint16_t port, unsigned int size, bool in,
 
 void legacy_tick(struct vm *vm, uint64_t now)
 {
+	if (vm->format != GUEST_FMT_TIDAL)
+		rtc_irq_update(vm, now);
 	if (!i8254_irq0_edges(&vm->legacy.pit, now))
 		return;
 	vm->legacy.pit_irqs++;
@@ -161,6 +183,7 @@ uint64_t legacy_next_deadline(struct vm *vm, uint64_t now)
 
 	spin_lock(&vm->dev_lock);
 	t = i8254_next_deadline(&vm->legacy.pit, now);
+	t = MIN(t, mc146818_next_deadline(&vm->legacy.rtc, now));
 	spin_unlock(&vm->dev_lock);
 	return t;
 }

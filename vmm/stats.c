@@ -144,9 +144,11 @@ static void print_devices(struct vm *vm)
 	if (vm->format == GUEST_FMT_TIDAL && !vm->com1_rx_bytes)
 		return;
 	printk("tidal: summary: devices: PIT IRQ 0 edges %llu, COM1 IRQ 4 "
-	       "raised %llu, console input %llu bytes (dropped %llu)\n",
+	       "raised %llu, RTC IRQ 8 raised %llu, console input %llu bytes "
+	       "(dropped %llu)\n",
 	       (unsigned long long)l->pit_irqs,
 	       (unsigned long long)l->com1_irqs,
+	       (unsigned long long)l->rtc_irqs,
 	       (unsigned long long)vm->com1_rx_bytes,
 	       (unsigned long long)vm->com1_rx_dropped);
 	printk("tidal: summary: devices: I/O APIC messages %llu, level EOIs "

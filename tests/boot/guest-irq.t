@@ -1,7 +1,8 @@
 #!/bin/sh
 # Device interrupts end to end (tests/guests/irqtest.c, a PVH kernel): the
 # PIT through the I/O APIC's GSI 2 (rate checked against the TSC,
-# masking), COM1 RX and THRE interrupts on IRQ 4 with the 16550 loopback,
+# masking), the RTC's periodic and update-ended interrupts on IRQ 8, COM1
+# RX and THRE interrupts on IRQ 4 with the 16550 loopback,
 # a level-triggered pin with remote IRR and EOI, the 8259 through LINT0
 # (ExtINT), then console input: bytes typed into tidal's serial port
 # (tools/run-bochs --serial-in) reach the guest's COM1 and are echoed
@@ -27,7 +28,7 @@ expect_re "guest: irq: all [0-9]+ checks passed, powering off" "irq: every guest
 expect_not "guest: FAIL" "irq: no failed check"
 grep '^guest: irq: PIT period' "$log" | sed 's/^/# /'
 expect_tidal "guest: $word" "irq: the input line came back, echoed by the guest"
-expect_re "^tidal: summary: devices: PIT IRQ 0 edges [0-9]+, COM1 IRQ 4 raised ([1-9][0-9]+), console input $((${#word} + 6)) bytes \(dropped 0\)$" "irq: tidal fed the ${#word}+6 input bytes to COM1, none dropped, raised IRQ 4"
+expect_re "^tidal: summary: devices: PIT IRQ 0 edges [0-9]+, COM1 IRQ 4 raised ([1-9][0-9]+), RTC IRQ 8 raised ([5-9]|[1-9][0-9]+), console input $((${#word} + 6)) bytes \(dropped 0\)$" "irq: tidal fed the ${#word}+6 input bytes to COM1, none dropped, raised IRQ 4 and IRQ 8"
 expect_re "^tidal: summary: devices: I/O APIC messages [1-9][0-9]*, level EOIs [2-9][0-9]*, 8259 INTA cycles [5-9][0-9]*$" "irq: I/O APIC messages, level EOIs (remote IRR cleared) and 8259 INTA cycles counted"
 pit_agrees irq
 expect_re "^tidal: summary: vcpu 0: interrupts injected [1-9][0-9]+, .* halts blocked [1-9][0-9]*, wake-ups [1-9][0-9]*" "irq: vCPU 0 took the interrupts, blocked in HLT and was woken"

@@ -14,6 +14,8 @@
  *    APIC's EOI register;
  *  - with 2+ vCPUs: the pin routed to vCPU 1 by physical, then logical
  *    destination;
+ *  - the RTC on IRQ 8 (I/O APIC pin 8): periodic interrupts at 64 Hz and
+ *    the update-ended interrupt, each cleared by reading register C;
  *  - the 8259 path: the I/O APIC masked, the local APIC's LINT0 in
  *    virtual-wire (ExtINT) mode, the PIT and COM1 through the 8259 with
  *    its in-service register and EOI;
@@ -31,6 +33,7 @@
 #define VEC_COM	     0x51
 #define VEC_LEVEL    0x52
 #define VEC_AP	     0x53
+#define VEC_RTC	     0x54
 #define PIC_BASE     0x20  /* master 0x20-0x27, slave 0x28-0x2f */
 #define PIT_COUNT    11932 /* ~100 Hz */
 #define RTE_MASKED   0x10000u
@@ -52,6 +55,7 @@ static volatile uint8_t rx[256];
 static volatile uint32_t rx_len;
 static volatile uint32_t level_mode, level_rirr_in, level_rirr_after;
 static volatile uint8_t pic_isr_in;
+static volatile uint32_t rtc_hits, rtc_pf, rtc_uf;
 static unsigned int pit_pin;
 
 static uint32_t ioapic_rd(uint32_t reg)
@@ -147,6 +151,18 @@ PC_ISR(isr_ap, on_ap)
 	ap_who = my_id();
 	rx_drain();
 	ap_hits++;
+	lapic_wr(0xb0, 0);
+}
+
+PC_ISR(isr_rtc, on_rtc)
+{
+	uint8_t c;
+
+	outb(0x70, 0x0c);
+	c = inb(0x71); /* clears the flags, lowers IRQ 8 */
+	rtc_hits++;
+	rtc_pf += !!(c & 0x40);
+	rtc_uf += !!(c & 0x10);
 	lapic_wr(0xb0, 0);
 }
 
@@ -343,6 +359,36 @@ static void check_routing(unsigned int ncpus)
 	pc_check(com_hits == bsp, "vCPU 0 took none of them");
 }
 
+static void cmos_wr(uint8_t reg, uint8_t v)
+{
+	outb(0x70, reg);
+	outb(0x71, v);
+}
+
+/* The RTC's periodic (64 Hz) then update-ended interrupts on pin 8. */
+static void check_rtc(void)
+{
+	uint64_t khz = tsc_khz();
+	uint32_t pf;
+
+	rte_set(8, VEC_RTC, 0);
+	cmos_wr(0x0a, 0x2a); /* rate 10: 64 Hz */
+	outb(0x70, 0x0c);
+	inb(0x71);
+	cmos_wr(0x0b, 0x42); /* PIE, 24-hour */
+	pc_check(wait_for(&rtc_hits, 4, khz * 1000),
+		 "RTC periodic interrupts on IRQ 8: %u", rtc_hits);
+	pf = rtc_pf;
+	cmos_wr(0x0b, 0x12); /* UIE only */
+	rtc_hits = 0;
+	rtc_uf = 0;
+	pc_check(wait_for(&rtc_uf, 1, khz * 3000) && rtc_hits == 1,
+		 "RTC update-ended interrupt (%u)", rtc_hits);
+	cmos_wr(0x0b, 0x02);
+	rte_set(8, RTE_MASKED, 0);
+	pc_check(pf >= 4, "register C showed the periodic flag %u times", pf);
+}
+
 static void pic_init(uint8_t master_mask)
 {
 	outb(0x20, 0x11);
@@ -455,6 +501,7 @@ void irq_main(uint32_t eax, uint32_t info_pa)
 	set_gate(VEC_COM, isr_com);
 	set_gate(VEC_LEVEL, isr_level);
 	set_gate(VEC_AP, isr_ap);
+	set_gate(VEC_RTC, isr_rtc);
 	set_gate(PIC_BASE, isr_pic_pit);
 	set_gate(PIC_BASE + 4, isr_pic_com);
 	load_tables();
@@ -465,6 +512,7 @@ void irq_main(uint32_t eax, uint32_t info_pa)
 	check_pit(khz);
 	check_com1();
 	check_level();
+	check_rtc();
 	if (ncpus > 1)
 		check_routing(ncpus);
 	check_pic();
