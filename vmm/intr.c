@@ -227,13 +227,35 @@ bool intr_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
 	return vlapic_msr_read(l, msr, rdtsc(), val);
 }
 
+/*
+ * A moved xAPIC page is kept in APIC_BASE but not emulated: the registers
+ * stay at VLAPIC_BASE_GPA.  Said once per VM.
+ */
+static void note_apic_move(struct vcpu *v, uint64_t val)
+{
+	uint64_t page = val & ~0xfffull & ((1ull << 52) - 1);
+
+	if (page == VLAPIC_BASE_GPA || !(val & APIC_BASE_EN) ||
+	    __atomic_exchange_n(&v->vm->apic_move_noted, true,
+				__ATOMIC_RELAXED))
+		return;
+	printk("tidal: vm: vCPU %u moved its xAPIC page to %llx: not "
+	       "emulated, the registers stay at %llx\n",
+	       v->index, (unsigned long long)page,
+	       (unsigned long long)VLAPIC_BASE_GPA);
+}
+
 bool intr_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 {
 	struct vlapic *l = &v->lapic;
 	struct vlapic_effect e;
 
-	if (msr == MSR_IA32_APIC_BASE)
-		return vlapic_set_base(l, val);
+	if (msr == MSR_IA32_APIC_BASE) {
+		if (!vlapic_set_base(l, val))
+			return false;
+		note_apic_move(v, val);
+		return true;
+	}
 	if (msr == MSR_IA32_TSC_DEADLINE) {
 		vlapic_tsc_deadline_write(l, val);
 		return true;

@@ -180,6 +180,7 @@ struct vm {
 	struct mmio_table mmio;
 	struct testdev testdev;
 	bool pic_int; /* the 8259's INT output (vlapic_pic_changed) */
+	bool apic_move_noted; /* intr.c: a moved xAPIC page was reported */
 
 	int state; /* enum vm_state; left VM_RUNNING once, by cmpxchg */
 	int status;

@@ -28,6 +28,8 @@ cputable_ok() {
 	[ -n "$gps" ] && [ "$gps" -ge 10 ]
 	tap $? "$1: the guest took $gps #GPs for the rows that must fault"
 	expect_re "^tidal: summary: exception 13 injected $gps$" "$1: tidal injected exactly those #GPs"
+	[ "$(grep -c '^tidal: vm: vCPU 0 moved its xAPIC page to fed00000: not emulated, the registers stay at fee00000$' "$log")" = 1 ]
+	tap $? "$1: a moved xAPIC page is reported once for two moves"
 	expect_status 0
 }
 boot_guest cputable "$BUILD/guests/cputable.elf" "" "cpus=1"

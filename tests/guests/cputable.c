@@ -12,7 +12,9 @@
  *  - MSRs row by row: reads and writes that must work and their values,
  *    and those that must raise #GP (unknown MSRs, reserved bits, locked
  *    or read-only registers, x2APIC MSRs while in xAPIC mode, the PMU's
- *    MSRs); a #GP handler counts the fault and skips the instruction.
+ *    MSRs); a #GP handler counts the fault and skips the instruction;
+ *  - APIC_BASE moved: accepted and kept, the registers stay at 0xFEE00000
+ *    (tidal says so once).
  *
  * Powers off through ACPI at the end (pc_finish).
  */
@@ -152,6 +154,14 @@ static void check_msr_effects(void)
 	pc_check(!wr_gp(0x277, 0x0007040600070406ull) && !rd_gp(0x277, &a) &&
 			 a == 0x0007040600070406ull,
 		 "PAT: the power-on value written back");
+	/* A moved xAPIC page: kept in the MSR, registers stay (documented). */
+	pc_check(!wr_gp(0x1b, 0xfed00900) && !rd_gp(0x1b, &a) &&
+			 a == 0xfed00900,
+		 "APIC_BASE moved to fed00000: no #GP, reads back (%llx)",
+		 (unsigned long long)a);
+	pc_check(lapic_rd(0x30) >> 16 == 6 && !wr_gp(0x1b, 0xfee00900) &&
+			 !wr_gp(0x1b, 0xfed00900) && !wr_gp(0x1b, 0xfee00900),
+		 "the registers stay at fee00000; moved back");
 }
 
 static void check_cpuid(unsigned int ncpus)
