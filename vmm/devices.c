@@ -20,6 +20,8 @@
 #include "arch/x86/serial.h"
 #include "arch/x86/gdbstub.h"
 
+static void line_putc_raw(struct line_buf *lb, char c);
+
 /* Print what @lb holds; @end: the line is complete. */
 static void line_out(struct line_buf *lb, bool end)
 {
@@ -53,7 +55,46 @@ static void line_idle(struct line_buf *lb, uint64_t now)
 	}
 }
 
+/*
+ * Terminal control sequences (ESC [ parameters final-byte, what a shell's
+ * line editor sends) are dropped whole: their bytes would show as noise.
+ * Returns true if @c belongs to one.  A lone ESC shows as '?'.
+ */
+static bool line_escape(struct line_buf *lb, unsigned char c)
+{
+	if (lb->esc == 1 && c == 0x1b) {
+		line_putc_raw(lb, '?'); /* ESC ESC: the first one is shown */
+		return true;
+	}
+	if (lb->esc == 1) {
+		lb->esc = c == '[' ? 2 : 0;
+		if (c == '[')
+			return true;
+		line_putc_raw(lb, '?');
+		return false;
+	}
+	if (lb->esc == 2) {
+		if (c >= 0x40 && c <= 0x7e)
+			lb->esc = 0; /* the final byte */
+		else if (c < 0x20 || c > 0x3f)
+			lb->esc = 0; /* not a sequence after all: shown */
+		return lb->esc || (c >= 0x40 && c <= 0x7e);
+	}
+	if (c == 0x1b) {
+		lb->esc = 1;
+		return true;
+	}
+	return false;
+}
+
 static void line_putc(struct line_buf *lb, char c)
+{
+	if (!line_escape(lb, (unsigned char)c))
+		line_putc_raw(lb, c);
+}
+
+/* One byte into the line: printable, or replaced. */
+static void line_putc_raw(struct line_buf *lb, char c)
 {
 	if (c == '\n') {
 		line_flush(lb);

@@ -115,6 +115,7 @@ struct line_buf {
 	char buf[128];
 	unsigned int len;
 	unsigned int idle_len; /* len when idle_since was taken */
+	uint8_t esc;	       /* 1: after ESC, 2: inside ESC [ ... */
 	uint64_t idle_since;   /* ns: the line last grew */
 };
 

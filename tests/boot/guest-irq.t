@@ -31,6 +31,7 @@ expect_tidal "guest: $word" "irq: the input line came back, echoed by the guest"
 expect_re "^tidal: summary: devices: PIT IRQ 0 edges [0-9]+, COM1 IRQ 4 raised ([1-9][0-9]+), RTC IRQ 8 raised ([5-9]|[1-9][0-9]+), console input $((${#word} + 6)) bytes \(dropped 0\)$" "irq: tidal fed the ${#word}+6 input bytes to COM1, none dropped, raised IRQ 4 and IRQ 8"
 expect_re "^tidal: summary: devices: I/O APIC messages [1-9][0-9]*, level EOIs [2-9][0-9]*, 8259 INTA cycles [5-9][0-9]*$" "irq: I/O APIC messages, level EOIs (remote IRR cleared) and 8259 INTA cycles counted"
 pit_agrees irq
+expect_tidal "guest: irq: esc red ?x ." "irq: terminal control sequences dropped, a lone ESC shown as ?"
 expect_re "^tidal: summary: vcpu 0: interrupts injected [1-9][0-9]+, .* halts blocked [1-9][0-9]*, wake-ups [1-9][0-9]*" "irq: vCPU 0 took the interrupts, blocked in HLT and was woken"
 # An INTR left asserted after the 8259's INTA kept HLT from blocking
 # (tens of thousands of HLT exits): every HLT must wait for a real event.

@@ -113,8 +113,8 @@ def main():
                   ["tools/run-bochs", "--mem", "512", "--timeout",
                    str(BOOT_S), "--interactive", "--log", LOG, ISO])
     con = Console(fd)
-    # "/ # " and busybox's cursor query (ESC [6n, shown as "?[6n": tidal
-    # passes no control bytes), on a line left open.
+    # "/ # " (busybox's cursor query after it, ESC [6n, is dropped by
+    # tidal) on a line left open.
     prompt = con.wait_re(rb"LINUX-GUEST: init \(shell\)[\s\S]*?guest: [^\n]*# ",
                          BOOT_S)
     print(f"# shell prompt after {time.monotonic() - start:.0f}s",

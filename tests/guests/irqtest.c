@@ -519,5 +519,7 @@ void irq_main(uint32_t eax, uint32_t info_pa)
 	if (pc_arg(cmdline, "echo", 0))
 		echo();
 	printf("irq: PIT interrupts taken %u\n", pit_hits + pic_pit_hits);
+	/* tidal drops terminal control sequences, shows a lone ESC as '?'. */
+	printf("irq: esc \033[1;31mred\033[0m \033x \033[6n.\n");
 	pc_finish("irq");
 }
