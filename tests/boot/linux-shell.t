@@ -72,6 +72,7 @@ class Console:
         self.fd = fd
         self.out = b""
         self.closed = False
+        self.typed = 0
 
     def pump(self, seconds):
         end = time.monotonic() + seconds
@@ -101,11 +102,17 @@ class Console:
         for b in text.encode():
             os.write(self.fd, bytes([b]))
             time.sleep(0.05)
+        self.typed += len(text)
+
+    def ask(self, cmd, answer, seconds=300):
+        """Type @cmd; the match of @answer in what follows, or None."""
+        at = len(self.out)
+        self.type(cmd)
+        return self.wait_re(answer, seconds, at)
 
 
 def main():
     prepare()
-    typed = 0
     start = time.monotonic()
     pid, fd = pty.fork()
     if pid == 0:
@@ -122,31 +129,16 @@ def main():
     tap(prompt is not None, "linux-shell: the shell's prompt is shown "
         "(a line without its end, flushed when idle)")
     if prompt:
-        at = len(con.out)
-        cmd = "echo hello-$((6*7))\r"
-        con.type(cmd)
-        typed += len(cmd)
-        m = con.wait_re(rb"^guest: hello-42\r?$", 300, at)
+        m = con.ask("echo hello-$((6*7))\r", rb"^guest: hello-42\r?$")
         tap(m is not None, "linux-shell: typed `echo hello-$((6*7))`, "
             "the shell answered hello-42")
-        at = len(con.out)
-        cmd = "sleep 100000\r"
-        con.type(cmd)
-        typed += len(cmd)
-        con.wait_re(rb"sleep 100000", 120, at)
+        con.ask("sleep 100000\r", rb"sleep 100000", 120)
         con.pump(5)
         con.type("\x03")
-        typed += 1
-        at = len(con.out)
-        cmd = "echo after-$((2*3))x\r"
-        con.type(cmd)
-        typed += len(cmd)
-        m = con.wait_re(rb"^guest: after-6x\r?$", 300, at)
+        m = con.ask("echo after-$((2*3))x\r", rb"^guest: after-6x\r?$")
         tap(m is not None, "linux-shell: Ctrl-C stopped `sleep 100000`, "
             "the next command ran")
-        cmd = "poweroff -f\r"
-        con.type(cmd)
-        typed += len(cmd)
+        con.type("poweroff -f\r")
     con.wait_re(rb"^tidal: power off: ", 300)
     if not con.closed:
         os.write(fd, b"\x1d")  # Ctrl-]: leave the session
@@ -161,6 +153,7 @@ def main():
         log = b""
     m = re.search(rb"^tidal: summary: devices: .* console input (\d+) "
                   rb"bytes \(dropped (\d+)\)$", log, re.M)
+    typed = con.typed
     tap(m is not None and int(m.group(1)) == typed and m.group(2) == b"0",
         f"linux-shell: tidal passed all {typed} typed bytes to COM1, none "
         f"dropped ({m.group(1).decode() if m else 'no summary'})")

@@ -58,18 +58,6 @@ static volatile uint8_t pic_isr_in;
 static volatile uint32_t rtc_hits, rtc_pf, rtc_uf;
 static unsigned int pit_pin;
 
-static uint32_t ioapic_rd(uint32_t reg)
-{
-	ioapic[0] = reg;
-	return ioapic[4];
-}
-
-static void ioapic_wr(uint32_t reg, uint32_t v)
-{
-	ioapic[0] = reg;
-	ioapic[4] = v;
-}
-
 static void rte_set(unsigned int pin, uint32_t lo, uint32_t dest)
 {
 	ioapic_wr(0x10 + 2 * pin + 1, dest << 24);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* CPU plumbing for the PC test kernels (see pc_cpu.h). */
 #include "pc_cpu.h"
+#include "vmm/pc.h"
 
 /*
  * The AP trampoline, run at PC_CPU_TRAMP in real mode: load a flat GDT,
@@ -73,6 +74,20 @@ void wrmsr(uint32_t msr, uint64_t v)
 {
 	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v),
 			 "d"((uint32_t)(v >> 32)));
+}
+
+static volatile uint32_t *const ioapic = (volatile uint32_t *)PC_IOAPIC_BASE;
+
+uint32_t ioapic_rd(uint32_t reg)
+{
+	ioapic[0] = reg;
+	return ioapic[4];
+}
+
+void ioapic_wr(uint32_t reg, uint32_t v)
+{
+	ioapic[0] = reg;
+	ioapic[4] = v;
 }
 
 bool x2(void)

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * CPU plumbing shared by the PC test kernels that take interrupts
- * (apictest.c, irqtest.c): MSRs, the local APIC (xAPIC page or x2APIC
- * MSRs, whichever is on), an IDT with 32-bit interrupt gates, a flat GDT,
- * HLT-based waits, and AP start-up by INIT-SIPI-SIPI through a real-mode
- * trampoline copied to PC_CPU_TRAMP.  A kernel that starts APs defines
- * ap_main(n): each AP calls it on its own 4 KiB stack (n = 1, 2, ...).
+ * CPU plumbing shared by the PC test kernels (apictest.c, irqtest.c,
+ * cputable.c, pc_devices.c): MSRs, the I/O APIC's window, the local APIC (xAPIC
+ * page or x2APIC MSRs, whichever is on), an IDT with 32-bit interrupt gates, a
+ * flat GDT, HLT-based waits, and AP start-up by INIT-SIPI-SIPI through a
+ * real-mode trampoline copied to PC_CPU_TRAMP.  A kernel that starts APs
+ * defines ap_main(n): each AP calls it on its own 4 KiB stack (n = 1, 2, ...).
  */
 #ifndef TIDAL_GUEST_PC_CPU_H
 #define TIDAL_GUEST_PC_CPU_H
@@ -27,6 +27,10 @@ void lapic_wr(uint32_t off, uint32_t v);
 uint32_t my_id(void);
 /* An IPI: ICR2 (destination) then ICR (@lo), or one x2APIC MSR write. */
 void send_ipi(uint32_t dest, uint32_t lo);
+
+/* I/O APIC register @reg, through IOREGSEL and IOWIN. */
+uint32_t ioapic_rd(uint32_t reg);
+void ioapic_wr(uint32_t reg, uint32_t v);
 
 /* Point IDT entry @vec at @fn (a 32-bit interrupt gate, selector 8). */
 void set_gate(unsigned int vec, void (*fn)(void));

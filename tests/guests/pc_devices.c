@@ -8,23 +8,10 @@
  * the local APIC exists nothing would deliver them.
  */
 #include "pc_checks.h"
+#include "pc_cpu.h"
 #include "vmm/pc.h"
 
 #define COM1 0x3f8
-
-static volatile uint32_t *const ioapic = (volatile uint32_t *)PC_IOAPIC_BASE;
-
-static uint32_t ioapic_rd(uint32_t reg)
-{
-	ioapic[0] = reg;
-	return ioapic[4];
-}
-
-static void ioapic_wr(uint32_t reg, uint32_t v)
-{
-	ioapic[0] = reg;
-	ioapic[4] = v;
-}
 
 static void check_pic(void)
 {
