@@ -22,13 +22,22 @@ pit_agrees() {
 	tap $? "$1: tidal raised IRQ 0 $edges times for the $taken ticks the guest took"
 }
 
-BOCHS_ARGS="--serial-in $TESTS_DIR/irq.in --serial-after echo-ready" \
-	boot_guest irq "$G" "" "cpus=1 echo=1"
+# Console input needs run-bochs's relay: under other vehicles no echo.
+if [ "${VEHICLE:-bochs}" = bochs ]; then
+	BOCHS_ARGS="--serial-in $TESTS_DIR/irq.in --serial-after echo-ready" \
+		boot_guest irq "$G" "" "cpus=1 echo=1"
+	input=$((${#word} + 6))
+else
+	boot_guest irq "$G" "" "cpus=1"
+	input=0
+fi
 expect_re "guest: irq: all [0-9]+ checks passed, powering off" "irq: every guest check passed"
 expect_not "guest: FAIL" "irq: no failed check"
 grep '^guest: irq: PIT period' "$log" | sed 's/^/# /'
-expect_tidal "guest: $word" "irq: the input line came back, echoed by the guest"
-expect_re "^tidal: summary: devices: PIT IRQ 0 edges [0-9]+, COM1 IRQ 4 raised ([1-9][0-9]+), RTC IRQ 8 raised ([5-9]|[1-9][0-9]+), console input $((${#word} + 6)) bytes \(dropped 0\)$" "irq: tidal fed the ${#word}+6 input bytes to COM1, none dropped, raised IRQ 4 and IRQ 8"
+if [ "$input" != 0 ]; then
+	expect_tidal "guest: $word" "irq: the input line came back, echoed by the guest"
+fi
+expect_re "^tidal: summary: devices: PIT IRQ 0 edges [0-9]+, COM1 IRQ 4 raised [1-9][0-9]*, RTC IRQ 8 raised ([5-9]|[1-9][0-9]+), console input $input bytes \(dropped 0\)$" "irq: tidal raised IRQ 4 and IRQ 8, fed the $input input bytes to COM1, none dropped"
 expect_re "^tidal: summary: devices: I/O APIC messages [1-9][0-9]*, level EOIs [2-9][0-9]*, 8259 INTA cycles [5-9][0-9]*$" "irq: I/O APIC messages, level EOIs (remote IRR cleared) and 8259 INTA cycles counted"
 pit_agrees irq
 expect_tidal "guest: irq: esc red ?x ." "irq: terminal control sequences dropped, a lone ESC shown as ?"
