@@ -12,6 +12,7 @@ the guest's COM1, none dropped.  A download failure is a SKIP.
 import os
 import pty
 import re
+import select
 import subprocess
 import sys
 import time
@@ -77,8 +78,6 @@ class Console:
     def pump(self, seconds):
         end = time.monotonic() + seconds
         while not self.closed and time.monotonic() < end:
-            import select
-
             r, _, _ = select.select([self.fd], [], [], 0.5)
             if r:
                 try:
