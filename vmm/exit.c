@@ -117,8 +117,17 @@ static enum exit_action handle_cpuid(struct vcpu *v)
 		};
 		struct cpuid_regs c = cpuid_guest(&env, leaf, sub);
 
-		*m = (struct cpuid_memo){leaf, sub, cr4, v->xcr0, c.eax,
-					 c.ebx, c.ecx, c.edx, true};
+		*m = (struct cpuid_memo){
+			.leaf = leaf,
+			.sub = sub,
+			.cr4 = cr4,
+			.xcr0 = v->xcr0,
+			.eax = c.eax,
+			.ebx = c.ebx,
+			.ecx = c.ecx,
+			.edx = c.edx,
+			.valid = true,
+		};
 	}
 	r->rax = m->eax;
 	r->rbx = m->ebx;
@@ -350,6 +359,7 @@ void vcpu_handle_exit(struct vcpu *v, uint32_t raw)
 		entry_failed(v, raw);
 		return;
 	}
-	if (!gdbstub_vm_exit(v, reason)) /* gdb: steps, breakpoints */
+	/* gdb: steps, breakpoints (nothing to do without the stub). */
+	if (!gdbstub_enabled() || !gdbstub_vm_exit(v, reason))
 		dispatch(v, reason);
 }

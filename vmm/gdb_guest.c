@@ -274,17 +274,9 @@ void gdb_guest_bp_exiting(bool on)
 
 bool gdbstub_vm_exit(struct vcpu *v, uint32_t reason)
 {
-	uint32_t info;
-
-	/*
-	 * Without the stub nothing below can apply (no gdb to stop for, no
-	 * breakpoints, no stepping): the common exit pays one call.
-	 */
-	if (!gdbstub_enabled())
-		return false;
-	info = reason == EXIT_REASON_EXCEPTION_NMI
-		       ? (uint32_t)vmread(VMCS_EXIT_INTR_INFO)
-		       : 0;
+	uint32_t info = reason == EXIT_REASON_EXCEPTION_NMI
+				? (uint32_t)vmread(VMCS_EXIT_INTR_INFO)
+				: 0;
 
 	/*
 	 * An NMI from a CPU that gdb stopped: wait with the others, then let

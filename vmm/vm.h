@@ -195,6 +195,7 @@ struct vm {
 	int state; /* enum vm_state; left VM_RUNNING once, by cmpxchg */
 	int status;
 	uint64_t start_ns, timeout_ns; /* timeout 0: none */
+	uint64_t start_tsc; /* the TSC (the guest's too) at the first entry */
 };
 
 /* What vm_create() needs besides the image. */

@@ -220,8 +220,8 @@ static void setup_apic(void)
 	idtr.limit = sizeof(idt) - 1;
 	idtr.base = (uint32_t)idt;
 	__asm__ volatile("lidt %0" ::"m"(idtr));
-	lapic_wr(0xf0, 0x1ff);			  /* SVR: enabled */
-	lapic_wr(0x80, 0);			  /* TPR 0 */
+	lapic_wr(0xf0, 0x1ff);			 /* SVR: enabled */
+	lapic_wr(0x80, 0);			 /* TPR 0 */
 	lapic_wr(0x320, VEC_TIMER | (2u << 17)); /* TSC-deadline mode */
 }
 
@@ -253,8 +253,9 @@ void bench_main(uint32_t eax __attribute__((unused)), uint32_t info_pa)
 		 "every CPUID was an exit");
 	pc_check(fig[OP_CPUID] > fig[OP_LOOP] && fig[OP_VMCALL] > fig[OP_LOOP],
 		 "an exit costs more than an empty loop turn");
-	pc_check(ok, "the TSC-deadline timer fired %d times each way, never "
-		     "early",
+	pc_check(ok,
+		 "the TSC-deadline timer fired %d times each way, never "
+		 "early",
 		 TIMER_RUNS);
 	pc_finish("exitbench");
 }
