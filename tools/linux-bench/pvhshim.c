@@ -14,6 +14,8 @@
  */
 #include <stdint.h>
 
+#include "vmm/pc.h" /* hvm_start_info and friends, as tidal builds them */
+
 #define STAGE_VMLINUX 0x0a000000u /* above the kernel's 16-74 MiB image */
 #define STAGE_INITRD  0x1c000000u
 #define SI_ADDR	      0x6000u
@@ -21,7 +23,6 @@
 #define CMDLINE_ADDR  0x6200u
 #define MEMMAP_ADDR   0x7000u
 #define MAX_MAP	      64
-#define PVH_MAGIC     0x336ec578u
 #define MB1_MAGIC     0x2badb002u
 
 struct mb_info {
@@ -31,35 +32,6 @@ struct mb_info {
 
 struct mb_mod {
 	uint32_t start, end, string, reserved;
-};
-
-struct hvm_start_info {
-	uint32_t magic, version, flags, nr_modules;
-	uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
-	uint32_t memmap_entries, reserved;
-};
-
-struct hvm_modlist_entry {
-	uint64_t paddr, size, cmdline_paddr, reserved;
-};
-
-struct hvm_memmap_entry {
-	uint64_t addr, size;
-	uint32_t type, reserved;
-};
-
-struct elf64_ehdr {
-	uint8_t ident[16];
-	uint16_t type, machine;
-	uint32_t version;
-	uint64_t entry, phoff, shoff;
-	uint32_t flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct elf64_phdr {
-	uint32_t type, flags;
-	uint64_t offset, vaddr, paddr, filesz, memsz, align;
 };
 
 void shim_main(uint32_t magic, const struct mb_info *mbi);
@@ -141,7 +113,7 @@ static uint32_t pvh_entry(const uint8_t *p, const uint8_t *end)
 		const uint8_t *name = p + 12;
 		const uint8_t *desc = name + ((h[0] + 3) & ~3u);
 
-		if (h[2] == 18 && h[0] == 4 && name[0] == 'X' &&
+		if (h[2] == PVH_NOTE_PHYS32 && h[0] == 4 && name[0] == 'X' &&
 		    name[1] == 'e' && name[2] == 'n')
 			return *(const uint32_t *)desc;
 		p = desc + ((h[1] + 3) & ~3u);
@@ -149,29 +121,50 @@ static uint32_t pvh_entry(const uint8_t *p, const uint8_t *end)
 	return 0;
 }
 
+/* ELF64 fields by their offsets (the shim needs only these). */
+#define E_PHOFF	    0x20
+#define E_PHENTSIZE 0x36
+#define E_PHNUM	    0x38
+#define P_TYPE	    0x00
+#define P_OFFSET    0x08
+#define P_PADDR	    0x18
+#define P_FILESZ    0x20
+#define P_MEMSZ	    0x28
+#define PT_LOAD	    1
+#define PT_NOTE	    4
+
+static uint32_t u32_at(const uint8_t *p, uint32_t off)
+{
+	return *(const uint32_t *)(p + off);
+}
+
+/* The low half of a 64-bit field: everything here lies below 4 GiB. */
+static uint32_t u64lo_at(const uint8_t *p, uint32_t off)
+{
+	return (uint32_t) * (const uint64_t *)(p + off);
+}
+
 /* Copy the PT_LOADs into place; returns the PVH entry, or 0. */
 static uint32_t load_vmlinux(const uint8_t *img)
 {
-	const struct elf64_ehdr *eh = (const void *)img;
-	uint32_t entry = 0;
+	uint32_t entry = 0, phnum = *(const uint16_t *)(img + E_PHNUM);
+	uint32_t phentsize = *(const uint16_t *)(img + E_PHENTSIZE);
 
-	if (*(const uint32_t *)eh->ident != 0x464c457fu)
+	if (u32_at(img, 0) != 0x464c457fu || img[4] != 2)
 		return 0;
-	for (unsigned int i = 0; i < eh->phnum; i++) {
-		const struct elf64_phdr *ph =
-			(const void *)(img + (uint32_t)eh->phoff +
-				       i * eh->phentsize);
-		uint8_t *dst = (uint8_t *)(uint32_t)ph->paddr;
+	for (uint32_t i = 0; i < phnum; i++) {
+		const uint8_t *ph =
+			img + u64lo_at(img, E_PHOFF) + i * phentsize;
+		uint8_t *dst = (uint8_t *)u64lo_at(ph, P_PADDR);
+		uint32_t filesz = u64lo_at(ph, P_FILESZ);
 
-		if (ph->type == 1) {
-			move(dst, img + (uint32_t)ph->offset,
-			     (uint32_t)ph->filesz);
-			zero(dst + ph->filesz,
-			     (uint32_t)(ph->memsz - ph->filesz));
-		} else if (ph->type == 4 && !entry) {
-			const uint8_t *n = img + (uint32_t)ph->offset;
+		if (u32_at(ph, P_TYPE) == PT_LOAD) {
+			move(dst, img + u64lo_at(ph, P_OFFSET), filesz);
+			zero(dst + filesz, u64lo_at(ph, P_MEMSZ) - filesz);
+		} else if (u32_at(ph, P_TYPE) == PT_NOTE && !entry) {
+			const uint8_t *n = img + u64lo_at(ph, P_OFFSET);
 
-			entry = pvh_entry(n, n + (uint32_t)ph->filesz);
+			entry = pvh_entry(n, n + filesz);
 		}
 	}
 	return entry;
@@ -252,8 +245,8 @@ void shim_main(uint32_t magic, const struct mb_info *mbi)
 	ml->paddr = STAGE_INITRD;
 	ml->size = il;
 	*si = (struct hvm_start_info){
-		.magic = PVH_MAGIC,
-		.version = 1,
+		.magic = PVH_START_MAGIC,
+		.version = PVH_START_VERSION,
 		.nr_modules = 1,
 		.modlist_paddr = MODLIST_ADDR,
 		.cmdline_paddr = CMDLINE_ADDR,
