@@ -336,15 +336,25 @@ static void com1_poll_input(struct vm *vm, uint64_t now)
 	com1_irq_update(vm);
 }
 
+/*
+ * After every exit, so the common case (nothing due) reads one word and
+ * takes no lock; tick_due_ns is only ever early (then the work below
+ * finds nothing and sets it again), never late: every PIT or RTC access
+ * clears it.
+ */
 void devices_tick(struct vm *vm)
 {
-	uint64_t now = platform_time_ns();
+	uint64_t now = platform_time_ns(), due;
 
+	if (now < __atomic_load_n(&vm->legacy.tick_due_ns, __ATOMIC_ACQUIRE))
+		return;
 	spin_lock(&vm->dev_lock);
-	legacy_tick(vm, now);
+	due = legacy_tick(vm, now);
 	com1_poll_input(vm, now);
 	line_idle(&vm->com1_out, now);
 	line_idle(&vm->e9_out, now);
+	due = MIN(due, vm->legacy.rx_poll_ns + RX_POLL_NS);
+	__atomic_store_n(&vm->legacy.tick_due_ns, due, __ATOMIC_RELEASE);
 	spin_unlock(&vm->dev_lock);
 }
 
