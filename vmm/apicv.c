@@ -220,7 +220,6 @@ int apicv_vmcs_init(struct vcpu *v)
 	}
 	if (x2apic_virtualizable())
 		err |= vmwrite(VMCS_MSR_BITMAP, x2apic_bitmap_pa);
-	v->last_rvi = -1;
 	v->x2apic_virt = false;
 	return err ? -1 : 0;
 }
@@ -272,19 +271,21 @@ void apicv_base_changed(struct vcpu *v)
 void apicv_prepare_entry(struct vcpu *v)
 {
 	struct vlapic *l = &v->lapic;
-	int irr, isr, pending;
+	int irr, isr;
 	uint64_t eoi[4];
 
-	vlapic_sync_irr(l); /* the CPU owns the page once we enter */
+	/* The CPU owns the page once we enter. */
+	v->stats.virt_intr += vlapic_sync_irr(l);
+	/* RVI/SVI as the CPU left them still hold unless tidal changed IRR,
+	 * ISR, TMR or SVR (the per-entry cost is then a few loads). */
+	if (!l->dirty)
+		return;
+	l->dirty = false;
 	irr = vlapic_sw_enabled(l) ? vlapic_highest_irr(l) : -1;
 	isr = vlapic_highest_isr(l);
-	pending = vlapic_pending_vector(l);
 
 	vmwrite(VMCS_GUEST_INTR_STATUS, (uint64_t)(isr < 0 ? 0 : isr) << 8 |
 						(uint64_t)(irr < 0 ? 0 : irr));
-	if (pending >= 0 && pending != v->last_rvi)
-		v->stats.virt_intr++;
-	v->last_rvi = pending;
 	vlapic_eoi_exit_bitmap(l, eoi);
 	for (int i = 0; i < 4; i++) {
 		if (eoi[i] == v->eoi_exit[i])

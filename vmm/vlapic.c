@@ -99,6 +99,7 @@ static void reset_registers(struct vlapic *l)
 	for (int i = 0; i < LVT_COUNT; i++)
 		vlapic_set_reg(l, vlapic_lvt_off(i), LVT_MASKED);
 	l->esr_pending = 0;
+	l->dirty = true;
 	l->timer_mode = LVT_TIMER_ONESHOT;
 	l->timer_start = l->timer_next = l->tsc_deadline = 0;
 }
@@ -122,8 +123,12 @@ void vlapic_attach_regs(struct vlapic *l, uint32_t *page)
 	l->irr_inbox = true;
 }
 
-void vlapic_sync_irr(struct vlapic *l)
+unsigned int vlapic_sync_irr(struct vlapic *l)
 {
+	unsigned int moved = 0;
+
+	if (!__atomic_exchange_n(&l->inbox_full, false, __ATOMIC_SEQ_CST))
+		return 0;
 	for (int i = 0; i < 8; i++) {
 		uint32_t w;
 
@@ -132,7 +137,11 @@ void vlapic_sync_irr(struct vlapic *l)
 		w = __atomic_exchange_n(&l->inbox[i], 0, __ATOMIC_SEQ_CST);
 		__atomic_fetch_or(vec_word(l, LAPIC_IRR, i), w,
 				  __ATOMIC_SEQ_CST);
+		moved += (unsigned int)__builtin_popcount(w);
 	}
+	if (moved)
+		l->dirty = true;
+	return moved;
 }
 
 void vlapic_init_signal(struct vlapic *l)
@@ -221,6 +230,7 @@ int vlapic_pending_vector(const struct vlapic *l)
 void vlapic_ack(struct vlapic *l, int vec)
 {
 	vlapic_sync_irr(l);
+	l->dirty = true;
 	clear_bit_atomic(l, LAPIC_IRR, vec);
 	set_bit_atomic(l, LAPIC_ISR, vec);
 }
@@ -240,6 +250,7 @@ static int do_eoi(struct vlapic *l)
 
 	if (vec >= 0)
 		clear_bit_atomic(l, LAPIC_ISR, vec);
+	l->dirty = true;
 	return eoi_level(l, vec);
 }
 
@@ -247,6 +258,7 @@ int vlapic_virtual_eoi(struct vlapic *l, int vec)
 {
 	if (vec < 0 || vec > 255)
 		return -1;
+	l->dirty = true;
 	return eoi_level(l, vec);
 }
 
@@ -283,10 +295,11 @@ bool vlapic_accept(struct vlapic *l, uint8_t vec, bool level)
 		set_bit_atomic(l, LAPIC_TMR, vec);
 	else
 		clear_bit_atomic(l, LAPIC_TMR, vec);
-	if (l->irr_inbox)
+	if (l->irr_inbox) {
 		__atomic_fetch_or(&l->inbox[vec >> 5], 1u << (vec & 31),
 				  __ATOMIC_SEQ_CST);
-	else
+		__atomic_store_n(&l->inbox_full, true, __ATOMIC_SEQ_CST);
+	} else
 		set_bit_atomic(l, LAPIC_IRR, vec);
 	return true;
 }
@@ -446,6 +459,7 @@ static void write_lvt(struct vlapic *l, int idx, uint32_t val)
 
 static void write_svr(struct vlapic *l, uint32_t val)
 {
+	l->dirty = true;
 	vlapic_set_reg(l, LAPIC_SVR, val & 0x1ff);
 	if (!(val & SVR_APIC_ENABLED))
 		for (int i = 0; i < LVT_COUNT; i++)

@@ -129,6 +129,9 @@ struct vlapic {
 	 */
 	bool irr_inbox;
 	uint32_t inbox[8];
+	bool inbox_full; /* atomic: a bit was put in the inbox */
+	/* The owner changed IRR, ISR, TMR or SVR (APICv: RVI/SVI to redo). */
+	bool dirty;
 	uint32_t *regs; /* own[] or the virtual-APIC page */
 	uint32_t own[VLAPIC_REGS_WORDS];
 };
@@ -225,8 +228,11 @@ void vlapic_apic_write(struct vlapic *l, uint32_t off, uint64_t now,
  * the level-triggered vector to pass to the I/O APIC, or -1.
  */
 int vlapic_virtual_eoi(struct vlapic *l, int vec);
-/* The owner, outside guest mode: move the inbox's IRR bits to the page. */
-void vlapic_sync_irr(struct vlapic *l);
+/*
+ * The owner, outside guest mode: move the inbox's IRR bits to the page;
+ * returns how many vectors it moved (interrupts for the CPU to deliver).
+ */
+unsigned int vlapic_sync_irr(struct vlapic *l);
 /*
  * The EOI-exit bitmap: the vectors whose EOI the I/O APIC must see, the
  * level-triggered ones (the TMR).  256 bits in four words.

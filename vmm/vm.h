@@ -74,7 +74,7 @@ struct vcpu_stats {
 	uint64_t timer_fires;	/* APIC timer expiries */
 	uint64_t sipi_starts;	/* starts at a SIPI vector */
 	/* apicv.c: APIC virtualization */
-	uint64_t virt_intr;   /* new highest vectors handed to the CPU (RVI) */
+	uint64_t virt_intr;   /* vectors handed to the CPU (IRR, via RVI) */
 	uint64_t apic_access; /* APIC-access exits (emulated accesses) */
 	uint64_t apic_write;  /* APIC-write exits */
 	uint64_t virt_eoi;    /* EOI-induced exits (level vectors) */
@@ -130,7 +130,6 @@ struct vcpu {
 	/* apicv.c: the virtual-APIC page and what the VMCS was last given. */
 	phys_addr_t vapic_pa;
 	uint64_t eoi_exit[4];
-	int last_rvi;
 	bool x2apic_virt; /* the VMCS virtualizes x2APIC mode, not the page */
 	struct vcpu_stats stats;
 	/* exit.c: CPUID answers already made for this vCPU. */

@@ -11,7 +11,9 @@ name=exitbench
 log=$TESTS_DIR/exitbench.$VEHICLE.log
 json=$TESTS_DIR/exitbench.json
 start=$(date +%s)
-tools/bench-exits --json --log "$log" >"$json" 2>"$TESTS_DIR/exitbench.stderr"
+# apic=emulate: the local APIC's MMIO read and EOI are exits to time (with
+# APIC virtualization they are not exits at all).
+tools/bench-exits --json --log "$log" --tidal apic=emulate >"$json" 2>"$TESTS_DIR/exitbench.stderr"
 rc=$?
 echo "# exitbench: booted in $(( $(date +%s) - start ))s (rc $rc), log $log"
 tap $rc "tools/bench-exits --json ran the guest to its end"
