@@ -176,6 +176,8 @@ struct vm {
 	struct mmio_table mmio;
 	struct testdev testdev;
 	bool pic_int; /* the 8259's INT output (vlapic_pic_changed) */
+	/* vCPUs parked (cli; hlt) or waiting for SIPI: all of them = dead. */
+	unsigned int parked;
 
 	int state; /* enum vm_state; left VM_RUNNING once, by cmpxchg */
 	int status;

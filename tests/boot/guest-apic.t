@@ -29,7 +29,15 @@ if grep -q -- '--cpus' tools/run-bochs && [ "${VEHICLE:-bochs}" = bochs ]; then
 		expect_re "^tidal: summary: vcpu $i: interrupts injected [3-9][0-9]*, NMIs [0-9]+, IPIs sent [0-9]+, timer 0, halts blocked [1-9][0-9]*, wake-ups [1-9][0-9]*, SIPI starts 1$" "apic-4: vCPU $i started by SIPI, woken from HLT by IPIs"
 	done
 	expect_re "^tidal: summary: vcpu 3: .*NMIs 1," "apic-4: the NMI IPI reached vCPU 3"
+	expect_re "^tidal: summary: vcpu 1: .*NMIs 1," "apic-4: vCPU 1 parked in cli; hlt without stopping the VM, an NMI woke it"
 	grep 'guest: apic: .*latency' "$log" | sed 's/^/# /'
+
+	# Every vCPU in cli; hlt: nothing can wake the VM, tidal stops it.
+	BOCHS_ARGS="--cpus 2" boot_guest apic-park "$G" "vcpus=2" "cpus=2 park=1"
+	expect "guest: apic: every CPU parks now" "apic-park: the guest parked every CPU"
+	expect_not "guest: FAIL" "apic-park: no failed check"
+	expect_re "^tidal: vm: stopped: every vCPU halted with interrupts disabled or waits for SIPI \(nothing can wake them\)" "apic-park: tidal stopped the dead VM"
+	expect_status 1
 fi
 
 
