@@ -582,28 +582,43 @@ int memslot_create(struct tdp_mmu *mmu, uint32_t id, uint64_t gpa,
 	return ret;
 }
 
+/*
+ * The start of every change to an existing slot: refuse it on a bugged VM
+ * (mm/tdp/mirror.c), take slots_update and find the slot.  Returns its
+ * index with the lock held, or a negative error with the lock free.
+ */
+static int lock_existing(struct tdp_mmu *mmu, uint32_t id,
+			 struct memslot_set **cur)
+{
+	int idx;
+
+	if (tdp_mmu_is_bugged(mmu))
+		return -EIO;
+	spin_lock(&mmu->slots_update);
+	*cur = mmu->slots;
+	idx = find_index(*cur, id);
+	if (idx < 0) {
+		spin_unlock(&mmu->slots_update);
+		return -ENOENT;
+	}
+	return idx;
+}
+
 int memslot_delete(struct tdp_mmu *mmu, uint32_t id)
 {
 	struct memslot_set *cur, *new;
 	struct memslot old;
 	int idx, ret = 0;
 
-	/* A bugged VM refuses every change (mm/tdp/mirror.c). */
-	if (tdp_mmu_is_bugged(mmu))
-		return -EIO;
-	spin_lock(&mmu->slots_update);
-	cur = mmu->slots;
-	idx = find_index(cur, id);
-	if (idx < 0) {
-		ret = -ENOENT;
-	} else {
-		old = cur->slots[idx];
-		new = build_set(mmu, cur, idx, NULL);
-		if (!new)
-			ret = -ENOMEM;
-		else
-			commit(mmu, new, SLOT_DELETE, &old);
-	}
+	idx = lock_existing(mmu, id, &cur);
+	if (idx < 0)
+		return idx;
+	old = cur->slots[idx];
+	new = build_set(mmu, cur, idx, NULL);
+	if (!new)
+		ret = -ENOMEM;
+	else
+		commit(mmu, new, SLOT_DELETE, &old);
 	spin_unlock(&mmu->slots_update);
 	return ret;
 }
@@ -614,16 +629,9 @@ int memslot_move(struct tdp_mmu *mmu, uint32_t id, uint64_t new_gpa)
 	struct memslot old, moved;
 	int idx, ret;
 
-	/* A bugged VM refuses every change (mm/tdp/mirror.c). */
-	if (tdp_mmu_is_bugged(mmu))
-		return -EIO;
-	spin_lock(&mmu->slots_update);
-	cur = mmu->slots;
-	idx = find_index(cur, id);
-	if (idx < 0) {
-		ret = -ENOENT;
-		goto out;
-	}
+	idx = lock_existing(mmu, id, &cur);
+	if (idx < 0)
+		return idx;
 	old = cur->slots[idx];
 	ret = check_range(new_gpa, old.npages << PAGE_SHIFT);
 	if (ret || new_gpa >> PAGE_SHIFT == old.base_gfn)
@@ -654,15 +662,10 @@ int memslot_set_flags(struct tdp_mmu *mmu, uint32_t id, uint32_t flags)
 	ret = check_flags(mmu, flags);
 	if (ret)
 		return ret;
-	/* A bugged VM refuses every change (mm/tdp/mirror.c). */
-	if (tdp_mmu_is_bugged(mmu))
-		return -EIO;
-	spin_lock(&mmu->slots_update);
-	cur = mmu->slots;
-	idx = find_index(cur, id);
-	if (idx < 0) {
-		ret = -ENOENT;
-	} else if (cur->slots[idx].flags != flags) {
+	idx = lock_existing(mmu, id, &cur);
+	if (idx < 0)
+		return idx;
+	if (cur->slots[idx].flags != flags) {
 		old = cur->slots[idx];
 		changed = old;
 		changed.flags = flags;

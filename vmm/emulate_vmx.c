@@ -151,12 +151,9 @@ static void store_state(struct vcpu *v, const struct emu_state *st,
 
 static void inject_fault(struct vcpu *v, const struct emu_fault *f)
 {
-	/*
-	 * The guest's CR2 is the CPU's own: nothing in tidal faults until
-	 * the entry, so it still holds this value when the guest runs.
-	 */
+	/* enter_once() loads it into the CPU just before the entry. */
 	if (f->vector == EMU_VEC_PF)
-		write_cr2(f->cr2);
+		v->cr2 = f->cr2;
 	vcpu_inject_exception(v, f->vector, f->has_error ? f->error : 0);
 	v->stats.emu_faults++;
 	pr_debug("tidal: vm: emulator injects vector %u error %x cr2 %llx\n",

@@ -76,12 +76,13 @@ void vcpu_dump(struct vcpu *v)
 	       (unsigned long long)r->r11, (unsigned long long)r->r12,
 	       (unsigned long long)r->r13, (unsigned long long)r->r14,
 	       (unsigned long long)r->r15);
-	printk("  cr0 %08llx cr3 %016llx cr4 %08llx efer %llx\n"
+	printk("  cr0 %08llx cr3 %016llx cr4 %08llx efer %llx cr2 %llx\n"
 	       "  cs %04llx base %llx ar %llx  idtr %llx/%llx gdtr %llx/%llx\n",
 	       (unsigned long long)vmread(VMCS_CR0_SHADOW),
 	       (unsigned long long)vmread(VMCS_GUEST_CR3),
 	       (unsigned long long)vmread(VMCS_CR4_SHADOW),
 	       (unsigned long long)vmread(VMCS_GUEST_EFER),
+	       (unsigned long long)v->cr2,
 	       (unsigned long long)vmread(VMCS_GUEST_CS_SEL),
 	       (unsigned long long)vmread(VMCS_GUEST_CS_BASE),
 	       (unsigned long long)vmread(VMCS_GUEST_CS_AR),

@@ -59,7 +59,15 @@ static bool enter_once(struct vcpu *v)
 		return true; /* a request came in: service it first */
 	if (host_xcr0 && v->xcr0 != host_xcr0)
 		xsetbv(0, v->xcr0);
+	/*
+	 * VM entry and exit leave CR2 alone, so the guest's value lives in
+	 * the register while it runs.  Keep a copy across the exit so that
+	 * a fault taken by tidal itself cannot hand the guest a stale CR2.
+	 */
+	if (read_cr2() != v->cr2)
+		write_cr2(v->cr2);
 	rc = vmx_enter(&v->regs, v->launched);
+	v->cr2 = read_cr2();
 	if (host_xcr0 && v->xcr0 != host_xcr0)
 		xsetbv(0, host_xcr0);
 	vcpu_exit_guest_mode(v);

@@ -95,6 +95,7 @@ struct vcpu {
 	unsigned int msr_count;
 	phys_addr_t msr_page;
 	uint64_t xcr0;	     /* the guest's XCR0, loaded around each entry */
+	uint64_t cr2;	     /* the guest's CR2 (no VMCS field holds it) */
 	uint64_t tsc_offset; /* guest TSC = host TSC + tsc_offset */
 	uint64_t tsc_adjust; /* IA32_TSC_ADJUST */
 	uint64_t mtrr_def, mtrr_fixed[11], mtrr_var[16]; /* kept, not used */

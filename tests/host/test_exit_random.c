@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "tests/host/tap.h"
+#include "tests/host/xorshift.h"
 #include "vmm/exits.h"
 #include "vmm/vmcs_io.h"
 #include "vmm/intr.h"
@@ -215,10 +216,7 @@ static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return xorshift64(&rng);
 }
 
 static uint64_t rnd_below(uint64_t n)

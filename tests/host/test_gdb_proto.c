@@ -11,6 +11,7 @@
 
 #include "lib/gdb_proto.h"
 #include "tests/host/tap.h"
+#include "tests/host/xorshift.h"
 
 #define MEM_BASE 0x1000u
 #define MEM_SIZE 0x100u
@@ -311,10 +312,7 @@ static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return xorshift64(&rng);
 }
 
 static const char *const seeds[] = {

@@ -8,6 +8,7 @@
  */
 #include "boot/bootinfo.h"
 #include "tests/host/tap.h"
+#include "tests/host/xorshift.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -456,9 +457,7 @@ static void test_mutations(void)
 		int flips;
 
 		k = good;
-		rng ^= rng << 13;
-		rng ^= rng >> 7;
-		rng ^= rng << 17;
+		xorshift64(&rng);
 		flips = 1 + (int)(rng % 4);
 		for (int f = 0; f < flips; f++) {
 			uint32_t pos = (uint32_t)((rng >> (8 * f)) % k.len);
