@@ -467,7 +467,7 @@ bool intr_runnable(struct vcpu *v)
 		if (!vlapic_has_event(&v->lapic, VLAPIC_EV_NMI) &&
 		    !intr_pending(v))
 			return false;
-		v->mp_state = MP_RUNNABLE;
+		set_mp_state(v, MP_RUNNABLE);
 		v->stats.wakeups++;
 	}
 	return true;
@@ -635,7 +635,7 @@ enum exit_action intr_handle_hlt(struct vcpu *v)
 
 	v->stats.hlt++;
 	if (if_set) {
-		v->mp_state = MP_HALTED;
+		set_mp_state(v, MP_HALTED);
 		return EXIT_SKIP;
 	}
 	/* IF=0 with an NMI or INIT pending: it wakes at once. */
