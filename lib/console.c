@@ -20,6 +20,12 @@ enum log_level console_loglevel = LOG_INFO;
 static unsigned int console_owner;
 /* Set by console_panic(): waits for the lock are bounded from then on. */
 static bool console_panicking;
+/*
+ * The guest line left open by console_guest() (its owner's address), or
+ * NULL: anything else printed first ends it, so every line the guest
+ * causes still starts with "guest: ".
+ */
+static const void *open_line;
 
 void console_panic(void)
 {
@@ -66,11 +72,46 @@ static void console_put(char c, void *arg)
 	serial_putc(c);
 }
 
+/* Console lock held: end an open guest line unless @owner owns it. */
+static void end_open_line(const void *owner)
+{
+	if (open_line && open_line != owner) {
+		console_put('\n', NULL);
+		open_line = NULL;
+	}
+}
+
+static void console_puts(const char *s)
+{
+	while (*s)
+		console_put(*s++, NULL);
+}
+
+void console_guest(const void *owner, const char *text, bool end)
+{
+	unsigned long flags;
+	bool taken = console_lock(&flags);
+
+	end_open_line(owner);
+	if (open_line || *text) {
+		if (!open_line)
+			console_puts("guest: ");
+		console_puts(text);
+		if (end)
+			console_put('\n', NULL);
+		open_line = end ? NULL : owner;
+	}
+	console_unlock(taken, flags);
+}
+
 int vprintk(const char *fmt, va_list ap)
 {
 	unsigned long flags;
 	bool taken = console_lock(&flags);
-	int n = kvformat(console_put, NULL, fmt, ap);
+	int n;
+
+	end_open_line(NULL);
+	n = kvformat(console_put, NULL, fmt, ap);
 
 	console_unlock(taken, flags);
 	return n;

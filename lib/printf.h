@@ -33,6 +33,13 @@ int kvformat(void (*put)(char c, void *arg), void *arg, const char *fmt,
 /* A panic is under way: bound waits for the console lock (console.c). */
 void console_panic(void);
 int printk(const char *fmt, ...) __printf(1, 2);
+/*
+ * A piece of a guest's output line (vmm/devices.c): "guest: " first when
+ * the line starts, @text (already made printable), then the line ends if
+ * @end.  An unended line stays open for @owner's next piece; any other
+ * output ends it first, so it is never mixed into another line.
+ */
+void console_guest(const void *owner, const char *text, bool end);
 int vprintk(const char *fmt, va_list ap);
 int log_printk(enum log_level level, const char *fmt, ...) __printf(2, 3);
 

@@ -1,53 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * The standard memory and string functions for the hypervisor (host
- * programs use libc's).  GCC may emit calls to memset/memcpy/memmove/memcmp
- * on its own, so these must exist and must not call themselves: build
- * flags keep GCC from turning these loops back into library calls.
+ * programs use libc's); memset, memcpy and memmove use the CPU's string
+ * instructions and live in arch/x86/string.c.  GCC may emit calls to
+ * memcmp on its own, so it must exist and must not call itself: build
+ * flags keep GCC from turning its loop back into a library call.
  */
 #include "lib/string.h"
 #include "lib/compiler.h"
-
-__attribute__((optimize("no-tree-loop-distribute-patterns")))
-void *memset(void *s, int c, size_t n)
-{
-	unsigned char *p = s;
-
-	while (n--)
-		*p++ = (unsigned char)c;
-	return s;
-}
-
-__attribute__((optimize("no-tree-loop-distribute-patterns")))
-void *memcpy(void *restrict d, const void *restrict s, size_t n)
-{
-	unsigned char *dp = d;
-	const unsigned char *sp = s;
-
-	while (n--)
-		*dp++ = *sp++;
-	return d;
-}
-
-__attribute__((optimize("no-tree-loop-distribute-patterns")))
-void *memmove(void *d, const void *s, size_t n)
-{
-	unsigned char *dp = d;
-	const unsigned char *sp = s;
-
-	if (dp == sp || n == 0)
-		return d;
-	if (dp < sp) {
-		while (n--)
-			*dp++ = *sp++;
-	} else {
-		dp += n;
-		sp += n;
-		while (n--)
-			*--dp = *--sp;
-	}
-	return d;
-}
 
 int memcmp(const void *a, const void *b, size_t n)
 {

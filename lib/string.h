@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The standard memory and string functions.  The hypervisor implements
- * them in lib/string.c; host programs get libc's.
+ * them in lib/string.c and arch/x86/string.c (memset, memcpy, memmove);
+ * host programs get libc's.
  */
 #ifndef TIDAL_LIB_STRING_H
 #define TIDAL_LIB_STRING_H

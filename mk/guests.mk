@@ -54,7 +54,7 @@ $(foreach g,$(GUEST_PROGS),$(eval $(call guest_rules,$(word 1,$(subst :, ,$(g)))
 
 # Kernels for the PC boot protocols (multiboot v1, PVH): their own entry
 # and header or note, the shared checks in pc_checks.c, no tidal start code.
-PC_GUESTS := mb1kernel pvhkernel apictest
+PC_GUESTS := mb1kernel pvhkernel apictest irqtest cputable exitbench
 PC_GUEST_ELFS := $(PC_GUESTS:%=$(GUEST_DIR)/%.elf)
 # Refusal tests: an a.out-kludge multiboot kernel, a file of no known format.
 GUEST_MB1_AOUT := $(GUEST_DIR)/mb1-aout.elf
@@ -62,7 +62,7 @@ GUEST_UNKNOWN := $(GUEST_DIR)/unknown.bin
 
 $(PC_GUEST_ELFS): $(GUEST_DIR)/%.elf: $(GUEST_DIR)/obj32/%.o \
 		$(GUEST_DIR)/obj32/pc_checks.o $(GUEST_DIR)/obj32/pc_devices.o \
-		$(GUEST_DIR)/obj32/lib/guest.o \
+		$(GUEST_DIR)/obj32/pc_cpu.o $(GUEST_DIR)/obj32/lib/guest.o \
 		tests/guests/lib/pc32.ld
 	$(quiet) LD32 $@
 	$(Q)$(KCC) $(GUEST_CFLAGS) $(GUEST_CFLAGS_32) $(GUEST_LDFLAGS) \

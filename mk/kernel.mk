@@ -13,7 +13,7 @@ KERNEL_SRCS += boot/header.S boot/entry.S boot/trampoline.S boot/main.c boot/vmm
 	arch/x86/acpi.c arch/x86/madt.c arch/x86/apic.c \
 	arch/x86/gdt.c arch/x86/idt.c arch/x86/isr.S arch/x86/traps.c \
 	arch/x86/platform.c arch/x86/tsc.c arch/x86/heap.c arch/x86/smp.c \
-	arch/x86/gdbstub.c \
+	arch/x86/gdbstub.c arch/x86/string.c \
 	mm/paging.c mm/frame_boot.c
 
 ## make               build build/tidal.elf (the hypervisor image)
@@ -26,7 +26,9 @@ KERNEL_SRCS += boot/header.S boot/entry.S boot/trampoline.S boot/main.c boot/vmm
 ##                      (KVM with VMX if usable, else Bochs); log symbolized
 ## make run-qemu      boot the ISO under QEMU TCG + SeaBIOS (no VMX)
 ##                      (QEMU_FIRMWARE=ovmf for UEFI)
-## make run-bochs     boot the ISO under Bochs (emulated VMX + EPT)
+## make run-bochs     boot the ISO under Bochs (emulated VMX + EPT);
+##                      CONSOLE=interactive: this terminal is the console
+##                      (typing reaches the guest's COM1, Ctrl-] quits)
 ## make run-kvm       boot the ISO under QEMU + KVM -cpu host (needs VMX)
 ## make debug         QEMU halted with its gdb stub + gdb with symbols,
 ##                      breakpoint on tidal_main

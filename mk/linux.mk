@@ -35,9 +35,12 @@ $(LINUX_ISO): $(LINUX_DIR)/vmlinux $(LINUX_DIR)/initrd.cpio.gz \
 		-g $(LINUX_DIR)/vmlinux -A '$(call shq,$(LINUX_CMDLINE))' \
 		-m $(LINUX_DIR)/initrd.cpio.gz
 
+# LINUX_INIT=shell: this terminal is the guest's console (raw mode,
+# Ctrl-] quits; tools/serial-relay).
 run-linux: deps $(LINUX_ISO)
 	$(Q)tools/run-bochs --cpus $(LINUX_CPUS) --mem 512 \
-		--timeout $(LINUX_TIMEOUT) $(LINUX_ISO)
+		--timeout $(LINUX_TIMEOUT) \
+		$(if $(filter shell,$(LINUX_INIT)),--interactive) $(LINUX_ISO)
 
 ## make test-linux    tests/boot/linux.t (also in make test): the scripted
 ##                    /init with 1 and 4 vCPUs, ACPI S5 power-off; SKIP
@@ -50,3 +53,10 @@ test-linux: deps $(KERNEL_ELF)
 	$(Q)$(PROVE) --exec '' $(PROVE_FLAGS) tests/boot/linux.t
 test-linux-full: deps $(KERNEL_ELF)
 	$(Q)$(PROVE) --exec '' $(PROVE_FLAGS) tests/boot/linux-full.t
+
+## make test-linux-shell  tests/boot/linux-shell.t: the shell /init driven
+##                    through a pseudo-terminal (type a command, Ctrl-C,
+##                    power off; 5-15 min); SKIP if the download fails
+.PHONY: test-linux-shell
+test-linux-shell: deps $(KERNEL_ELF)
+	$(Q)$(PROVE) --exec '' $(PROVE_FLAGS) tests/boot/linux-shell.t

@@ -67,7 +67,9 @@ GUEST ?= $(BUILD)/guests/demo.elf
 ## guest-mmio.t), PC guests (multiboot and PVH kernels with modules, ACPI
 ## tables and S5 power-off; a.out-kludge and unknown images refused:
 ## guest-pc.t), the local APIC (apictest at 1 and 4 vCPUs: timer modes,
-## IPIs, INIT/SIPI, NMI, x2APIC: guest-apic.t); guest-gdb.t checks
+## IPIs, INIT/SIPI, NMI, x2APIC: guest-apic.t), device interrupts (PIT,
+## COM1 and console input through the I/O APIC and the 8259: irqtest at
+## 1 and 2 vCPUs, guest-irq.t); guest-gdb.t checks
 ## tools/gdb; guest-kvm.t repeats the guest runs under KVM
 ## when nested VMX is there, else prints a SKIP.
 BOOT_TESTS += $(sort $(wildcard tests/boot/guest-*.t))

@@ -20,16 +20,81 @@
 #include "arch/x86/serial.h"
 #include "arch/x86/gdbstub.h"
 
+static void line_putc_raw(struct line_buf *lb, char c);
+
+/* Print what @lb holds; @end: the line is complete. */
+static void line_out(struct line_buf *lb, bool end)
+{
+	lb->buf[lb->len] = '\0';
+	console_guest(lb, lb->buf, end);
+	lb->len = 0;
+	lb->idle_len = 0;
+}
+
 static void line_flush(struct line_buf *lb)
+{
+	line_out(lb, true);
+}
+
+/*
+ * A line that stopped growing (a shell's prompt, an echoed keystroke) is
+ * shown without waiting for its end: after LINE_IDLE_NS with no new byte
+ * its bytes go out and the line stays open on the console.
+ */
+#define LINE_IDLE_NS 20000000ull
+
+static void line_idle(struct line_buf *lb, uint64_t now)
 {
 	if (!lb->len)
 		return;
-	lb->buf[lb->len] = '\0';
-	printk("guest: %s\n", lb->buf);
-	lb->len = 0;
+	if (lb->len != lb->idle_len) {
+		lb->idle_len = lb->len;
+		lb->idle_since = now;
+	} else if (now - lb->idle_since >= LINE_IDLE_NS) {
+		line_out(lb, false);
+	}
+}
+
+/*
+ * Terminal control sequences (ESC [ parameters final-byte, what a shell's
+ * line editor sends) are dropped whole: their bytes would show as noise.
+ * Returns true if @c belongs to one.  A lone ESC shows as '?'.
+ */
+static bool line_escape(struct line_buf *lb, unsigned char c)
+{
+	if (lb->esc == 1 && c == 0x1b) {
+		line_putc_raw(lb, '?'); /* ESC ESC: the first one is shown */
+		return true;
+	}
+	if (lb->esc == 1) {
+		lb->esc = c == '[' ? 2 : 0;
+		if (c == '[')
+			return true;
+		line_putc_raw(lb, '?');
+		return false;
+	}
+	if (lb->esc == 2) {
+		if (c >= 0x40 && c <= 0x7e)
+			lb->esc = 0; /* the final byte */
+		else if (c < 0x20 || c > 0x3f)
+			lb->esc = 0; /* not a sequence after all: shown */
+		return lb->esc || (c >= 0x40 && c <= 0x7e);
+	}
+	if (c == 0x1b) {
+		lb->esc = 1;
+		return true;
+	}
+	return false;
 }
 
 static void line_putc(struct line_buf *lb, char c)
+{
+	if (!line_escape(lb, (unsigned char)c))
+		line_putc_raw(lb, c);
+}
+
+/* One byte into the line: printable, or replaced. */
+static void line_putc_raw(struct line_buf *lb, char c)
 {
 	if (c == '\n') {
 		line_flush(lb);
@@ -67,6 +132,8 @@ static void com1_irq_update(struct vm *vm)
 	if (level == vm->uart_irq)
 		return;
 	vm->uart_irq = level;
+	if (level)
+		vm->legacy.com1_irqs++;
 	vm_irq_line(vm, 4, level);
 }
 
@@ -261,18 +328,33 @@ static void com1_poll_input(struct vm *vm, uint64_t now)
 	if (now - vm->legacy.rx_poll_ns < RX_POLL_NS || gdbstub_owns_com1())
 		return;
 	vm->legacy.rx_poll_ns = now;
-	while (u16550_rx_room(&vm->uart) && (c = serial_getc()) >= 0)
-		u16550_receive(&vm->uart, (uint8_t)c);
+	while (u16550_rx_room(&vm->uart) && (c = serial_getc()) >= 0) {
+		vm->com1_rx_bytes++;
+		if (!u16550_receive(&vm->uart, (uint8_t)c))
+			vm->com1_rx_dropped++;
+	}
 	com1_irq_update(vm);
 }
 
+/*
+ * After every exit, so the common case (nothing due) reads one word and
+ * takes no lock; tick_due_ns is only ever early (then the work below
+ * finds nothing and sets it again), never late: every PIT or RTC access
+ * clears it.
+ */
 void devices_tick(struct vm *vm)
 {
-	uint64_t now = platform_time_ns();
+	uint64_t now = platform_time_ns(), due;
 
+	if (now < __atomic_load_n(&vm->legacy.tick_due_ns, __ATOMIC_ACQUIRE))
+		return;
 	spin_lock(&vm->dev_lock);
-	legacy_tick(vm, now);
+	due = legacy_tick(vm, now);
 	com1_poll_input(vm, now);
+	line_idle(&vm->com1_out, now);
+	line_idle(&vm->e9_out, now);
+	due = MIN(due, vm->legacy.rx_poll_ns + RX_POLL_NS);
+	__atomic_store_n(&vm->legacy.tick_due_ns, due, __ATOMIC_RELEASE);
 	spin_unlock(&vm->dev_lock);
 }
 

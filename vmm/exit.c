@@ -92,25 +92,48 @@ void vcpu_dump(struct vcpu *v)
 	       (unsigned long long)vmread(VMCS_GUEST_GDTR_LIMIT));
 }
 
-/* The guest's CPU is made in vmm/cpuid.c. */
+/*
+ * The guest's CPU is made in vmm/cpuid.c, a few hundred instructions per
+ * leaf; answers are kept per vCPU (struct cpuid_memo), keyed by all that
+ * varies, so a repeated CPUID (Linux's sync_core, a guest's timing loop)
+ * costs a lookup.
+ */
 static enum exit_action handle_cpuid(struct vcpu *v)
 {
 	struct guest_regs *r = &v->regs;
-	const struct cpuid_env env = {
-		.host = cpuid_host,
-		.nr_vcpus = v->vm->nr_vcpus,
-		.vcpu_index = v->index,
-		.tsc_hz = tsc_hz(),
-		.guest_cr4 = vmread(VMCS_CR4_SHADOW),
-		.guest_xcr0 = v->xcr0,
-	};
-	struct cpuid_regs c =
-		cpuid_guest(&env, (uint32_t)r->rax, (uint32_t)r->rcx);
+	uint32_t leaf = (uint32_t)r->rax, sub = (uint32_t)r->rcx;
+	uint64_t cr4 = vmread(VMCS_CR4_SHADOW);
+	struct cpuid_memo *m =
+		&v->cpuid_memo[((leaf * 0x9e3779b1u) ^ sub) % CPUID_MEMO_SLOTS];
 
-	r->rax = c.eax;
-	r->rbx = c.ebx;
-	r->rcx = c.ecx;
-	r->rdx = c.edx;
+	if (!m->valid || m->leaf != leaf || m->sub != sub || m->cr4 != cr4 ||
+	    m->xcr0 != v->xcr0) {
+		const struct cpuid_env env = {
+			.host = cpuid_host,
+			.nr_vcpus = v->vm->nr_vcpus,
+			.vcpu_index = v->index,
+			.tsc_hz = tsc_hz(),
+			.guest_cr4 = cr4,
+			.guest_xcr0 = v->xcr0,
+		};
+		struct cpuid_regs c = cpuid_guest(&env, leaf, sub);
+
+		*m = (struct cpuid_memo){
+			.leaf = leaf,
+			.sub = sub,
+			.cr4 = cr4,
+			.xcr0 = v->xcr0,
+			.eax = c.eax,
+			.ebx = c.ebx,
+			.ecx = c.ecx,
+			.edx = c.edx,
+			.valid = true,
+		};
+	}
+	r->rax = m->eax;
+	r->rbx = m->ebx;
+	r->rcx = m->ecx;
+	r->rdx = m->edx;
 	v->stats.cpuid++;
 	return EXIT_SKIP;
 }
@@ -337,6 +360,7 @@ void vcpu_handle_exit(struct vcpu *v, uint32_t raw)
 		entry_failed(v, raw);
 		return;
 	}
-	if (!gdbstub_vm_exit(v, reason)) /* gdb: steps, breakpoints */
+	/* gdb: steps, breakpoints (nothing to do without the stub). */
+	if (!gdbstub_enabled() || !gdbstub_vm_exit(v, reason))
 		dispatch(v, reason);
 }

@@ -227,13 +227,35 @@ bool intr_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
 	return vlapic_msr_read(l, msr, rdtsc(), val);
 }
 
+/*
+ * A moved xAPIC page is kept in APIC_BASE but not emulated: the registers
+ * stay at VLAPIC_BASE_GPA.  Said once per VM.
+ */
+static void note_apic_move(struct vcpu *v, uint64_t val)
+{
+	uint64_t page = val & ~0xfffull & ((1ull << 52) - 1);
+
+	if (page == VLAPIC_BASE_GPA || !(val & APIC_BASE_EN) ||
+	    __atomic_exchange_n(&v->vm->apic_move_noted, true,
+				__ATOMIC_RELAXED))
+		return;
+	printk("tidal: vm: vCPU %u moved its xAPIC page to %llx: not "
+	       "emulated, the registers stay at %llx\n",
+	       v->index, (unsigned long long)page,
+	       (unsigned long long)VLAPIC_BASE_GPA);
+}
+
 bool intr_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 {
 	struct vlapic *l = &v->lapic;
 	struct vlapic_effect e;
 
-	if (msr == MSR_IA32_APIC_BASE)
-		return vlapic_set_base(l, val);
+	if (msr == MSR_IA32_APIC_BASE) {
+		if (!vlapic_set_base(l, val))
+			return false;
+		note_apic_move(v, val);
+		return true;
+	}
 	if (msr == MSR_IA32_TSC_DEADLINE) {
 		vlapic_tsc_deadline_write(l, val);
 		return true;
@@ -414,6 +436,10 @@ static void set_mp_state(struct vcpu *v, int st)
 /* INIT and SIPI, which move a vCPU in and out of wait-for-SIPI. */
 static void handle_init_sipi(struct vcpu *v)
 {
+	/* One load for the common case: neither is pending. */
+	if (!(__atomic_load_n(&v->lapic.events, __ATOMIC_ACQUIRE) &
+	      ((1ul << VLAPIC_EV_INIT) | (1ul << VLAPIC_EV_SIPI))))
+		return;
 	if (vlapic_take(&v->lapic, VLAPIC_EV_INIT)) {
 		vlapic_init_signal(&v->lapic);
 		/* An INIT drops the NMI and SIPI that came before it. */
@@ -561,13 +587,29 @@ static int take_interrupt(struct vcpu *v)
 	return vec;
 }
 
+/*
+ * The common exit: no event queued for entry, no window asked for, no
+ * NMI and no interrupt waiting (nothing for the code below to do).
+ */
+static bool nothing_to_inject(struct vcpu *v)
+{
+	return !(vmread(VMCS_PROC_CONTROLS) &
+		 (PROC_INTR_WINDOW | PROC_NMI_WINDOW)) &&
+	       !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
+	       !vlapic_has_event(&v->lapic, VLAPIC_EV_NMI) && !intr_pending(v);
+}
+
 static void inject_events(struct vcpu *v)
 {
-	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
-	bool can_intr =
-		(vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF) &&
-		!(intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+	uint64_t intr;
+	bool can_intr;
 	int vec;
+
+	if (nothing_to_inject(v))
+		return;
+	intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	can_intr = (vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF) &&
+		   !(intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
 
 	set_proc_bit(PROC_NMI_WINDOW, false);
 	set_proc_bit(PROC_INTR_WINDOW, false);

@@ -61,13 +61,21 @@ uint32_t legacy_pic_io(struct vm *vm, uint16_t port, unsigned int size, bool in,
 	return bytewise(vm, port, 1, in, val, pic_in, pic_out);
 }
 
+/* A PIT or RTC access may move the next IRQ: devices_tick() looks. */
+static void tick_soon(struct vm *vm)
+{
+	__atomic_store_n(&vm->legacy.tick_due_ns, 0, __ATOMIC_RELEASE);
+}
+
 static uint8_t pit_in(struct vm *vm, uint16_t port)
 {
+	tick_soon(vm);
 	return i8254_read(&vm->legacy.pit, port, platform_time_ns());
 }
 
 static void pit_out(struct vm *vm, uint16_t port, uint8_t val)
 {
+	tick_soon(vm);
 	i8254_write(&vm->legacy.pit, port, val, platform_time_ns());
 }
 
@@ -77,14 +85,35 @@ uint32_t legacy_pit_io(struct vm *vm, uint16_t port, unsigned int size, bool in,
 	return bytewise(vm, port, 1, in, val, pit_in, pit_out);
 }
 
+/* IRQ 8 follows the RTC's IRQF (dev_lock held). */
+static void rtc_irq_update(struct vm *vm, uint64_t now)
+{
+	bool level = mc146818_tick(&vm->legacy.rtc, now);
+
+	if (level == vm->legacy.rtc_irq)
+		return;
+	vm->legacy.rtc_irq = level;
+	if (level)
+		vm->legacy.rtc_irqs++;
+	vm_irq_line(vm, 8, level);
+}
+
 static uint8_t rtc_in(struct vm *vm, uint16_t port)
 {
-	return mc146818_read(&vm->legacy.rtc, port, platform_time_ns());
+	uint64_t now = platform_time_ns();
+	uint8_t v = mc146818_read(&vm->legacy.rtc, port, now);
+
+	rtc_irq_update(vm, now); /* reading C lowers IRQ 8 */
+	return v;
 }
 
 static void rtc_out(struct vm *vm, uint16_t port, uint8_t val)
 {
-	mc146818_write(&vm->legacy.rtc, port, val);
+	uint64_t now = platform_time_ns();
+
+	mc146818_write(&vm->legacy.rtc, port, val, now);
+	rtc_irq_update(vm, now); /* enables changed */
+	tick_soon(vm);
 }
 
 uint32_t legacy_rtc_io(struct vm *vm, uint16_t port, unsigned int size, bool in,
@@ -115,6 +144,7 @@ static uint8_t misc_in(struct vm *vm, uint16_t port)
 static void misc_out(struct vm *vm, uint16_t port, uint8_t val)
 {
 	if (port == 0x61) {
+		tick_soon(vm);
 		i8254_port61_write(&vm->legacy.pit, val, platform_time_ns());
 	} else if (port == 0x92 && (val & 1) && !vm->legacy.reset_noted) {
 		vm->legacy.reset_noted = true;
@@ -146,12 +176,17 @@ uint32_t legacy_pci_io(struct vm *vm, uint16_t port, unsigned int size, bool in,
 	return 0xffffffffu;
 }
 
-void legacy_tick(struct vm *vm, uint64_t now)
+uint64_t legacy_tick(struct vm *vm, uint64_t now)
 {
-	if (!i8254_irq0_edges(&vm->legacy.pit, now))
-		return;
-	vm_irq_line(vm, 0, true); /* an edge: IRR latches it */
-	vm_irq_line(vm, 0, false);
+	if (vm->format != GUEST_FMT_TIDAL)
+		rtc_irq_update(vm, now);
+	if (i8254_irq0_edges(&vm->legacy.pit, now)) {
+		vm->legacy.pit_irqs++;
+		vm_irq_line(vm, 0, true); /* an edge: IRR latches it */
+		vm_irq_line(vm, 0, false);
+	}
+	return MIN(i8254_next_deadline(&vm->legacy.pit, now),
+		   mc146818_next_deadline(&vm->legacy.rtc, now));
 }
 
 uint64_t legacy_next_deadline(struct vm *vm, uint64_t now)
@@ -160,6 +195,7 @@ uint64_t legacy_next_deadline(struct vm *vm, uint64_t now)
 
 	spin_lock(&vm->dev_lock);
 	t = i8254_next_deadline(&vm->legacy.pit, now);
+	t = MIN(t, mc146818_next_deadline(&vm->legacy.rtc, now));
 	spin_unlock(&vm->dev_lock);
 	return t;
 }

@@ -34,6 +34,17 @@ struct pc_legacy {
 	uint32_t pci_addr; /* 0xCF8 */
 	bool reset_noted;  /* port 0x92 fast reset asked for once */
 	uint64_t rx_poll_ns;
+	bool rtc_irq; /* IRQ 8 as last driven */
+	/* Summary figures: PIT IRQ 0 edges, COM1 IRQ 4 and RTC IRQ 8 raised,
+	 * INTA cycles. */
+	uint64_t pit_irqs, com1_irqs, rtc_irqs, pic_intas;
+	/*
+	 * When devices_tick() next has work (platform_time_ns() clock): the
+	 * PIT's next IRQ 0 edge or the next COM1 input poll.  Written under
+	 * dev_lock, read without it; 0 (set by every PIT access) makes the
+	 * next devices_tick() look again.
+	 */
+	uint64_t tick_due_ns;
 };
 
 /*
@@ -64,9 +75,13 @@ uint32_t legacy_misc_io(struct vm *vm, uint16_t port, unsigned int size,
 			bool in, uint32_t val);
 uint32_t legacy_pci_io(struct vm *vm, uint16_t port, unsigned int size, bool in,
 		       uint32_t val);
-/* dev_lock held: PIT channel 0 interrupts due by @now_ns. */
-void legacy_tick(struct vm *vm, uint64_t now_ns);
-/* When the PIT next raises IRQ 0 (ns, platform_time_ns), or UINT64_MAX. */
+/*
+ * dev_lock held: PIT channel 0 and RTC interrupts due by @now_ns; returns
+ * when the next one is due (UINT64_MAX: none).
+ */
+uint64_t legacy_tick(struct vm *vm, uint64_t now_ns);
+/* When the PIT or the RTC next raises its IRQ (ns, platform_time_ns), or
+ * UINT64_MAX. */
 uint64_t legacy_next_deadline(struct vm *vm, uint64_t now_ns);
 
 #endif

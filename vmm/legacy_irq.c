@@ -90,9 +90,10 @@ bool vpic_pending(struct vm *vm)
 }
 
 /*
- * The INTA cycle, asked for by the local APIC: it knows the output may
- * have changed, so vlapic_pic_changed() is not called back; the I/O APIC's
- * pin 0 follows.
+ * The INTA cycle, asked for by the local APIC.  When it lowers the
+ * output (the last request taken), vlapic_pic_changed() hears of it, so
+ * that vCPU 0 stops seeing INTR: a stale one would keep its HLT from
+ * blocking.  The I/O APIC's pin 0 follows.
  */
 int vpic_ack(struct vm *vm)
 {
@@ -101,10 +102,11 @@ int vpic_ack(struct vm *vm)
 	int vec = -1;
 
 	legacy_irq_lock(vm, &box);
-	if (i8259_output(&l->pic))
+	if (i8259_output(&l->pic)) {
 		vec = i8259_intack(&l->pic);
+		l->pic_intas++;
+	}
 	legacy_pic_output(vm, &box);
-	box.pic_changed = false;
 	legacy_irq_unlock(vm, &box);
 	return vec;
 }

@@ -3,6 +3,7 @@
 #include "vmm/vm.h"
 #include "arch/x86/vmx/vmx_names.h"
 #include "lib/printf.h"
+#include "arch/x86/cpu.h"
 
 void vm_sum_stats(struct vm *vm, struct vcpu_stats *out)
 {
@@ -136,6 +137,28 @@ static void print_requests(struct vm *vm)
 	       (unsigned long long)r->reload_calls);
 }
 
+/* The interrupt sources of the PC platform, and console input. */
+static void print_devices(struct vm *vm)
+{
+	const struct pc_legacy *l = &vm->legacy;
+
+	if (vm->format == GUEST_FMT_TIDAL && !vm->com1_rx_bytes)
+		return;
+	printk("tidal: summary: devices: PIT IRQ 0 edges %llu, COM1 IRQ 4 "
+	       "raised %llu, RTC IRQ 8 raised %llu, console input %llu bytes "
+	       "(dropped %llu)\n",
+	       (unsigned long long)l->pit_irqs,
+	       (unsigned long long)l->com1_irqs,
+	       (unsigned long long)l->rtc_irqs,
+	       (unsigned long long)vm->com1_rx_bytes,
+	       (unsigned long long)vm->com1_rx_dropped);
+	printk("tidal: summary: devices: I/O APIC messages %llu, level EOIs "
+	       "%llu, 8259 INTA cycles %llu\n",
+	       (unsigned long long)l->ioapic.sent,
+	       (unsigned long long)l->ioapic.level_eois,
+	       (unsigned long long)l->pic_intas);
+}
+
 void vm_print_summary(struct vm *vm)
 {
 	struct vcpu_stats s;
@@ -147,6 +170,9 @@ void vm_print_summary(struct vm *vm)
 	       (unsigned long long)s.exits,
 	       (unsigned long long)((platform_time_ns() - vm->start_ns) /
 				    1000000));
+	/* Guest TSC = host TSC: a benchmark's marks in the guest line up. */
+	printk("tidal: summary: TSC at the first entry %llu, now %llu\n",
+	       (unsigned long long)vm->start_tsc, (unsigned long long)rdtsc());
 	for (unsigned int r = 0; r < EXIT_REASON_MAX; r++) {
 		if (s.by_reason[r])
 			printk("tidal: summary:   %-26s %llu\n",
@@ -184,4 +210,5 @@ void vm_print_summary(struct vm *vm)
 		       (unsigned long long)s.emu_faults);
 	print_requests(vm);
 	print_vcpus(vm);
+	print_devices(vm);
 }

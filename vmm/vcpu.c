@@ -172,6 +172,7 @@ void vm_run(struct vm *vm)
 			printk("tidal: vm: %u vCPUs on CPUs 0-%u\n",
 			       vm->nr_vcpus, vm->nr_vcpus - 1);
 		intr_print_mode(vm);
+		vm->start_tsc = rdtsc();
 		store_release(&vm->start_ns, platform_time_ns() | 1);
 		gdbstub_vcpu_attach(v0); /* gdb: "monitor guest" */
 		vcpu_loop(v0);

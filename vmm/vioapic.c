@@ -35,6 +35,7 @@ static void send(struct vioapic *io, unsigned int pin)
 
 	if (m.level)
 		io->rte[pin] |= IOAPIC_RTE_REMOTE_IRR;
+	io->sent++;
 	io->deliver(io->ctx, &m);
 }
 
@@ -72,6 +73,7 @@ void vioapic_eoi_vector(struct vioapic *io, uint8_t vector)
 		    !(e & IOAPIC_RTE_REMOTE_IRR))
 			continue;
 		io->rte[pin] &= ~IOAPIC_RTE_REMOTE_IRR;
+		io->level_eois++;
 		check_level(io, pin);
 	}
 }

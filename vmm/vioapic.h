@@ -43,6 +43,8 @@ struct vioapic {
 	uint32_t lines; /* pin input levels now */
 	void (*deliver)(void *ctx, const struct irq_msg *m);
 	void *ctx;
+	/* Messages sent; remote IRRs cleared by an EOI (summary figures). */
+	uint64_t sent, level_eois;
 };
 
 /* Every pin masked, edge, vector 0; @deliver receives the messages. */

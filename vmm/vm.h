@@ -75,6 +75,19 @@ struct vcpu_stats {
 	uint64_t sipi_starts;	/* starts at a SIPI vector */
 };
 
+/*
+ * One CPUID answer and all it was made from besides what is fixed for
+ * the vCPU (host, vCPU count and index, TSC rate): cpuid_guest() is a
+ * function of these, so an equal key gives an equal answer.
+ */
+struct cpuid_memo {
+	uint32_t leaf, sub;
+	uint64_t cr4, xcr0;
+	uint32_t eax, ebx, ecx, edx;
+	bool valid;
+};
+#define CPUID_MEMO_SLOTS 16
+
 struct vcpu {
 	struct vm *vm;
 	unsigned int index; /* 0..nr_vcpus-1; also its APIC ID and CPU */
@@ -109,12 +122,17 @@ struct vcpu {
 	int mp_state; /* enum vcpu_mp_state */
 	bool blocked; /* this halt already counted as blocked */
 	struct vcpu_stats stats;
+	/* exit.c: CPUID answers already made for this vCPU. */
+	struct cpuid_memo cpuid_memo[CPUID_MEMO_SLOTS];
 };
 
 /* Output collected one line at a time before it reaches tidal's console. */
 struct line_buf {
 	char buf[128];
 	unsigned int len;
+	unsigned int idle_len; /* len when idle_since was taken */
+	uint8_t esc;	       /* 1: after ESC, 2: inside ESC [ ... */
+	uint64_t idle_since;   /* ns: the line last grew */
 };
 
 /*
@@ -174,15 +192,19 @@ struct vm {
 	struct pc_legacy legacy; /* PIC, I/O APIC, PIT, RTC (legacy.h) */
 	struct acpi_pm pm;
 	struct line_buf com1_out, e9_out;
+	/* Bytes typed on tidal's console for COM1, and those it dropped. */
+	uint64_t com1_rx_bytes, com1_rx_dropped;
 	struct mmio_table mmio;
 	struct testdev testdev;
 	bool pic_int; /* the 8259's INT output (vlapic_pic_changed) */
 	/* vCPUs parked (cli; hlt) or waiting for SIPI: all of them = dead. */
 	unsigned int parked;
+	bool apic_move_noted; /* intr.c: a moved xAPIC page was reported */
 
 	int state; /* enum vm_state; left VM_RUNNING once, by cmpxchg */
 	int status;
 	uint64_t start_ns, timeout_ns; /* timeout 0: none */
+	uint64_t start_tsc; /* the TSC (the guest's too) at the first entry */
 };
 
 /* What vm_create() needs besides the image. */

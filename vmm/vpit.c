@@ -38,6 +38,28 @@ static uint64_t ticks(const struct i8254_chan *c, uint64_t now)
 	       ns_to_ticks(now > c->start_ns ? now - c->start_ns : 0);
 }
 
+/* The count's range: 4 BCD digits (0 = 10000) or 16 bits (0 = 65536). */
+static uint32_t modulus(const struct i8254_chan *c)
+{
+	return c->bcd ? 10000 : 65536;
+}
+
+static uint32_t from_bcd(uint32_t v)
+{
+	return (v >> 12 & 15) * 1000 + (v >> 8 & 15) * 100 +
+	       (v >> 4 & 15) * 10 + (v & 15);
+}
+
+/* A count as the guest reads it: binary, or BCD in a BCD channel. */
+static uint16_t count_form(const struct i8254_chan *c, uint32_t v)
+{
+	if (!c->bcd)
+		return (uint16_t)v;
+	v %= 10000;
+	return (uint16_t)((v / 1000) << 12 | (v / 100 % 10) << 8 |
+			  (v / 10 % 10) << 4 | v % 10);
+}
+
 /* Modes 0, 1, 4, 5 count down once then wrap; 2 and 3 reload. */
 static bool periodic(const struct i8254_chan *c)
 {
@@ -50,18 +72,21 @@ uint16_t i8254_count(const struct i8254 *p, unsigned int ch, uint64_t now)
 	uint64_t t = ticks(c, now);
 
 	if (!c->counting)
-		return (uint16_t)c->reload;
+		return count_form(c, c->reload);
 	if (c->mode == 3) {
 		/* Counts down by two, twice per period. */
 		uint64_t half = (c->reload + 1) / 2, ph = t % c->reload;
 
 		if (ph >= half)
 			ph -= half;
-		return (uint16_t)((c->reload - 2 * ph) & 0xfffe);
+		return count_form(c, (uint32_t)(c->reload - 2 * ph) & ~1u);
 	}
 	if (periodic(c))
-		return (uint16_t)(c->reload - t % c->reload);
-	return (uint16_t)(c->reload - t); /* wraps past 0 to 0xffff */
+		return count_form(c, (uint32_t)(c->reload - t % c->reload));
+	/* Past 0 it wraps to 0xffff (9999 in BCD) and goes on. */
+	return count_form(c,
+			  (uint32_t)((c->reload + modulus(c) - t % modulus(c)) %
+				     modulus(c)));
 }
 
 bool i8254_out(const struct i8254 *p, unsigned int ch, uint64_t now)
@@ -97,7 +122,9 @@ void i8254_init(struct i8254 *p, uint64_t now)
 
 static void load(struct i8254_chan *c, uint32_t val, uint64_t now)
 {
-	c->reload = val ? val : 65536;
+	if (c->bcd)
+		val = from_bcd(val);
+	c->reload = val ? val : modulus(c);
 	if (c->mode == 3 && c->reload == 1)
 		c->reload = 2; /* not a valid square wave */
 	c->counting = c->gate || (c->mode != 1 && c->mode != 5);

@@ -10,8 +10,8 @@
  * (gate-triggered one-shot and strobe, counted like 0 and 4 from the gate's
  * rising edge), 2 (rate generator), 3 (square wave), 4 (software strobe);
  * LSB, MSB and LSB-then-MSB access; counter latch and read-back (count and
- * status).  Not emulated: BCD counting (the bit is kept, counts stay
- * binary), channel 1's refresh role.
+ * status); BCD counting (4 decimal digits, a count of 0 meaning 10000; the
+ * count read back in BCD).  Not emulated: channel 1's refresh role.
  *
  * Channel 0's output drives ISA IRQ 0: i8254_irq0_edges() says whether it
  * rose since the last call, i8254_next_deadline() when it next will.
@@ -27,7 +27,7 @@
 
 struct i8254_chan {
 	uint8_t mode, access, bcd;
-	uint32_t reload;     /* 1..65536 */
+	uint32_t reload;     /* 1..65536 (BCD: 1..10000), in binary */
 	uint64_t start_ns;   /* counting since (gate-adjusted) */
 	uint64_t frozen;     /* ticks done while the gate was low */
 	uint64_t irq_seen;   /* output rises already reported */

@@ -19,6 +19,7 @@ void mc146818_init(struct mc146818 *r, uint64_t epoch, uint64_t base_ns,
 	uint64_t kib = mem_bytes >> 10;
 
 	*r = (struct mc146818){.epoch = epoch, .base_ns = base_ns};
+	/* Flags count from now: none for the time before the VM. */
 	r->ram[RTC_REG_A] = 0x26; /* 32.768 kHz base, 1024 Hz rate */
 	r->ram[RTC_REG_B] = RTC_B_24H;
 	r->ram[RTC_REG_D] = 0x80; /* valid RAM and time */
@@ -109,6 +110,69 @@ static uint8_t time_reg(const struct mc146818 *r, unsigned int idx,
 	}
 }
 
+/* Register A's rate select: the periodic interrupt's period, or 0. */
+static uint64_t period_ns(const struct mc146818 *r)
+{
+	unsigned int rs = r->ram[RTC_REG_A] & 0x0f;
+
+	if (!rs)
+		return 0;
+	if (rs < 3)
+		rs += 7; /* 1 and 2 are 256 and 128 Hz, as 8 and 9 */
+	/* 32768 Hz >> (rs - 1): 2^(rs - 1) / 32768 s. */
+	return (NS_PER_S << (rs - 1)) / 32768;
+}
+
+static uint64_t since(const struct mc146818 *r, uint64_t now)
+{
+	return now > r->base_ns ? now - r->base_ns : 0;
+}
+
+/* Restart the periodic count (a new rate): no flag for the past. */
+static void period_restart(struct mc146818 *r, uint64_t now)
+{
+	uint64_t p = period_ns(r);
+
+	r->pf_seen = p ? since(r, now) / p : 0;
+}
+
+static uint8_t irqf(const struct mc146818 *r)
+{
+	uint8_t en = r->ram[RTC_REG_B] & (RTC_B_PIE | RTC_B_AIE | RTC_B_UIE);
+
+	return (r->flags & en) ? RTC_C_IRQF : 0;
+}
+
+bool mc146818_tick(struct mc146818 *r, uint64_t now)
+{
+	uint64_t p = period_ns(r), t = since(r, now);
+
+	if (p && t / p != r->pf_seen) {
+		r->pf_seen = t / p;
+		r->flags |= RTC_C_PF;
+	}
+	if (t / NS_PER_S != r->uf_seen) {
+		r->uf_seen = t / NS_PER_S;
+		r->flags |= RTC_C_UF;
+	}
+	return irqf(r);
+}
+
+uint64_t mc146818_next_deadline(const struct mc146818 *r, uint64_t now)
+{
+	uint8_t b = r->ram[RTC_REG_B];
+	uint64_t p = period_ns(r), t = since(r, now), next = UINT64_MAX;
+
+	if ((b & RTC_B_PIE) && p && !(r->flags & RTC_C_PF))
+		next = r->base_ns + (t / p + 1) * p;
+	if ((b & RTC_B_UIE) && !(r->flags & RTC_C_UF)) {
+		uint64_t u = r->base_ns + (t / NS_PER_S + 1) * NS_PER_S;
+
+		next = u < next ? u : next;
+	}
+	return next;
+}
+
 /* Registers that show the time. */
 static bool is_clock(unsigned int idx)
 {
@@ -134,14 +198,21 @@ uint8_t mc146818_read(struct mc146818 *r, uint16_t port, uint64_t now)
 				 (frac >= NS_PER_S - UIP_WINDOW ? RTC_A_UIP
 								: 0));
 	}
-	case RTC_REG_C:
-		return 0; /* no interrupt flags, ever */
+	case RTC_REG_C: {
+		uint8_t c;
+
+		mc146818_tick(r, now);
+		c = (uint8_t)(r->flags | irqf(r));
+		r->flags = 0; /* reading C clears it */
+		return c;
+	}
 	default:
 		return r->ram[idx];
 	}
 }
 
-void mc146818_write(struct mc146818 *r, uint16_t port, uint8_t val)
+void mc146818_write(struct mc146818 *r, uint16_t port, uint8_t val,
+		    uint64_t now)
 {
 	unsigned int idx = r->index & 0x7f;
 
@@ -157,6 +228,7 @@ void mc146818_write(struct mc146818 *r, uint16_t port, uint8_t val)
 		break; /* so are the flags */
 	case RTC_REG_A:
 		r->ram[idx] = val & 0x7f;
+		period_restart(r, now);
 		break;
 	default:
 		r->ram[idx] = val;

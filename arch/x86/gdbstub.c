@@ -759,6 +759,11 @@ void gdbstub_poll(void)
 			gdbstub_stop_here(GDB_STOP_INT);
 }
 
+bool gdbstub_enabled(void)
+{
+	return gs.enabled;
+}
+
 bool gdbstub_owns_com1(void)
 {
 	return gs.enabled && gs.port == COM1;

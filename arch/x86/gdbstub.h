@@ -24,6 +24,11 @@ void gdbstub_init(const char *cmdline);
 void gdbstub_exit(int status);
 /* Is the stub reading COM1 (so that nobody else may)? */
 bool gdbstub_owns_com1(void);
+/*
+ * Is the stub on at all (gdb= given and its UART found)?  Without it
+ * gdbstub_vm_exit() has nothing to do: vm exits skip the call.
+ */
+bool gdbstub_enabled(void);
 
 /* vm_run: the vCPU whose VMCS is current on this CPU (NULL when done). */
 void gdbstub_vcpu_attach(struct vcpu *v);

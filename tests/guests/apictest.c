@@ -22,59 +22,18 @@
  * parks in cli; hlt instead, which tidal must stop as a dead VM.
  */
 #include "pc_checks.h"
+#include "pc_cpu.h"
 #include "vmm/pc.h"
 
-#define APIC	      0xfee00000u
 #define VEC_TIMER     0x40
 #define VEC_IPI	      0x41 /* to an AP: count, answer the BSP */
 #define VEC_REPLY     0x42 /* to the BSP */
 #define VEC_SELF      0x43
-#define TRAMP	      0x8000u
-#define MAX_CPUS      8
-#define MSR_APIC_BASE 0x1b
+#define MAX_CPUS      PC_CPU_MAX
+#define MSR_APIC_BASE PC_CPU_MSR_APIC_BASE
 #define MSR_DEADLINE  0x6e0
 
 PVH_ENTRY(apic_main);
-
-/*
- * The AP trampoline, run at TRAMP in real mode: load a flat GDT, enter
- * protected mode, take an AP number and a stack, call ap_main(n).
- */
-__asm__(".text\n"
-	".code16\n"
-	".globl tramp_start, tramp_end\n"
-	"tramp_start:\n"
-	"cli\n"
-	"xorw %ax, %ax\n"
-	"movw %ax, %ds\n"
-	"lgdtl 0x8000 + (tramp_gdtr - tramp_start)\n"
-	"movl %cr0, %eax\n"
-	"orl $1, %eax\n"
-	"movl %eax, %cr0\n"
-	"ljmpl $0x08, $(0x8000 + tramp_pm - tramp_start)\n"
-	".code32\n"
-	"tramp_pm:\n"
-	"movw $0x10, %ax\n"
-	"movw %ax, %ds\n"
-	"movw %ax, %es\n"
-	"movw %ax, %ss\n"
-	"movw %ax, %fs\n"
-	"movw %ax, %gs\n"
-	"movl $1, %eax\n"
-	"lock xaddl %eax, ap_next\n"
-	"movl %eax, %ebx\n"
-	"shll $12, %eax\n"
-	"leal ap_stacks + 4096(%eax), %esp\n"
-	"pushl %ebx\n"
-	"movl $ap_main, %eax\n"
-	"call *%eax\n"
-	"2: hlt\n"
-	"jmp 2b\n"
-	".balign 8\n"
-	"tramp_gdt: .quad 0, 0x00cf9a000000ffff, 0x00cf92000000ffff\n"
-	"tramp_gdtr: .word 23\n"
-	".long 0x8000 + (tramp_gdt - tramp_start)\n"
-	"tramp_end:\n");
 
 /* Interrupt stubs: the timer one reads the TSC before anything else. */
 __asm__(".text\n"
@@ -117,82 +76,17 @@ __asm__(".text\n"
 	"popal\n"
 	"iret\n");
 
-extern char tramp_start[], tramp_end[];
 void isr_timer(void), isr_ipi(void), isr_reply(void), isr_self(void),
 	isr_nmi(void);
-void ap_main(uint32_t n);
 void apic_main(uint32_t eax, uint32_t info_pa); /* eax: the PVH magic */
 void on_timer(void), on_ipi(void), on_reply(void), on_self(void), on_nmi(void);
 
 volatile uint64_t isr_tsc;
-volatile uint32_t ap_next = 1;
-uint8_t ap_stacks[MAX_CPUS * 4096] __attribute__((aligned(16)));
 static volatile uint32_t timer_hits, reply_hits, self_hits, ap_alive, answers;
 static volatile uint32_t ipi_hits[MAX_CPUS], nmi_hits[MAX_CPUS];
 static volatile bool ap_answer;
 static volatile uint32_t park_req[MAX_CPUS], parked_n, unparked_n;
 static volatile uint64_t ticks[8];
-
-struct gate {
-	uint16_t off_lo, sel, attr, off_hi;
-};
-static struct gate idt[256] __attribute__((aligned(8)));
-static struct {
-	uint16_t limit;
-	uint32_t base;
-} __attribute__((packed)) idtr;
-static const uint64_t gdt[3] __attribute__((aligned(8))) = {
-	0, 0x00cf9a000000ffffull, 0x00cf92000000ffffull};
-
-static uint64_t rdmsr(uint32_t msr)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return (uint64_t)hi << 32 | lo;
-}
-
-static void wrmsr(uint32_t msr, uint64_t v)
-{
-	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v),
-			 "d"((uint32_t)(v >> 32)));
-}
-
-static bool x2(void)
-{
-	return rdmsr(MSR_APIC_BASE) & (1u << 10);
-}
-
-static uint32_t lapic_rd(uint32_t off)
-{
-	if (x2())
-		return (uint32_t)rdmsr(0x800 + off / 16);
-	return *(volatile uint32_t *)(uintptr_t)(APIC + off);
-}
-
-static void lapic_wr(uint32_t off, uint32_t v)
-{
-	if (x2())
-		wrmsr(0x800 + off / 16, v);
-	else
-		*(volatile uint32_t *)(uintptr_t)(APIC + off) = v;
-}
-
-static uint32_t my_id(void)
-{
-	return x2() ? lapic_rd(0x20) : lapic_rd(0x20) >> 24;
-}
-
-/* Send an IPI: xAPIC ICR2 then ICR, or one x2APIC MSR write. */
-static void send_ipi(uint32_t dest, uint32_t lo)
-{
-	if (x2()) {
-		wrmsr(0x830, (uint64_t)dest << 32 | lo);
-		return;
-	}
-	lapic_wr(0x310, dest << 24);
-	lapic_wr(0x300, lo);
-}
 
 void on_timer(void)
 {
@@ -237,57 +131,6 @@ void on_nmi(void)
 
 	if (id < MAX_CPUS)
 		nmi_hits[id]++;
-}
-
-static void set_gate(unsigned int vec, void (*fn)(void))
-{
-	uint32_t a = (uint32_t)fn;
-
-	idt[vec] =
-		(struct gate){(uint16_t)a, 0x08, 0x8e00, (uint16_t)(a >> 16)};
-}
-
-/* Our own GDT (the trampoline's layout), so every CPU uses selector 8. */
-static void load_tables(void)
-{
-	struct {
-		uint16_t limit;
-		uint32_t base;
-	} __attribute__((packed)) gdtr = {sizeof(gdt) - 1, (uint32_t)gdt};
-
-	__asm__ volatile("lgdt %0\n"
-			 "ljmp $0x08, $1f\n"
-			 "1: movw $0x10, %%ax\n"
-			 "movw %%ax, %%ds\n"
-			 "movw %%ax, %%es\n"
-			 "movw %%ax, %%ss\n"
-			 "movw %%ax, %%fs\n"
-			 "movw %%ax, %%gs\n"
-			 "lidt %1\n" ::"m"(gdtr),
-			 "m"(idtr)
-			 : "eax", "memory");
-}
-
-/* Wait with HLT until *@p reaches @n or about @cycles passed. */
-static bool wait_for(volatile uint32_t *p, uint32_t n, uint64_t cycles)
-{
-	uint64_t end = rdtsc() + cycles;
-
-	__asm__ volatile("cli");
-	while (*p < n && rdtsc() < end) {
-		__asm__ volatile("sti; hlt; cli");
-	}
-	return *p >= n;
-}
-
-/* Spin (no HLT) until *@p reaches @n: the APs' start has no interrupt. */
-static bool spin_for(volatile uint32_t *p, uint32_t n, uint64_t cycles)
-{
-	uint64_t end = rdtsc() + cycles;
-
-	while (*p < n && rdtsc() < end)
-		__asm__ volatile("pause");
-	return *p >= n;
 }
 
 void ap_main(uint32_t n)
@@ -354,7 +197,7 @@ static void check_xapic(void)
 	pc_check(my_id() == 0, "BSP's xAPIC ID is 0 (read %x)", lapic_rd(0x20));
 	pc_check((ver & 0xff) == 0x14 && ((ver >> 16) & 0xff) >= 5,
 		 "xAPIC version %x", ver);
-	pc_check(rdmsr(MSR_APIC_BASE) == (APIC | (1u << 11) | (1u << 8)),
+	pc_check(rdmsr(MSR_APIC_BASE) == (PC_CPU_APIC | (1u << 11) | (1u << 8)),
 		 "APIC_BASE: enabled, BSP, at fee00000");
 	lapic_wr(0xf0, 0x1ff);
 	pc_check(lapic_rd(0xf0) == 0x1ff, "SVR software-enabled");
@@ -445,19 +288,9 @@ static void timer_deadline(const char *mode)
 	       mode, (uint32_t)min, (uint32_t)(sum / runs), (uint32_t)max);
 }
 
-static void start_aps(unsigned int ncpus)
+static void start_all(unsigned int ncpus)
 {
-	uint8_t *dst = (uint8_t *)(uintptr_t)TRAMP;
-
-	for (char *s = tramp_start; s < tramp_end; s++)
-		*dst++ = (uint8_t)*s;
-	for (unsigned int id = 1; id < ncpus; id++) {
-		send_ipi(id, 0x4500);		      /* INIT, assert */
-		send_ipi(id, 0x8500);		      /* INIT, de-assert */
-		send_ipi(id, 0x4600 | (TRAMP >> 12)); /* SIPI */
-		send_ipi(id, 0x4600 | (TRAMP >> 12)); /* SIPI again */
-	}
-	pc_check(spin_for(&ap_alive, ncpus - 1, 400000000ull),
+	pc_check(start_aps(ncpus, &ap_alive),
 		 "%u APs started by INIT-SIPI-SIPI (%u alive)", ncpus - 1,
 		 ap_alive);
 }
@@ -537,15 +370,13 @@ void apic_main(uint32_t eax __attribute__((unused)), uint32_t info_pa)
 	set_gate(VEC_IPI, isr_ipi);
 	set_gate(VEC_REPLY, isr_reply);
 	set_gate(VEC_SELF, isr_self);
-	idtr.limit = sizeof(idt) - 1;
-	idtr.base = (uint32_t)idt;
 	load_tables();
 	check_xapic();
 	timer_oneshot();
 	timer_periodic();
 	timer_deadline("xAPIC");
 	if (ncpus > 1) {
-		start_aps(ncpus);
+		start_all(ncpus);
 		ipis(ncpus);
 		if (pc_arg(cmdline, "park", 0))
 			park_all(ncpus);

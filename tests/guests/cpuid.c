@@ -11,6 +11,60 @@ static void check(bool cond, const char *what)
 		failures++;
 }
 
+static uint64_t read_cr4(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+static void write_cr4(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr4" ::"r"(v));
+}
+
+static void xsetbv0(uint64_t v)
+{
+	__asm__ volatile("xsetbv" ::"c"(0), "a"((uint32_t)v),
+			 "d"((uint32_t)(v >> 32)));
+}
+
+/*
+ * tidal keeps its CPUID answers per vCPU: asked again after CR4.OSXSAVE
+ * or XCR0 changed, a leaf must show the change (leaf 1 ECX[27] OSXSAVE,
+ * leaf 0xD.0 EBX the save area for the XCR0 in force).
+ */
+static void check_cpuid_follows_state(void)
+{
+	uint32_t r[4], before[4], after[4];
+	uint64_t cr4 = read_cr4();
+
+	cpuid(1, 0, r);
+	if (!(r[2] & (1u << 26)) || !(r[2] & (1u << 28))) {
+		printf("cpuid: no XSAVE or AVX, OSXSAVE check skipped\n");
+		return;
+	}
+	check(!(r[2] & (1u << 27)) == !(cr4 & (1u << 18)),
+	      "OSXSAVE matches CR4 before");
+	write_cr4(cr4 | (1u << 18));
+	cpuid(1, 0, r);
+	check(r[2] & (1u << 27), "OSXSAVE set after CR4.OSXSAVE is set");
+	xsetbv0(3); /* x87 + SSE */
+	cpuid(0xd, 0, before);
+	xsetbv0(7); /* + AVX */
+	cpuid(0xd, 0, after);
+	check(after[1] > before[1],
+	      "leaf 0xD EBX grows with XCR0 (AVX state added)");
+	xsetbv0(3);
+	cpuid(0xd, 0, r);
+	check(r[1] == before[1], "leaf 0xD EBX back with XCR0 back");
+	write_cr4(cr4 & ~(1ull << 18));
+	cpuid(1, 0, r);
+	check(!(r[2] & (1u << 27)),
+	      "OSXSAVE clear after CR4.OSXSAVE is cleared");
+}
+
 int guest_main(const struct tidal_start_info *si)
 {
 	uint32_t r[4], vendor[4] = {0};
@@ -65,6 +119,7 @@ int guest_main(const struct tidal_start_info *si)
 	      "MONITOR and PDCM hidden");
 	cpuid(0xa, 0, r);
 	check(!r[0] && !r[1] && !r[3], "perfmon leaf 0xA zeroed");
+	check_cpuid_follows_state();
 	printf("cpuid: %d failures\n", failures);
 	return failures ? 1 : 0;
 }

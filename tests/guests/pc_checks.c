@@ -105,6 +105,8 @@ void pc_check_modules(const struct pc_mod *mods, unsigned int n,
 	}
 }
 
+unsigned int pc_irq0_gsi;
+
 static uint32_t get32(const uint8_t *p)
 {
 	uint32_t v;
@@ -175,8 +177,10 @@ static void check_madt(const uint8_t *m, unsigned int want_cpus)
 		if (e[0] == 1 && get32(e + 4) == PC_IOAPIC_BASE &&
 		    get32(e + 8) == 0)
 			ioapics++;
-		if (e[0] == 2 && e[3] == 0 && get32(e + 4) == 2)
-			irq0++;
+		if (e[0] == 2 && e[3] == 0) {
+			pc_irq0_gsi = get32(e + 4);
+			irq0 += pc_irq0_gsi == 2;
+		}
 	}
 	pc_check(cpus == want_cpus, "MADT: %u local APICs, want %u", cpus,
 		 want_cpus);

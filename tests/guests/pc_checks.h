@@ -34,6 +34,8 @@ void pc_check_modules(const struct pc_mod *mods, unsigned int n,
 		      const char *cmdline);
 /* Scan for the RSDP, check every table; returns the RSDP's address. */
 uint32_t pc_check_acpi(const char *cmdline);
+/* The GSI of ISA IRQ 0 by the MADT's override (pc_check_acpi sets it). */
+extern unsigned int pc_irq0_gsi;
 /* pc_devices.c: probe the legacy PC devices by their registers. */
 void pc_check_devices(void);
 /* Power off through the FADT's PM1a control block and _S5, or exit 1. */

@@ -8,23 +8,10 @@
  * the local APIC exists nothing would deliver them.
  */
 #include "pc_checks.h"
+#include "pc_cpu.h"
 #include "vmm/pc.h"
 
 #define COM1 0x3f8
-
-static volatile uint32_t *const ioapic = (volatile uint32_t *)PC_IOAPIC_BASE;
-
-static uint32_t ioapic_rd(uint32_t reg)
-{
-	ioapic[0] = reg;
-	return ioapic[4];
-}
-
-static void ioapic_wr(uint32_t reg, uint32_t v)
-{
-	ioapic[0] = reg;
-	ioapic[4] = v;
-}
 
 static void check_pic(void)
 {
@@ -112,6 +99,17 @@ static void check_pit(void)
 	/* Read-back: channel 2's status says mode 3, LSB then MSB. */
 	outb(0x43, 0xe8);
 	pc_check((inb(0x42) & 0x3e) == 0x36, "PIT read-back status");
+	/* BCD: channel 2 in mode 2 from 2000 decimal counts in BCD digits. */
+	outb(0x61, (inb(0x61) & ~0x03) | 0x01);
+	outb(0x43, 0xb5);
+	outb(0x42, 0x00);
+	outb(0x42, 0x20);
+	for (i = 0, a = b = 0x2000; i < 100000 && b == a; i++)
+		b = pit_latch(2);
+	outb(0x61, inb(0x61) & ~0x03);
+	pc_check(b < 0x2000 && (b & 0xf) <= 9 && (b >> 4 & 0xf) <= 9 &&
+			 (b >> 8 & 0xf) <= 9,
+		 "PIT BCD: 2000 counts down in decimal digits (%x)", b);
 }
 
 static uint8_t cmos(uint8_t reg)

@@ -94,8 +94,10 @@ static void test_pic_path(struct vm *vm)
 	   "IRQ 0 raised the 8259 INT (local APIC told, sees it pending)");
 	is_int(vpic_ack(vm), 0x20, "INTA gives vector 0x20");
 	ok(!vpic_pending(vm), "in service: INT low");
+	ok(pic_changes == 2 && !seen_pending,
+	   "INTA lowered INT: the local APIC is told (no stale INTR)");
 	vm_irq_line(vm, 12, true);
-	is_int(pic_changes, 1, "IRQ 12 waits behind IRQ 0 in service");
+	is_int(pic_changes, 2, "IRQ 12 waits behind IRQ 0 in service");
 	{
 		struct irq_outbox box;
 
@@ -104,7 +106,7 @@ static void test_pic_path(struct vm *vm)
 		legacy_pic_output(vm, &box);
 		legacy_irq_unlock(vm, &box);
 	}
-	ok(pic_changes == 2 && seen_pending, "after EOI IRQ 12 raises INT");
+	ok(pic_changes == 3 && seen_pending, "after EOI IRQ 12 raises INT");
 	is_int(vpic_ack(vm), 0x2c, "from the slave: vector 0x2c");
 }
 

@@ -121,11 +121,42 @@ static void test_mode0_irq(void)
 	(void)US;
 }
 
+/* BCD: 4 decimal digits written and read, 0 meaning 10000. */
+static void test_bcd(void)
+{
+	struct i8254 p;
+	uint64_t t0 = 3 * MS;
+
+	i8254_init(&p, 0);
+	i8254_write(&p, 0x43, 0x35, t0); /* ch0, lo/hi, mode 2, BCD */
+	i8254_write(&p, 0x40, 0x00, t0);
+	i8254_write(&p, 0x40, 0x10, t0); /* 1000 decimal */
+	is_int(i8254_count(&p, 0, t0), 0x1000, "BCD: starts at 1000 (0x1000)");
+	is_int(i8254_count(&p, 0, t0 + tk(1)), 0x0999, "BCD: then 0999");
+	is_int(read16(&p, 0, t0 + tk(250)), 0x0750, "BCD: 250 ticks: 0750");
+	is_int(i8254_count(&p, 0, t0 + tk(1250)), 0x0750,
+	       "BCD: period 1000 ticks, not 0x1000");
+	ok(i8254_next_deadline(&p, t0) <= t0 + tk(1000) + 1,
+	   "BCD: IRQ 0 every 1000 ticks");
+	i8254_write(&p, 0x43, 0x31, t0); /* mode 0, BCD */
+	i8254_write(&p, 0x40, 0x00, t0);
+	i8254_write(&p, 0x40, 0x00, t0); /* 0 = 10000 */
+	is_int(i8254_count(&p, 0, t0 + tk(1)), 0x9999, "BCD: 0 is 10000");
+	i8254_write(&p, 0x43, 0x31, t0);
+	i8254_write(&p, 0x40, 0x05, t0);
+	i8254_write(&p, 0x40, 0x00, t0); /* 5 */
+	is_int(i8254_count(&p, 0, t0 + tk(7)), 0x9998,
+	       "BCD mode 0: wraps past 0 to 9999");
+	i8254_write(&p, 0x43, 0xe2, t0); /* read-back status, ch0 */
+	ok(i8254_read(&p, 0x40, t0) & 1, "BCD bit in the status byte");
+}
+
 int main(void)
 {
 	test_mode2();
 	test_mode3_access();
 	test_ch2_gate();
 	test_mode0_irq();
+	test_bcd();
 	return tap_done();
 }

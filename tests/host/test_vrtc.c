@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The RTC/CMOS model (vmm/vrtc.c): a known instant in BCD and binary,
- * 12-hour form, update-in-progress, read-only time, CMOS memory sizes and
- * the calendar arithmetic across leap years.
+ * 12-hour form, update-in-progress, read-only time, CMOS memory sizes,
+ * the calendar arithmetic across leap years, and the periodic and
+ * update-ended interrupts (register C, IRQ 8).
  */
 #include "tests/host/tap.h"
 #include "vmm/vrtc.h"
@@ -11,14 +12,19 @@
 
 static uint8_t cmos(struct mc146818 *r, uint8_t idx, uint64_t now)
 {
-	mc146818_write(r, 0x70, idx);
+	mc146818_write(r, 0x70, idx, now);
 	return mc146818_read(r, 0x71, now);
+}
+
+static void set_at(struct mc146818 *r, uint8_t idx, uint8_t v, uint64_t now)
+{
+	mc146818_write(r, 0x70, idx, now);
+	mc146818_write(r, 0x71, v, now);
 }
 
 static void set(struct mc146818 *r, uint8_t idx, uint8_t v)
 {
-	mc146818_write(r, 0x70, idx);
-	mc146818_write(r, 0x71, v);
+	set_at(r, idx, v, 0);
 }
 
 static void test_civil(void)
@@ -88,10 +94,45 @@ static void test_cmos(void)
 	is_int(mc146818_read(&r, 0x70, 0), 0xff, "index port reads 0xff");
 }
 
+static void test_irqs(void)
+{
+	struct mc146818 r;
+	uint64_t t0 = 5 * S + S / 2, ms = S / 1000;
+
+	mc146818_init(&r, 0, t0, 64ull << 20);
+	ok(!mc146818_tick(&r, t0 + 100 * ms), "no IRQ 8 with nothing enabled");
+	is_int(cmos(&r, 0x0c, t0 + 100 * ms), 0x40,
+	       "register C: periodic flag set (1024 Hz), no IRQF");
+	is_int(cmos(&r, 0x0c, t0 + 100 * ms), 0, "reading C cleared it");
+	set_at(&r, 0x0a, 0x2a, t0 + 100 * ms); /* rate 10: 64 Hz */
+	set_at(&r, 0x0b, 0x42, t0 + 100 * ms); /* PIE, 24-hour */
+	ok(!mc146818_tick(&r, t0 + 100 * ms), "PIE: no flag yet at the start");
+	uint64_t next = mc146818_next_deadline(&r, t0 + 100 * ms);
+
+	ok(next > t0 + 100 * ms && next <= t0 + 100 * ms + S / 64,
+	   "next periodic interrupt within 1/64 s");
+	ok(!mc146818_tick(&r, next - 1), "not before it");
+	ok(mc146818_tick(&r, next), "IRQ 8 at the period");
+	is_int(cmos(&r, 0x0c, next), 0xc0, "C: IRQF and PF");
+	ok(!mc146818_tick(&r, next), "reading C lowered IRQ 8");
+	set_at(&r, 0x0b, 0x12, next); /* UIE only */
+	(void)cmos(&r, 0x0c, next);
+	next = mc146818_next_deadline(&r, next);
+	is_int((long long)((next - t0) % S), 0,
+	       "update-ended: at the next second of the clock");
+	ok(mc146818_tick(&r, next), "IRQ 8 at the update");
+	is_int(cmos(&r, 0x0c, next) & 0x90, 0x90,
+	       "C: IRQF and UF (PF too: it is set whether enabled or not)");
+	set_at(&r, 0x0b, 0x02, next);
+	is_int((long long)(mc146818_next_deadline(&r, next) == UINT64_MAX), 1,
+	       "nothing enabled: no deadline");
+}
+
 int main(void)
 {
 	test_civil();
 	test_time();
 	test_cmos();
+	test_irqs();
 	return tap_done();
 }
