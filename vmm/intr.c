@@ -379,18 +379,22 @@ static bool is_parked(int mp_state)
 	return mp_state == MP_PARKED || mp_state == MP_WAIT_SIPI;
 }
 
-/* Could something already sent wake a parked vCPU of @vm? */
+/*
+ * Could something already sent make a parked vCPU of @vm run?  An NMI
+ * wakes cli; hlt; a SIPI starts a vCPU that waits for it, or will once a
+ * pending INIT is taken.  An INIT alone only moves it to wait-for-SIPI.
+ */
 static bool parked_wake_pending(struct vm *vm)
 {
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *t = &vm->vcpus[i];
+		struct vlapic *l = &t->lapic;
 		int st = __atomic_load_n(&t->mp_state, __ATOMIC_SEQ_CST);
 
-		if (vlapic_has_event(&t->lapic, VLAPIC_EV_INIT) ||
-		    (st == MP_PARKED &&
-		     vlapic_has_event(&t->lapic, VLAPIC_EV_NMI)) ||
-		    (st == MP_WAIT_SIPI &&
-		     vlapic_has_event(&t->lapic, VLAPIC_EV_SIPI)))
+		if (st == MP_PARKED && vlapic_has_event(l, VLAPIC_EV_NMI))
+			return true;
+		if (vlapic_has_event(l, VLAPIC_EV_SIPI) &&
+		    (st == MP_WAIT_SIPI || vlapic_has_event(l, VLAPIC_EV_INIT)))
 			return true;
 	}
 	return false;
@@ -408,17 +412,18 @@ static void set_mp_state(struct vcpu *v, int st)
 {
 	struct vm *vm = v->vm;
 	bool was = is_parked(v->mp_state), now = is_parked(st);
+	unsigned int n;
 
 	__atomic_store_n(&v->mp_state, st, __ATOMIC_SEQ_CST);
-	if (was == now)
-		return;
 	if (!now) {
-		__atomic_sub_fetch(&vm->parked, 1, __ATOMIC_SEQ_CST);
+		if (was)
+			__atomic_sub_fetch(&vm->parked, 1, __ATOMIC_SEQ_CST);
 		return;
 	}
-	if (__atomic_add_fetch(&vm->parked, 1, __ATOMIC_SEQ_CST) !=
-		    vm->nr_vcpus ||
-	    parked_wake_pending(vm))
+	/* Parked to parked (an INIT taken in cli; hlt): look again too. */
+	n = was ? __atomic_load_n(&vm->parked, __ATOMIC_SEQ_CST)
+		: __atomic_add_fetch(&vm->parked, 1, __ATOMIC_SEQ_CST);
+	if (n != vm->nr_vcpus || parked_wake_pending(vm))
 		return;
 	if (vm->nr_vcpus == 1)
 		vm_stop(vm,
