@@ -135,7 +135,10 @@ static uint64_t build_fadt(struct acpi_buf *b, uint64_t dsdt, uint64_t facs)
 	if (!t)
 		return 0;
 	header(t, "FACP", FADT_SIZE, 3);
-	put32(t, 36, (uint32_t)facs);
+	/*
+	 * FIRMWARE_CTRL (36) stays 0: with X_FIRMWARE_CTRL set, ACPI 2.0+
+	 * wants the 32-bit field zero, and Linux would list the FACS twice.
+	 */
 	put32(t, 40, (uint32_t)dsdt);
 	put16(t, 46, PC_SCI_IRQ);
 	/* SMI_CMD (48) stays 0: the platform is always in ACPI mode. */

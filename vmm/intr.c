@@ -304,6 +304,7 @@ void intr_vm_init(struct vm *vm)
 		v->mp_state = i && vm->format != GUEST_FMT_TIDAL ? MP_WAIT_SIPI
 								 : MP_RUNNABLE;
 	}
+	vm->parked = vm->format != GUEST_FMT_TIDAL ? vm->nr_vcpus - 1 : 0;
 	mmio_register(&vm->mmio, &r);
 }
 
@@ -380,6 +381,70 @@ static void start_at_sipi(struct vcpu *v, uint8_t vec)
 	v->stats.sipi_starts++;
 }
 
+static bool is_parked(int mp_state)
+{
+	return mp_state == MP_PARKED || mp_state == MP_WAIT_SIPI;
+}
+
+/*
+ * Could something already sent make a parked vCPU of @vm run?  An NMI
+ * wakes cli; hlt; a SIPI starts a vCPU that waits for it, or will once a
+ * pending INIT is taken.  An INIT alone only moves it to wait-for-SIPI.
+ */
+static bool parked_wake_pending(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *t = &vm->vcpus[i];
+		struct vlapic *l = &t->lapic;
+		int st = __atomic_load_n(&t->mp_state, __ATOMIC_SEQ_CST);
+
+		if (st == MP_PARKED && vlapic_has_event(l, VLAPIC_EV_NMI))
+			return true;
+		if (vlapic_has_event(l, VLAPIC_EV_SIPI) &&
+		    (st == MP_WAIT_SIPI || vlapic_has_event(l, VLAPIC_EV_INIT)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Move @v (the calling vCPU) to @st, counting the VM's parked vCPUs.  A
+ * vCPU parked by cli; hlt waits for an NMI or INIT from another one (as
+ * Linux parks its APs before powering off on the BSP), so the VM is only
+ * dead when the last vCPU parks with nothing on its way to any of them.
+ * Every sender posts its event before it parks itself, so the last one
+ * to park sees all events that were sent.
+ */
+static void set_mp_state(struct vcpu *v, int st)
+{
+	struct vm *vm = v->vm;
+	bool was = is_parked(v->mp_state), now = is_parked(st);
+	unsigned int n;
+
+	__atomic_store_n(&v->mp_state, st, __ATOMIC_SEQ_CST);
+	if (!now) {
+		if (was)
+			__atomic_sub_fetch(&vm->parked, 1, __ATOMIC_SEQ_CST);
+		return;
+	}
+	/* Parked to parked (an INIT taken in cli; hlt): look again too. */
+	n = was ? __atomic_load_n(&vm->parked, __ATOMIC_SEQ_CST)
+		: __atomic_add_fetch(&vm->parked, 1, __ATOMIC_SEQ_CST);
+	if (n != vm->nr_vcpus || parked_wake_pending(vm))
+		return;
+	if (vm->nr_vcpus == 1)
+		vm_stop(vm,
+			"guest halted with interrupts disabled "
+			"(nothing can wake it) at RIP %llx",
+			(unsigned long long)vmread(VMCS_GUEST_RIP));
+	else
+		vm_stop(vm,
+			"every vCPU halted with interrupts disabled or waits "
+			"for SIPI (nothing can wake them); the last, vCPU %u, "
+			"at RIP %llx",
+			v->index, (unsigned long long)vmread(VMCS_GUEST_RIP));
+}
+
 /* INIT and SIPI, which move a vCPU in and out of wait-for-SIPI. */
 static void handle_init_sipi(struct vcpu *v)
 {
@@ -392,13 +457,13 @@ static void handle_init_sipi(struct vcpu *v)
 		/* An INIT drops the NMI and SIPI that came before it. */
 		vlapic_take(&v->lapic, VLAPIC_EV_NMI);
 		vlapic_take(&v->lapic, VLAPIC_EV_SIPI);
-		v->mp_state = MP_WAIT_SIPI;
+		set_mp_state(v, MP_WAIT_SIPI);
 	}
 	if (vlapic_take(&v->lapic, VLAPIC_EV_SIPI) &&
 	    v->mp_state == MP_WAIT_SIPI) {
 		start_at_sipi(v, __atomic_load_n(&v->lapic.sipi_vector,
 						 __ATOMIC_RELAXED));
-		v->mp_state = MP_RUNNABLE;
+		set_mp_state(v, MP_RUNNABLE);
 	}
 }
 
@@ -442,11 +507,17 @@ bool intr_runnable(struct vcpu *v)
 	handle_init_sipi(v);
 	if (v->mp_state == MP_WAIT_SIPI)
 		return false;
+	if (v->mp_state == MP_PARKED) {
+		if (!vlapic_has_event(&v->lapic, VLAPIC_EV_NMI))
+			return false;
+		set_mp_state(v, MP_RUNNABLE);
+		v->stats.wakeups++;
+	}
 	if (v->mp_state == MP_HALTED) {
 		if (!vlapic_has_event(&v->lapic, VLAPIC_EV_NMI) &&
 		    !intr_pending(v))
 			return false;
-		v->mp_state = MP_RUNNABLE;
+		set_mp_state(v, MP_RUNNABLE);
 		v->stats.wakeups++;
 	}
 	return true;
@@ -633,16 +704,15 @@ enum exit_action intr_handle_hlt(struct vcpu *v)
 	struct vlapic *l = &v->lapic;
 
 	v->stats.hlt++;
-	if (!if_set && !vlapic_has_event(l, VLAPIC_EV_NMI) &&
-	    !vlapic_has_event(l, VLAPIC_EV_INIT)) {
-		vm_stop(v->vm,
-			"guest halted with interrupts disabled "
-			"(nothing can wake it) at RIP %llx",
-			(unsigned long long)vmread(VMCS_GUEST_RIP));
-		return EXIT_STOP;
+	if (if_set) {
+		set_mp_state(v, MP_HALTED);
+		return EXIT_SKIP;
 	}
 	/* IF=0 with an NMI or INIT pending: it wakes at once. */
-	if (if_set)
-		v->mp_state = MP_HALTED;
-	return EXIT_SKIP;
+	if (vlapic_has_event(l, VLAPIC_EV_NMI) ||
+	    vlapic_has_event(l, VLAPIC_EV_INIT))
+		return EXIT_SKIP;
+	set_mp_state(v, MP_PARKED);
+	return load_acquire(&v->vm->state) == VM_RUNNING ? EXIT_SKIP
+							 : EXIT_STOP;
 }

@@ -16,6 +16,7 @@ enum vcpu_mp_state {
 	MP_RUNNABLE = 0,
 	MP_HALTED,    /* HLT with interrupts enabled: waits for an event */
 	MP_WAIT_SIPI, /* after INIT (APs of PC guests start here) */
+	MP_PARKED,    /* HLT with interrupts disabled: only NMI or INIT wake */
 };
 
 /* vm_create(): reset every local APIC, register the xAPIC page. */

@@ -224,6 +224,8 @@ struct vm {
 	struct mmio_table mmio;
 	struct testdev testdev;
 	bool pic_int; /* the 8259's INT output (vlapic_pic_changed) */
+	/* vCPUs parked (cli; hlt) or waiting for SIPI: all of them = dead. */
+	unsigned int parked;
 	bool apic_move_noted; /* intr.c: a moved xAPIC page was reported */
 	struct vm_apicv apicv;
 

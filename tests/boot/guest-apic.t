@@ -56,8 +56,16 @@ if grep -q -- '--cpus' tools/run-bochs && [ "${VEHICLE:-bochs}" = bochs ]; then
 			[ $mode = virtualize ] && expect_re "^tidal: summary: vcpu $i: APICv: virtual interrupts [3-9][0-9]*," "apic4-$mode: vCPU $i took its IPIs as virtual interrupts"
 		done
 		expect_re "^tidal: summary: vcpu 3: .*NMIs 1," "apic4-$mode: the NMI IPI reached vCPU 3"
+		expect_re "^tidal: summary: vcpu 1: .*NMIs 1," "apic4-$mode: vCPU 1 parked in cli; hlt without stopping the VM, an NMI woke it"
 		grep 'guest: apic: .*latency' "$log" | sed 's/^/# /'
 	done
+
+	# Every vCPU in cli; hlt: nothing can wake the VM, tidal stops it.
+	BOCHS_ARGS="--cpus 2" boot_guest apic-park "$G" "vcpus=2" "cpus=2 park=1"
+	expect "guest: apic: every CPU parks now" "apic-park: the guest parked every CPU"
+	expect_not "guest: FAIL" "apic-park: no failed check"
+	expect_re "^tidal: vm: stopped: every vCPU halted with interrupts disabled or waits for SIPI \(nothing can wake them\)" "apic-park: tidal stopped the dead VM"
+	expect_status 1
 fi
 
 finish

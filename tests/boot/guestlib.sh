@@ -14,7 +14,8 @@
 #   finish
 #
 # VEHICLE=kvm boots with tools/run-kvm instead of tools/run-bochs.
-# BOCHS_ARGS adds options for tools/run-bochs (e.g. "--cpus 4").
+# BOCHS_ARGS adds options for tools/run-bochs (e.g. "--cpus 4");
+# BOOT_TIMEOUT is its time limit in seconds (default 300).
 # Logs and ISOs are kept in build/boot-tests/ for a look after a failure.
 
 set -u
@@ -55,7 +56,7 @@ boot_guest() {
 		tools/run-kvm --timeout 120 --log "$log" "$iso" >/dev/null 2>&1
 	else
 		# shellcheck disable=SC2086
-		tools/run-bochs ${BOCHS_ARGS:-} --timeout 300 --log "$log" "$iso" \
+		tools/run-bochs ${BOCHS_ARGS:-} --timeout "${BOOT_TIMEOUT:-300}" --log "$log" "$iso" \
 			>/dev/null 2>"$TESTS_DIR/$name.stderr"
 	fi
 	run_rc=$?

@@ -16,10 +16,13 @@
  *  - a level-triggered interrupt through the I/O APIC (COM1's THR-empty
  *    on pin 4): TMR set, and the EOI reaches the I/O APIC (remote IRR
  *    clears), in xAPIC and in x2APIC mode;
+ *  - an AP parked in cli; hlt (as Linux parks its APs before powering
+ *    off) does not stop the VM, and an NMI IPI wakes it;
  *  - x2APIC: APIC_BASE switch, ID/version/LDR MSRs, an IPI and a self
  *    IPI through MSRs, TSC-deadline once more.
  *
- * Powers off through ACPI at the end (pc_finish).
+ * Powers off through ACPI at the end (pc_finish); with park=1 every CPU
+ * parks in cli; hlt instead, which tidal must stop as a dead VM.
  */
 #include "pc_checks.h"
 #include "pc_cpu.h"
@@ -96,6 +99,7 @@ static volatile uint32_t timer_hits, reply_hits, self_hits, ap_alive, answers;
 static volatile uint32_t ipi_hits[MAX_CPUS], nmi_hits[MAX_CPUS];
 static volatile uint32_t level_hits, level_tmr;
 static volatile bool ap_answer;
+static volatile uint32_t park_req[MAX_CPUS], parked_n, unparked_n;
 static volatile uint64_t ticks[8];
 
 void on_timer(void)
@@ -161,8 +165,53 @@ void ap_main(uint32_t n)
 	lapic_wr(0xe0, 0xffffffffu);	       /* DFR: flat */
 	lapic_wr(0xd0, (1u << my_id()) << 24); /* LDR: one bit per CPU */
 	__atomic_fetch_add(&ap_alive, 1, __ATOMIC_SEQ_CST);
-	for (;;)
+	for (;;) {
 		__asm__ volatile("sti; hlt; cli");
+		if (!park_req[my_id()])
+			continue;
+		park_req[my_id()] = 0;
+		__atomic_fetch_add(&parked_n, 1, __ATOMIC_SEQ_CST);
+		__asm__ volatile(
+			"hlt"); /* IF=0: only an NMI or INIT wakes it */
+		__atomic_fetch_add(&unparked_n, 1, __ATOMIC_SEQ_CST);
+	}
+}
+
+/* Ask AP @id to park in cli; hlt (an IPI gets it out of its HLT loop). */
+static void park(uint32_t id)
+{
+	park_req[id] = 1;
+	send_ipi(id, VEC_IPI);
+}
+
+/* AP 1 parks; the VM runs on; an NMI IPI wakes it. */
+static void park_and_wake(void)
+{
+	uint64_t end;
+
+	ap_answer = false;
+	park(1);
+	pc_check(spin_for(&parked_n, 1, 400000000ull), "AP 1 parked");
+	/* Give it time to reach its HLT: an NMI before it would be lost. */
+	end = rdtsc() + 20000000ull;
+	while (rdtsc() < end)
+		__asm__ volatile("pause");
+	send_ipi(1, 0x400); /* NMI */
+	pc_check(spin_for(&unparked_n, 1, 400000000ull),
+		 "an NMI IPI woke AP 1 from cli; hlt");
+	ap_answer = true;
+}
+
+/* Every AP parks, then the BSP: nothing can wake the VM any more. */
+static __attribute__((noreturn)) void park_all(unsigned int ncpus)
+{
+	for (unsigned int id = 1; id < ncpus; id++)
+		park(id);
+	pc_check(spin_for(&parked_n, ncpus - 1, 400000000ull), "%u APs parked",
+		 ncpus - 1);
+	printf("apic: every CPU parks now\n");
+	for (;;)
+		__asm__ volatile("cli; hlt");
 }
 
 static void check_xapic(void)
@@ -384,6 +433,9 @@ void apic_main(uint32_t eax __attribute__((unused)), uint32_t info_pa)
 	if (ncpus > 1) {
 		start_all(ncpus);
 		ipis(ncpus);
+		if (pc_arg(cmdline, "park", 0))
+			park_all(ncpus);
+		park_and_wake();
 	}
 	check_x2apic(ncpus);
 	pc_finish("apic");

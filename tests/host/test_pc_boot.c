@@ -128,13 +128,14 @@ static void check_madt(const uint8_t *m, unsigned int ncpus)
 
 static void check_fadt(const uint8_t *ram, const uint8_t *f, bool iasl)
 {
-	const uint8_t *dsdt, *facs = ram + get32(f + 36);
+	const uint8_t *dsdt, *facs = ram + get64(f + 132);
 
 	ok(f[8] >= 3 && get32(f + 4) == 244, "FADT revision 3, 244 bytes");
-	ok(get64(f + 140) == get32(f + 40) && get64(f + 132) == get32(f + 36),
-	   "FADT: X_DSDT/X_FIRMWARE_CTRL match the 32-bit fields");
+	ok(get64(f + 140) == get32(f + 40), "FADT: X_DSDT matches DSDT");
+	ok(get32(f + 36) == 0 && get64(f + 132) != 0,
+	   "FADT: the FACS only in X_FIRMWARE_CTRL (FIRMWARE_CTRL 0)");
 	ok(!memcmp(facs, "FACS", 4) && get32(facs + 4) == 64 &&
-		   !(get32(f + 36) & 63),
+		   !(get64(f + 132) & 63),
 	   "FACS: signature, 64 bytes, 64-byte aligned");
 	ok((get32(f + 46) & 0xffff) == PC_SCI_IRQ && get32(f + 48) == 0,
 	   "FADT: SCI on IRQ 9, no SMI command port (always ACPI mode)");
