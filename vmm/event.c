@@ -24,17 +24,21 @@ void vcpu_skip_insn(struct vcpu *v)
 {
 	uint64_t rip =
 		vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSN_LEN);
+	uint64_t intr = vmcs_read(VMCS_GUEST_INTERRUPTIBILITY);
+	const uint64_t shadow = INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS;
 
 	(void)v;
-	/* Outside 64-bit code RIP wraps at 4 GiB. */
-	if (!vcpu_in_64bit_mode())
+	/*
+	 * Outside 64-bit code RIP wraps at 4 GiB.  A RIP below 4 GiB (all
+	 * such code has) plus a length of at most 15 crosses it only if the
+	 * sum has a bit above 31, so the mode is read only then.
+	 */
+	if ((rip >> 32) && !vcpu_in_64bit_mode())
 		rip &= 0xffffffffull;
 	vmcs_write(VMCS_GUEST_RIP, rip);
 	/* An emulated instruction ends STI/MOV-SS blocking. */
-	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY,
-		   vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) &
-			   ~(uint64_t)(INTERRUPTIBILITY_STI |
-				       INTERRUPTIBILITY_MOV_SS));
+	if (intr & shadow)
+		vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, intr & ~shadow);
 }
 
 static bool exc_has_error_code(unsigned int vec)

@@ -99,7 +99,7 @@ void vcpu_dump(struct vcpu *v)
  * varies, so a repeated CPUID (Linux's sync_core, a guest's timing loop)
  * costs a lookup.
  */
-static enum exit_action handle_cpuid(struct vcpu *v)
+static inline enum exit_action handle_cpuid(struct vcpu *v)
 {
 	struct guest_regs *r = &v->regs;
 	uint32_t leaf = (uint32_t)r->rax, sub = (uint32_t)r->rcx;
@@ -351,6 +351,51 @@ static void entry_failed(struct vcpu *v, uint32_t raw)
 	vm_stop(v->vm, "VM entry failed (exit reason %u: %s): %s", reason,
 		vmx_exit_reason_name(reason), why);
 	vcpu_dump(v);
+}
+
+/* handle_cpuid() inlined, and vcpu_skip_insn()'s RIP step for it. */
+static void fast_cpuid(struct vcpu *v)
+{
+	const uint64_t shadow = INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS;
+	uint64_t rip, intr;
+
+	handle_cpuid(v);
+	rip = vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSN_LEN);
+	intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	if ((rip >> 32) && !vcpu_in_64bit_mode())
+		rip &= 0xffffffffull; /* RIP wraps outside 64-bit code */
+	vmwrite_checked(VMCS_GUEST_RIP, rip);
+	if (intr & shadow)
+		vmwrite_checked(VMCS_GUEST_INTERRUPTIBILITY, intr & ~shadow);
+}
+
+/*
+ * The fast path: a CPUID exit is answered and the guest entered again
+ * without a pass through the run loop, when nothing can be waiting for
+ * this vCPU.
+ *  - No request is pending.  The vCPU stays in guest mode meanwhile, so a
+ *    request made after this check comes with a kick IPI, which is held
+ *    (interrupts are off) and makes the next entry exit at once.  Every
+ *    event for a vCPU (interrupts, IPIs, INIT/SIPI, TLB flushes, a stop)
+ *    comes as a request.
+ *  - The preemption timer kept counting through the exit (or there is
+ *    none), so the APIC timer and the time slice stay exact.
+ *  - The gdb stub is off (it watches every exit).
+ * The run loop's own periodic work (device timers, the time limit) runs
+ * at least every VCPU_FASTPATH_MAX exits (vcpu.c).
+ */
+bool vcpu_exit_fastpath(struct vcpu *v, uint32_t raw)
+{
+	if (raw != EXIT_REASON_CPUID ||
+	    __atomic_load_n(&v->requests, __ATOMIC_SEQ_CST) ||
+	    (vmx_caps.preempt_timer && !vmx_caps.save_preempt) ||
+	    gdbstub_enabled())
+		return false;
+	v->stats.exits++;
+	v->stats.by_reason[EXIT_REASON_CPUID]++;
+	v->stats.fast_exits++;
+	fast_cpuid(v);
+	return true;
 }
 
 void vcpu_handle_exit(struct vcpu *v, uint32_t raw)

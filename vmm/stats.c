@@ -187,6 +187,8 @@ void vm_print_summary(struct vm *vm)
 			       vmx_exit_reason_name(r),
 			       (unsigned long long)s.by_reason[r]);
 	}
+	printk("tidal: summary: exits on the fast path %llu\n",
+	       (unsigned long long)s.fast_exits);
 	printk("tidal: summary: EPT faults %llu (retried %llu)\n",
 	       (unsigned long long)s.ept_faults,
 	       (unsigned long long)s.ept_retries);

@@ -45,18 +45,11 @@ static void check_time(struct vcpu *v)
 	vcpu_dump(v);
 }
 
-static bool enter_once(struct vcpu *v)
+/* One VM entry and exit, with the guest's XCR0 and CR2 in place. */
+static int enter_guest(struct vcpu *v)
 {
-	struct vm *vm = v->vm;
 	int rc;
 
-	if (vm_mem_load_root(v)) {
-		vm_stop(vm, "no EPT root for vCPU %u", v->index);
-		return false;
-	}
-	intr_prepare_entry(v); /* events, windows, preemption timer */
-	if (!vcpu_enter_guest_mode(v))
-		return true; /* a request came in: service it first */
 	if (host_xcr0 && v->xcr0 != host_xcr0)
 		xsetbv(0, v->xcr0);
 	/*
@@ -70,6 +63,33 @@ static bool enter_once(struct vcpu *v)
 	v->cr2 = read_cr2();
 	if (host_xcr0 && v->xcr0 != host_xcr0)
 		xsetbv(0, host_xcr0);
+	return rc;
+}
+
+/* Fast-path exits (exit.c) in a row before the loop's own work runs. */
+#define VCPU_FASTPATH_MAX 16
+
+static bool enter_once(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	unsigned int fast = 0;
+	uint32_t raw = 0;
+	int rc;
+
+	if (vm_mem_load_root(v)) {
+		vm_stop(vm, "no EPT root for vCPU %u", v->index);
+		return false;
+	}
+	intr_prepare_entry(v); /* events, windows, preemption timer */
+	if (!vcpu_enter_guest_mode(v))
+		return true; /* a request came in: service it first */
+	do {
+		rc = enter_guest(v);
+		if (rc)
+			break;
+		v->launched = true;
+		raw = (uint32_t)vmread(VMCS_EXIT_REASON);
+	} while (++fast <= VCPU_FASTPATH_MAX && vcpu_exit_fastpath(v, raw));
 	vcpu_exit_guest_mode(v);
 	if (rc) {
 		vmx_report_failure(v->launched ? "VMRESUME" : "VMLAUNCH",
@@ -78,8 +98,7 @@ static bool enter_once(struct vcpu *v)
 		vcpu_dump(v);
 		return false;
 	}
-	v->launched = true;
-	vcpu_handle_exit(v, (uint32_t)vmread(VMCS_EXIT_REASON));
+	vcpu_handle_exit(v, raw);
 	if (load_acquire(&vm->state) == VM_RUNNING) {
 		devices_tick(vm);
 		check_time(v);

@@ -79,6 +79,7 @@ struct vcpu_stats {
 	uint64_t apic_write;  /* APIC-write exits */
 	uint64_t virt_eoi;    /* EOI-induced exits (level vectors) */
 	uint64_t xapic_mmio;  /* xAPIC page accesses emulated (both modes) */
+	uint64_t fast_exits;  /* exits handled on the fast path (exit.c) */
 };
 
 /*
@@ -268,6 +269,9 @@ void vm_run(struct vm *vm);
 /* exit.c */
 /* Handle one VM exit of @v (its VMCS is current). */
 void vcpu_handle_exit(struct vcpu *v, uint32_t raw_reason);
+/* Handle an exit that needs no run-loop work; false: not done, go the
+ * slow way (vcpu_handle_exit). */
+bool vcpu_exit_fastpath(struct vcpu *v, uint32_t raw_reason);
 /*
  * Stop the VM as a failure and make every vCPU leave its run loop.  Only
  * the first stop or exit counts; later ones print nothing.

@@ -22,6 +22,7 @@ expect_re "^tidal: vm: local APIC: emulated per vCPU" "the local APIC is there"
 expect_re "guest: exitbench: all [0-9]+ checks passed, powering off" "the guest's sanity checks passed"
 expect "tidal: vm: guest powered off (ACPI S5)" "ACPI S5 stops the VM"
 expect_re '^tidal: summary:   CPUID +[3-9][0-9]{3,}$' "tidal counted the 3000 CPUID exits"
+expect_re '^tidal: summary: exits on the fast path [3-9][0-9]{3,}$' "the CPUID exits took the fast path"
 expect_status 0
 python3 - "$json" >"$json.checks" <<'PY'
 import json, sys
