@@ -29,6 +29,7 @@ CMDLINE = os.environ.get(
     "LINUX_CMDLINE",
     "console=ttyS0 mitigations=off cryptomgr.notests pci=off nohpet")
 CPUS = os.environ.get("LINUX_CPUS", "4")
+TIDAL_ARGS = os.environ.get("LINUX_TIDAL_ARGS", f"mem=256M vcpus={CPUS}")
 BOOT_S = int(os.environ.get("LINUX_BOCHS_SECONDS", "1500"))
 os.makedirs(TESTS, exist_ok=True)
 
@@ -59,7 +60,7 @@ def prepare():
             last = (f.read().strip().splitlines() or [""])[-1]
         print(f"1..0 # SKIP tools/linux-guest failed: {last}")
         sys.exit(0)
-    r = subprocess.run(["tools/mkiso", "-o", ISO, "-a", f"mem=256M vcpus={CPUS}",
+    r = subprocess.run(["tools/mkiso", "-o", ISO, "-a", TIDAL_ARGS,
                         "-g", f"{LDIR}/vmlinux", "-A", CMDLINE, "-m",
                         f"{LDIR}/initrd.cpio.gz"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
