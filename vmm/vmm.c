@@ -97,44 +97,57 @@ static int parse_vcpus(const char *cmdline, unsigned int *n)
 	return 0;
 }
 
-/* "debug=noflush" / "debug=noipi": break the flush protocol (tests). */
-static int parse_debug(const char *cmdline, unsigned int *debug)
+/*
+ * "KEY=a" or "KEY=b": *choice is 0 or 1 for a or b, -1 when KEY is absent.
+ * Returns -1, after saying why, for any other value.
+ */
+static int parse_either(const char *cmdline, const char *key, const char *a,
+			const char *b, int *choice)
 {
 	char buf[16];
 
-	*debug = 0;
-	if (!cmdline_get(cmdline, "debug", buf, sizeof(buf)))
+	*choice = -1;
+	if (!cmdline_get(cmdline, key, buf, sizeof(buf)))
 		return 0;
-	if (!strcmp(buf, "noflush"))
-		*debug = VM_DEBUG_NOFLUSH;
-	else if (!strcmp(buf, "noipi"))
-		*debug = VM_DEBUG_NOIPI;
+	if (!strcmp(buf, a))
+		*choice = 0;
+	else if (!strcmp(buf, b))
+		*choice = 1;
 	else {
-		printk("tidal: bad debug=%s: want noflush or noipi\n", buf);
+		printk("tidal: bad %s=%s: want %s or %s\n", key, buf, a, b);
 		return -1;
 	}
+	return 0;
+}
+
+/* "debug=noflush" / "debug=noipi": break the flush protocol (tests). */
+static int parse_debug(const char *cmdline, unsigned int *debug)
+{
+	static const unsigned int flags[] = {VM_DEBUG_NOFLUSH, VM_DEBUG_NOIPI};
+	int c;
+
+	*debug = 0;
+	if (parse_either(cmdline, "debug", "noflush", "noipi", &c))
+		return -1;
+	if (c < 0)
+		return 0;
+	*debug = flags[c];
 	printk("tidal: debug=%s: remote TLB flushes are broken on purpose "
 	       "(tests only)\n",
-	       buf);
+	       c ? "noipi" : "noflush");
 	return 0;
 }
 
 /* "apic=emulate|virtualize" (default: virtualize where the CPU can). */
 static int parse_apic(const char *cmdline, enum apic_mode *mode)
 {
-	char buf[16];
+	int c;
 
 	*mode = APIC_MODE_DEFAULT;
-	if (!cmdline_get(cmdline, "apic", buf, sizeof(buf)))
-		return 0;
-	if (!strcmp(buf, "emulate"))
-		*mode = APIC_MODE_EMULATE;
-	else if (!strcmp(buf, "virtualize"))
-		*mode = APIC_MODE_VIRTUALIZE;
-	else {
-		printk("tidal: bad apic=%s: want emulate or virtualize\n", buf);
+	if (parse_either(cmdline, "apic", "emulate", "virtualize", &c))
 		return -1;
-	}
+	if (c >= 0)
+		*mode = c ? APIC_MODE_VIRTUALIZE : APIC_MODE_EMULATE;
 	return 0;
 }
 
