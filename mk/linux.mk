@@ -9,10 +9,7 @@ LINUX_DIR := $(BUILD)/linux
 LINUX_CMDLINE ?= console=ttyS0 mitigations=off cryptomgr.notests pci=off \
 	nohpet
 LINUX_CPUS ?= 4
-# apic=emulate: under APIC virtualization a Linux guest on 4 vCPUs crashes
-# (a #PF taken with the user GS, CPU 2 idle) when console input arrives;
-# see docs/linux.md.  The scripted runs (linux.t) keep APICv.
-LINUX_TIDAL_ARGS ?= mem=256M vcpus=$(LINUX_CPUS) apic=emulate
+LINUX_TIDAL_ARGS ?= mem=256M vcpus=$(LINUX_CPUS)
 LINUX_TIMEOUT ?= 900
 LINUX_ISO := $(LINUX_DIR)/linux.iso
 

@@ -228,9 +228,7 @@ static enum exit_action handle_external_intr(struct vcpu *v)
 	 * next enables interrupts.
 	 */
 	if (vmx_caps.ack_intr && (info & INTR_INFO_VALID)) {
-		if ((info & 0xff) == VEC_IPI_KICK)
-			v->stats.kicks++;
-		else
+		if ((info & 0xff) != VEC_IPI_KICK)
 			pr_debug("tidal: vm: host interrupt vector %u during "
 				 "guest\n",
 				 info & 0xff);
@@ -248,8 +246,9 @@ static enum exit_action handle_exception_nmi(struct vcpu *v)
 
 	if (INTR_INFO_TYPE(info) == INTR_NMI) {
 		/*
-		 * A host NMI (membarrier, gdb stop, ...), consumed by the
-		 * exit: do what the IDT handler would, unblock NMIs, resume.
+		 * A host NMI (a kick, membarrier, gdb stop, ...), consumed by
+		 * the exit: do what the IDT handler would, unblock NMIs,
+		 * resume.
 		 */
 		smp_nmi_vmexit();
 		return EXIT_RESUME;
@@ -374,10 +373,11 @@ static void fast_cpuid(struct vcpu *v)
  * without a pass through the run loop, when nothing can be waiting for
  * this vCPU.
  *  - No request is pending.  The vCPU stays in guest mode meanwhile, so a
- *    request made after this check comes with a kick IPI, which is held
- *    (interrupts are off) and makes the next entry exit at once.  Every
- *    event for a vCPU (interrupts, IPIs, INIT/SIPI, TLB flushes, a stop)
- *    comes as a request.
+ *    request made after this check comes with a kick (request.c) that
+ *    makes the next entry exit at once: an NMI zeroes the preemption
+ *    timer, an IPI is held while interrupts are off.  Every event for a
+ *    vCPU (interrupts, IPIs, INIT/SIPI, TLB flushes, a stop) comes as a
+ *    request.
  *  - The preemption timer kept counting through the exit (or there is
  *    none), so the APIC timer and the time slice stay exact.
  *  - The gdb stub is off (it watches every exit).

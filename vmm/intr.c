@@ -523,12 +523,24 @@ bool intr_runnable(struct vcpu *v)
 	return true;
 }
 
+/*
+ * No interrupt of tidal's may stay pending into a guest entry: with APIC
+ * virtualization, Bochs 2.7 takes one in guest mode by delivering the
+ * guest's pending virtual interrupt even when the guest's IF is 0 (its
+ * InterruptAcknowledge() checks for a virtual interrupt before it exits),
+ * and a guest kernel interrupted with IF=0 crashes.  So a halted vCPU
+ * sleeps on interrupts that are all taken here, before it enters again:
+ * the timer's (disarmed, then an STI window for one already raised) and a
+ * requester's kick IPI (awaited below); a vCPU in guest mode is kicked
+ * with an NMI instead (vm->kick_nmi).
+ */
 static void halt_cpu(uint64_t until_tsc)
 {
 	/* STI's shadow covers HLT: an interrupt already pending wakes it. */
-	if (apic_timer_deadline(VEC_IPI_KICK, until_tsc)) {
+	if (apic_timer_deadline(VEC_WAKE_TIMER, until_tsc)) {
 		__asm__ __volatile__("sti; hlt; cli" ::: "memory");
-		apic_timer_deadline(VEC_IPI_KICK, 0);
+		apic_timer_deadline(VEC_WAKE_TIMER, 0);
+		__asm__ __volatile__("sti; nop; cli" ::: "memory");
 		return;
 	}
 	/* No TSC-deadline timer: poll with interrupts on. */
@@ -538,10 +550,24 @@ static void halt_cpu(uint64_t until_tsc)
 	__asm__ __volatile__("cli" ::: "memory");
 }
 
+/*
+ * A requester moved this vCPU from BLOCKED to EXITING and sends a kick
+ * IPI, which may not have arrived yet: take it here (kicks_before: the
+ * count before the sleep).  Bounded by a millisecond, as an IPI the local
+ * APIC did not accept never comes (smp.c says so on the console).
+ */
+static void take_kick(uint64_t kicks_before)
+{
+	uint64_t end = rdtsc() + tsc_hz() / 1000;
+
+	while (smp_kicks_taken() == kicks_before && rdtsc() < end)
+		__asm__ __volatile__("sti; pause; cli" ::: "memory");
+}
+
 void intr_block(struct vcpu *v)
 {
 	unsigned long flags = platform_irq_save();
-	uint64_t now = rdtsc();
+	uint64_t now = rdtsc(), kicks = smp_kicks_taken();
 	uint64_t slice = tsc_hz() / (1000000000ull / BLOCK_SLICE_NS);
 	uint64_t until = now + (slice ? slice : 1000000);
 	uint64_t next = vlapic_timer_next(&v->lapic);
@@ -556,14 +582,15 @@ void intr_block(struct vcpu *v)
 					 : 0;
 		until = MIN(until, now + dev_ns * (tsc_hz() / 1000) / 1000000);
 	}
-	/* In "guest mode" while blocked, so requesters kick us (request.c). */
-	if (vcpu_enter_guest_mode(v)) {
+	/* Blocked: requesters kick us with an IPI (request.c). */
+	if (vcpu_enter_blocked_mode(v)) {
 		if (!v->blocked) {
 			v->blocked = true;
 			v->stats.halts_blocked++;
 		}
 		halt_cpu(until);
-		vcpu_exit_guest_mode(v);
+		if (vcpu_exit_guest_mode(v))
+			take_kick(kicks);
 	}
 	platform_irq_restore(flags);
 }

@@ -4,14 +4,20 @@
  * and root reload the TDP MMU's platform calls turn into (vm_mem.c).
  *
  * The ordering that makes a request never missed: the requester sets the
- * bit, then reads the vCPU's mode; the vCPU stores VCPU_IN_GUEST, then
- * reads its requests.  All four are sequentially consistent (the stores
- * are locked instructions on x86, full barriers), so of the two
- * sequences at least one sees the other's store: either the vCPU sees
- * the bit and does not enter, or the requester sees IN_GUEST and kicks.  The
- * kick IPI arrives while the host runs with interrupts masked and
- * external-interrupt exiting is on, so if the vCPU is still on its way in, the
- * pending IPI makes it exit right after the entry.
+ * bit, then reads the vCPU's mode; the vCPU stores VCPU_IN_GUEST (or
+ * VCPU_BLOCKED), then reads its requests.  All four are sequentially
+ * consistent (the stores are locked instructions on x86, full barriers),
+ * so of the two sequences at least one sees the other's store: either the
+ * vCPU sees the bit and does not enter, or the requester sees the mode and
+ * kicks.
+ *
+ * A vCPU in guest mode is kicked with an NMI when vm->kick_nmi says so
+ * (vcpu.c), else with an IPI; a blocked one, whose CPU sleeps in HLT with
+ * interrupts enabled, always with an IPI.  Either way the vCPU cannot miss
+ * it: the NMI exits the guest, or finds the vCPU on its way in and zeroes
+ * its preemption timer (so the entry exits at once); the IPI is held while
+ * the host runs with interrupts masked and fires as an exit right after
+ * the entry, or wakes the HLT.
  */
 #include "vmm/request.h"
 #include "arch/x86/ept.h"
@@ -25,16 +31,24 @@ static void set_request(struct vcpu *v, enum vcpu_request req)
 }
 
 /*
- * Kick @v out of guest mode: only the requester that moves it from
- * IN_GUEST to EXITING sends the IPI, so concurrent requesters send one.
+ * Kick @v out of guest mode or out of its HLT: only the requester that
+ * moves it from IN_GUEST (BLOCKED) to EXITING sends the NMI or IPI, so
+ * concurrent requesters send one.
  */
 static bool kick(struct vcpu *v)
 {
-	int mode = VCPU_IN_GUEST;
+	int mode = __atomic_load_n(&v->mode, __ATOMIC_SEQ_CST);
 
+	if (mode != VCPU_IN_GUEST && mode != VCPU_BLOCKED)
+		return false;
 	if (!try_cmpxchg(&v->mode, &mode, VCPU_EXITING_GUEST))
 		return false;
-	smp_send_ipi(v->cpu, VEC_IPI_KICK);
+	if (mode == VCPU_IN_GUEST && v->vm->kick_nmi) {
+		smp_send_nmi(v->cpu);
+		stat_inc(&v->vm->req.nmis_sent);
+	} else {
+		smp_send_ipi(v->cpu, VEC_IPI_KICK);
+	}
 	return true;
 }
 
@@ -88,20 +102,31 @@ bool vm_request_all(struct vm *vm, enum vcpu_request req, bool wait)
 	return sent;
 }
 
-bool vcpu_enter_guest_mode(struct vcpu *v)
+static bool enter_mode(struct vcpu *v, int mode)
 {
-	__atomic_store_n(&v->mode, VCPU_IN_GUEST, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&v->mode, mode, __ATOMIC_SEQ_CST);
 	if (!__atomic_load_n(&v->requests, __ATOMIC_SEQ_CST))
 		return true;
 	__atomic_store_n(&v->mode, VCPU_OUTSIDE_GUEST, __ATOMIC_RELEASE);
 	return false;
 }
 
-void vcpu_exit_guest_mode(struct vcpu *v)
+bool vcpu_enter_guest_mode(struct vcpu *v)
+{
+	return enter_mode(v, VCPU_IN_GUEST);
+}
+
+bool vcpu_enter_blocked_mode(struct vcpu *v)
+{
+	return enter_mode(v, VCPU_BLOCKED);
+}
+
+bool vcpu_exit_guest_mode(struct vcpu *v)
 {
 	/* The count first: a waiter that missed OUTSIDE sees it change. */
 	__atomic_store_n(&v->exit_seq, v->exit_seq + 1, __ATOMIC_RELEASE);
-	__atomic_store_n(&v->mode, VCPU_OUTSIDE_GUEST, __ATOMIC_RELEASE);
+	return __atomic_exchange_n(&v->mode, VCPU_OUTSIDE_GUEST,
+				   __ATOMIC_ACQ_REL) == VCPU_EXITING_GUEST;
 }
 
 bool vcpu_service_requests(struct vcpu *v)

@@ -2,8 +2,9 @@
 /*
  * vCPU requests: work one CPU asks of a vCPU (flush its TLB, reload its
  * root, stop), serviced by the vCPU itself before it enters the guest.  A
- * vCPU that is in guest mode is kicked out of it with an IPI; one that is
- * outside is left alone, because it checks its requests before entering.
+ * vCPU that is in guest mode is kicked out of it with an NMI or an IPI, a
+ * blocked one (halted) woken with an IPI; one that is outside is left
+ * alone, because it checks its requests before entering.
  * docs/vmx.md explains the ordering that makes a request never missed.
  */
 #ifndef TIDAL_VMM_REQUEST_H
@@ -41,10 +42,13 @@ void vm_reload_roots(struct vm *vm);
  * The vCPU's side, on its own CPU with interrupts masked.
  * vcpu_enter_guest_mode() announces the entry and returns false (back
  * outside guest mode) when a request arrived meanwhile: service it and
- * try again.  vcpu_exit_guest_mode() follows every VM exit.
+ * try again.  vcpu_enter_blocked_mode() does the same before the CPU
+ * sleeps in HLT for a halted vCPU.  vcpu_exit_guest_mode() follows every
+ * VM exit and every such sleep; it returns true if the vCPU was kicked.
  */
 bool vcpu_enter_guest_mode(struct vcpu *v);
-void vcpu_exit_guest_mode(struct vcpu *v);
+bool vcpu_enter_blocked_mode(struct vcpu *v);
+bool vcpu_exit_guest_mode(struct vcpu *v);
 
 /* Service @v's pending requests; false when it must leave its loop. */
 bool vcpu_service_requests(struct vcpu *v);

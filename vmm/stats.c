@@ -138,9 +138,10 @@ static void print_requests(struct vm *vm)
 	       (unsigned long long)r->flush_ipi_calls,
 	       (unsigned long long)r->flush_calls);
 	printk("tidal: summary: vcpu requests set %llu, IPIs sent %llu "
-	       "avoided %llu, root reloads %llu\n",
+	       "(NMIs %llu) avoided %llu, root reloads %llu\n",
 	       (unsigned long long)r->requests_set,
 	       (unsigned long long)r->ipis_sent,
+	       (unsigned long long)r->nmis_sent,
 	       (unsigned long long)r->ipis_avoided,
 	       (unsigned long long)r->reload_calls);
 }

@@ -8,10 +8,18 @@
  * The VM stops when any vCPU stops it (vm_stop, vm_exit_with); that sends
  * every vCPU a STOP request and kicks it, and vm_run() returns only when
  * every AP has left its loop and freed its VMCS.
+ *
+ * A vCPU in guest mode is kicked with an NMI where the CPU has the VMX
+ * preemption timer (vm->kick_nmi, request.c), so that no interrupt of
+ * tidal's is ever pending while a guest runs (intr.c says why).  An NMI
+ * that finds the vCPU on its way in, after it announced guest mode, zeroes
+ * the preemption timer: the entry exits before the guest's first
+ * instruction, and the request is serviced.
  */
 #include "vmm/request.h"
 #include "vmm/intr.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/percpu.h"
 #include "arch/x86/smp.h"
 #include "arch/x86/gdbstub.h"
 #include "arch/x86/vmx/vmx.h"
@@ -28,6 +36,23 @@ enum {
 	THREAD_FAILED, /* could not set up: the VM is stopped */
 	THREAD_DONE,   /* left the loop, VMCS freed */
 };
+
+/* The vCPU each CPU runs, for the kick NMI (NULL outside vcpu_loop()). */
+static struct vcpu *running[TIDAL_MAX_CPUS];
+
+static bool kick_nmi(struct trap_frame *tf)
+{
+	struct vcpu *v =
+		__atomic_load_n(&running[platform_cpu_id()], __ATOMIC_ACQUIRE);
+
+	(void)tf;
+	/* Its VMCS is current here; after an exit this is rewritten anyway. */
+	if (!v ||
+	    __atomic_load_n(&v->mode, __ATOMIC_SEQ_CST) != VCPU_EXITING_GUEST)
+		return false;
+	vmwrite(VMCS_PREEMPT_TIMER, 0);
+	return true;
+}
 
 /* At the time limit, stop the VM and show where this vCPU was. */
 static void check_time(struct vcpu *v)
@@ -90,7 +115,8 @@ static bool enter_once(struct vcpu *v)
 		v->launched = true;
 		raw = (uint32_t)vmread(VMCS_EXIT_REASON);
 	} while (++fast <= VCPU_FASTPATH_MAX && vcpu_exit_fastpath(v, raw));
-	vcpu_exit_guest_mode(v);
+	if (vcpu_exit_guest_mode(v))
+		v->stats.kicks++;
 	if (rc) {
 		vmx_report_failure(v->launched ? "VMRESUME" : "VMLAUNCH",
 				   rc == 1 ? VMX_FAIL_VALID : VMX_FAIL_INVALID);
@@ -110,6 +136,7 @@ static void vcpu_loop(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 
+	store_release(&running[v->cpu], v);
 	while (load_acquire(&vm->state) == VM_RUNNING) {
 		if (!vcpu_service_requests(v))
 			break;
@@ -123,6 +150,7 @@ static void vcpu_loop(struct vcpu *v)
 		if (!enter_once(v))
 			break;
 	}
+	store_release(&running[v->cpu], NULL);
 }
 
 /* Wait until every AP reached @state or failed; false if one failed. */
@@ -181,10 +209,25 @@ static void start_aps(struct vm *vm)
 	}
 }
 
+/* Kick by NMI where the preemption timer can catch a vCPU on its way in. */
+static void choose_kick(struct vm *vm)
+{
+	static bool registered;
+
+	vm->kick_nmi = vmx_caps.preempt_timer;
+	if (vm->kick_nmi && !registered) {
+		if (smp_add_nmi_handler(kick_nmi))
+			vm->kick_nmi = false; /* the table is full: IPIs */
+		else
+			registered = true;
+	}
+}
+
 void vm_run(struct vm *vm)
 {
 	struct vcpu *v0 = &vm->vcpus[0];
 
+	choose_kick(vm);
 	start_aps(vm);
 	if (wait_aps(vm, THREAD_READY)) {
 		if (vm->nr_vcpus > 1)

@@ -49,7 +49,8 @@ struct msr_entry {
 enum vcpu_mode {
 	VCPU_OUTSIDE_GUEST = 0, /* in tidal: requests are seen before entry */
 	VCPU_IN_GUEST = 1,	/* entering or running the guest */
-	VCPU_EXITING_GUEST = 2, /* kicked: an IPI is on its way */
+	VCPU_EXITING_GUEST = 2, /* kicked: an NMI or IPI is on its way */
+	VCPU_BLOCKED = 3,	/* halted in intr_block(): an IPI wakes it */
 };
 
 /* Per-vCPU counters; each is written only by the vCPU's own CPU. */
@@ -62,7 +63,7 @@ struct vcpu_stats {
 	uint64_t reinjected;   /* events re-injected after an exit */
 	/* emulate_vmx.c: exits emulated, device accesses, REP iterations */
 	uint64_t mmio, mmio_accesses, string_io, emu_iterations, emu_faults;
-	uint64_t kicks;	      /* kick IPIs taken as external-interrupt exits */
+	uint64_t kicks;	      /* exits while kicked (by NMI or IPI) */
 	uint64_t tlb_flushes; /* TLB_FLUSH requests serviced (INVEPT) */
 	uint64_t mem_gp;      /* memctl guests: #GP for unbacked/read-only */
 	/* intr.c: local APIC */
@@ -156,7 +157,8 @@ struct vm_req_stats {
 	uint64_t flush_ipi_calls; /* ... of which kicked at least one vCPU */
 	uint64_t reload_calls;	  /* platform_reload_guest_roots() calls */
 	uint64_t requests_set;	  /* request bits set, on any vCPU */
-	uint64_t ipis_sent;	  /* kick IPIs sent */
+	uint64_t ipis_sent;	  /* kicks sent (IPIs and NMIs) */
+	uint64_t nmis_sent;	  /* ... of which NMIs */
 	uint64_t ipis_avoided;	  /* requests that needed no IPI */
 };
 
@@ -210,6 +212,8 @@ struct vm {
 	/* "memctl": the guest may change its memslots (hc_mem.c). */
 	bool memctl;
 	unsigned int debug; /* VM_DEBUG_* */
+	/* Kick a vCPU in guest mode with an NMI, not an IPI (request.c). */
+	bool kick_nmi;
 	unsigned int nr_vcpus;
 	struct vcpu vcpus[VM_MAX_VCPUS];
 	struct vm_req_stats req;

@@ -39,6 +39,7 @@ struct smp_cpu {
 	void *arg;
 	unsigned int busy;
 	uint64_t mb_ack; /* last membarrier round this CPU acknowledged */
+	uint64_t kicks;	 /* VEC_IPI_KICK taken (only this CPU writes it) */
 } __aligned(64);
 
 static struct smp_cpu cpus[TIDAL_MAX_CPUS];
@@ -184,8 +185,15 @@ void smp_nmi_vmexit(void)
 
 void smp_service_vector(uint8_t vector)
 {
+	if (vector == VEC_IPI_KICK)
+		cpus[platform_cpu_id()].kicks++;
 	if (vector != VEC_SPURIOUS && apic_ok)
 		apic_eoi();
+}
+
+uint64_t smp_kicks_taken(void)
+{
+	return cpus[platform_cpu_id()].kicks;
 }
 
 static bool nmi_trap(struct trap_frame *tf)
@@ -529,6 +537,7 @@ void smp_init(const struct boot_info *bi)
 	trap_set_handler(2, nmi_trap);
 	trap_set_handler(VEC_IPI_KICK, ipi_trap);
 	trap_set_handler(VEC_IPI_CALL, ipi_trap);
+	trap_set_handler(VEC_WAKE_TIMER, ipi_trap);
 	trap_set_handler(VEC_SPURIOUS, ipi_trap);
 	bsp_vmx_on();
 	cpus[0].apic_id = cpuid(1).ebx >> 24; /* until the APIC says */

@@ -15,9 +15,10 @@
 #include "lib/compiler.h"
 
 /* Interrupt vectors tidal uses for its own IPIs. */
-#define VEC_IPI_KICK 0xf0 /* make a CPU leave guest mode; no other effect */
-#define VEC_IPI_CALL 0xf1 /* wake an idle AP: smp_start_on() gave it work */
-#define VEC_SPURIOUS 0xff
+#define VEC_IPI_KICK   0xf0 /* make a CPU leave guest mode; no other effect */
+#define VEC_IPI_CALL   0xf1 /* wake an idle AP: smp_start_on() gave it work */
+#define VEC_WAKE_TIMER 0xf2 /* the local APIC timer ending a sleep in HLT */
+#define VEC_SPURIOUS   0xff
 
 /* How many CPUs are online (1 before smp_init()). */
 unsigned int smp_cpus_online(void);
@@ -55,9 +56,9 @@ void smp_send_nmi(unsigned int cpu);
  *  - An idle AP waits in HLT with interrupts enabled.  smp_start_on()
  *    functions run with interrupts masked (IF = 0), like all tidal code,
  *    on the AP's own 16 KiB stack; they may enable interrupts themselves.
- *  - IPIs: VEC_IPI_KICK and VEC_IPI_CALL are EOI'd and otherwise ignored
- *    by their IDT handlers (the idle loop looks for work after every
- *    wake-up).  NMIs run smp_nmi_service().
+ *  - IPIs: VEC_IPI_KICK and VEC_IPI_CALL (and the timer's VEC_WAKE_TIMER)
+ *    are EOI'd and otherwise ignored by their IDT handlers (the idle loop
+ *    looks for work after every wake-up).  NMIs run smp_nmi_service().
  */
 
 /*
@@ -118,5 +119,8 @@ void smp_nmi_vmexit(void);
  * interrupts briefly and the IDT handler runs.
  */
 void smp_service_vector(uint8_t vector);
+
+/* VEC_IPI_KICK interrupts this CPU has taken (through either path above). */
+uint64_t smp_kicks_taken(void);
 
 #endif

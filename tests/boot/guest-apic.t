@@ -3,7 +3,8 @@
 # registers, the timer in one-shot, periodic and TSC-deadline modes waking
 # HLT, self IPIs, then with 4 vCPUs the APs started by INIT-SIPI-SIPI at a
 # real-mode trampoline, IPIs (physical, logical, all-but-self) that wake
-# HLT on both sides, an NMI IPI, and x2APIC.  The guest prints the
+# HLT on both sides, IPIs to a vCPU running with IF=0 that must wait for
+# its STI, an NMI IPI, and x2APIC.  The guest prints the
 # interrupt-delivery latency figure (deadline TSC to the handler's RDTSC).
 #
 # Each run is done twice: apic=virtualize (VMX APIC virtualization, which
@@ -57,6 +58,10 @@ if grep -q -- '--cpus' tools/run-bochs && [ "${VEHICLE:-bochs}" = bochs ]; then
 		done
 		expect_re "^tidal: summary: vcpu 3: .*NMIs 1," "apic4-$mode: the NMI IPI reached vCPU 3"
 		expect_re "^tidal: summary: vcpu 1: .*NMIs 1," "apic4-$mode: vCPU 1 parked in cli; hlt without stopping the VM, an NMI woke it"
+		# AP 1's IPIs to the BSP spinning with IF=0 (cli_ipis) kick it
+		# by NMI, so nothing reaches its guest early (the guest checks).
+		expect_re "^tidal: summary: vcpu requests set [0-9]+, IPIs sent [0-9]+ \(NMIs [1-9][0-9]+\)" "apic4-$mode: vCPUs in guest mode were kicked by NMI"
+		expect_re "^tidal: summary: vcpu 0: [0-9]+ exits, .* kicks [1-9][0-9]+," "apic4-$mode: vCPU 0 left guest mode for its kicks"
 		grep 'guest: apic: .*latency' "$log" | sed 's/^/# /'
 	done
 

@@ -16,6 +16,9 @@
  *  - a level-triggered interrupt through the I/O APIC (COM1's THR-empty
  *    on pin 4): TMR set, and the EOI reaches the I/O APIC (remote IRR
  *    clears), in xAPIC and in x2APIC mode;
+ *  - a vCPU that runs with IF=0 while another sends it IPIs takes none
+ *    of them until it sets IF again (each IPI kicks it out of guest mode
+ *    with its earlier vector already pending);
  *  - an AP parked in cli; hlt (as Linux parks its APs before powering
  *    off) does not stop the VM, and an NMI IPI wakes it;
  *  - x2APIC: APIC_BASE switch, ID/version/LDR MSRs, an IPI and a self
@@ -33,6 +36,8 @@
 #define VEC_REPLY     0x42 /* to the BSP */
 #define VEC_SELF      0x43
 #define VEC_LEVEL     0x44 /* COM1 through the I/O APIC, level */
+#define VEC_CLI	      0x45 /* to the BSP while it runs with IF=0 */
+#define CLI_IPIS      24
 #define COM1	      0x3f8
 #define MAX_CPUS      PC_CPU_MAX
 #define MSR_APIC_BASE PC_CPU_MSR_APIC_BASE
@@ -80,6 +85,12 @@ __asm__(".text\n"
 	"call on_level\n"
 	"popal\n"
 	"iret\n"
+	"isr_cli:\n"
+	"pushal\n"
+	"cld\n"
+	"call on_cli\n"
+	"popal\n"
+	"iret\n"
 	"isr_nmi:\n"
 	"pushal\n"
 	"cld\n"
@@ -90,9 +101,10 @@ __asm__(".text\n"
 void isr_level(void);
 void on_level(void);
 void isr_timer(void), isr_ipi(void), isr_reply(void), isr_self(void),
-	isr_nmi(void);
+	isr_nmi(void), isr_cli(void);
 void apic_main(uint32_t eax, uint32_t info_pa); /* eax: the PVH magic */
-void on_timer(void), on_ipi(void), on_reply(void), on_self(void), on_nmi(void);
+void on_timer(void), on_ipi(void), on_reply(void), on_self(void), on_nmi(void),
+	on_cli(void);
 
 volatile uint64_t isr_tsc;
 static volatile uint32_t timer_hits, reply_hits, self_hits, ap_alive, answers;
@@ -101,6 +113,8 @@ static volatile uint32_t level_hits, level_tmr;
 static volatile bool ap_answer;
 static volatile uint32_t park_req[MAX_CPUS], parked_n, unparked_n;
 static volatile uint64_t ticks[8];
+static volatile uint32_t cli_req, cli_sent, cli_hits, cli_early;
+static volatile bool bsp_cli; /* the BSP runs with IF=0 */
 
 void on_timer(void)
 {
@@ -149,12 +163,34 @@ void on_level(void)
 	lapic_wr(0xb0, 0);
 }
 
+void on_cli(void)
+{
+	if (bsp_cli)
+		cli_early++;
+	cli_hits++;
+	lapic_wr(0xb0, 0);
+}
+
 void on_nmi(void)
 {
 	uint32_t id = my_id();
 
 	if (id < MAX_CPUS)
 		nmi_hits[id]++;
+}
+
+/* AP 1: IPIs to the BSP, far enough apart that each is taken alone. */
+static void send_cli_ipis(void)
+{
+	cli_req = 0;
+	for (int i = 0; i < CLI_IPIS; i++) {
+		uint64_t end = rdtsc() + 200000;
+
+		send_ipi(0, VEC_CLI);
+		while (rdtsc() < end)
+			__asm__ volatile("pause");
+	}
+	cli_sent = 1;
 }
 
 void ap_main(uint32_t n)
@@ -167,6 +203,8 @@ void ap_main(uint32_t n)
 	__atomic_fetch_add(&ap_alive, 1, __ATOMIC_SEQ_CST);
 	for (;;) {
 		__asm__ volatile("sti; hlt; cli");
+		if (cli_req && my_id() == 1)
+			send_cli_ipis();
 		if (!park_req[my_id()])
 			continue;
 		park_req[my_id()] = 0;
@@ -199,6 +237,38 @@ static void park_and_wake(void)
 	send_ipi(1, 0x400); /* NMI */
 	pc_check(spin_for(&unparked_n, 1, 400000000ull),
 		 "an NMI IPI woke AP 1 from cli; hlt");
+	ap_answer = true;
+}
+
+/*
+ * The BSP runs with IF=0 while AP 1 sends it IPIs.  From the second one on,
+ * the kick that makes it exit arrives while the first vector already waits
+ * for IF: none may be taken before the BSP's STI, and then one is.
+ */
+static void cli_ipis(void)
+{
+	uint64_t end;
+	bool sent;
+
+	ap_answer = false;
+	cli_hits = cli_early = cli_sent = 0;
+	bsp_cli = true;
+	cli_req = 1;
+	send_ipi(1, VEC_IPI);
+	/* CLI in the loop, as kernels do: it must not open a window. */
+	end = rdtsc() + 2000000000ull;
+	while (!cli_sent && rdtsc() < end)
+		__asm__ volatile("cli; pause");
+	sent = cli_sent;
+	bsp_cli = false;
+	__asm__ volatile("sti; nop; nop; cli");
+	pc_check(sent, "AP 1 sent %d IPIs to the BSP while it ran with IF=0",
+		 CLI_IPIS);
+	pc_check(cli_early == 0,
+		 "no interrupt reached the BSP while its IF was 0 (%u did)",
+		 cli_early);
+	pc_check(cli_hits >= 1, "the held IPI was taken after STI (%u)",
+		 cli_hits);
 	ap_answer = true;
 }
 
@@ -424,6 +494,7 @@ void apic_main(uint32_t eax __attribute__((unused)), uint32_t info_pa)
 	set_gate(VEC_REPLY, isr_reply);
 	set_gate(VEC_SELF, isr_self);
 	set_gate(VEC_LEVEL, isr_level);
+	set_gate(VEC_CLI, isr_cli);
 	load_tables();
 	check_xapic();
 	timer_oneshot();
@@ -433,6 +504,7 @@ void apic_main(uint32_t eax __attribute__((unused)), uint32_t info_pa)
 	if (ncpus > 1) {
 		start_all(ncpus);
 		ipis(ncpus);
+		cli_ipis();
 		if (pc_arg(cmdline, "park", 0))
 			park_all(ncpus);
 		park_and_wake();
