@@ -478,17 +478,22 @@ static void xfer(const char *doc, size_t doc_len, const char *args, char *reply)
 static void threads_xml(const struct gdb_target_ops *ops, void *ctx,
 			const char *args, char *reply)
 {
-	char doc[1024];
+	char doc[2048];
 	unsigned int count = ops->thread_count(ctx);
 	size_t o = 0;
 
 	o += (size_t)ksnprintf(doc, sizeof(doc),
 			       "<?xml version=\"1.0\"?>\n<threads>\n");
-	for (unsigned int t = 1; t <= count && o + 80 < sizeof(doc); t++)
+	for (unsigned int t = 1; t <= count && o + 100 < sizeof(doc); t++) {
+		char name[32];
+		unsigned int core = ops->thread_name(ctx, t, name, sizeof(name));
+
+		name[sizeof(name) - 1] = '\0';
 		o += (size_t)ksnprintf(
 			doc + o, sizeof(doc) - o,
-			"<thread id=\"%x\" core=\"%u\" name=\"cpu%u\"/>\n", t,
-			t - 1, t - 1);
+			"<thread id=\"%x\" core=\"%u\" name=\"%s\"/>\n", t,
+			core, name);
+	}
 	o += (size_t)ksnprintf(doc + o, sizeof(doc) - o, "</threads>\n");
 	xfer(doc, o, args, reply);
 }
@@ -559,21 +564,22 @@ static void query(const struct gdb_target_ops *ops, void *ctx, const char *q,
 		reply[0] = '\0';
 }
 
+enum thread_how { THREAD_REGS, THREAD_CONT, THREAD_ALIVE };
+
 /* "Hg TID" / "Hc TID" and "T TID": -1 and 0 mean any thread. */
 static void thread_op(const struct gdb_target_ops *ops, void *ctx,
-		      const char *args, bool select, char *reply)
+		      const char *args, enum thread_how how, char *reply)
 {
 	uint64_t tid;
 
 	if (args[0] == '-' && args[1] == '1' && !args[2])
-		return put(reply, "OK");
-	if (!gdb_parse_hex(&args, &tid) || *args)
+		tid = 0;
+	else if (!gdb_parse_hex(&args, &tid) || *args)
 		return put_error(reply, E_ARGS);
-	if (!tid)
-		return put(reply, "OK");
 	if (tid > ops->thread_count(ctx))
 		return put_error(reply, E_RANGE);
-	if (select && ops->select_thread(ctx, (unsigned int)tid))
+	if (how != THREAD_ALIVE &&
+	    ops->select_thread(ctx, (unsigned int)tid, how == THREAD_CONT))
 		return put_error(reply, E_RANGE);
 	put(reply, "OK");
 }
@@ -642,12 +648,14 @@ enum gdb_action gdb_handle(const struct gdb_target_ops *ops, void *ctx,
 		break;
 	case 'H':
 		if (args[0] == 'g' || args[0] == 'c')
-			thread_op(ops, ctx, args + 1, args[0] == 'g', reply);
+			thread_op(ops, ctx, args + 1,
+				  args[0] == 'g' ? THREAD_REGS : THREAD_CONT,
+				  reply);
 		else
 			put_error(reply, E_ARGS);
 		break;
 	case 'T':
-		thread_op(ops, ctx, args, false, reply);
+		thread_op(ops, ctx, args, THREAD_ALIVE, reply);
 		break;
 	case 'k':
 		return GDB_KILL;

@@ -78,10 +78,17 @@ struct gdb_target_ops {
 	int (*write_mem)(void *ctx, uint64_t addr, const void *buf, size_t n);
 	int (*breakpoint)(void *ctx, enum gdb_bp_type type, uint64_t addr,
 			  uint64_t kind, bool insert);
-	/* Threads are 1..thread_count(); select the one g/m/... act on. */
+	/*
+	 * Threads are 1..thread_count().  select_thread: "Hg TID" picks the
+	 * thread g/p/m/... act on (@cont false), "Hc TID" the one a step
+	 * runs (@cont true); @tid 0 is "any" ("0" or "-1" from gdb).
+	 */
 	unsigned int (*thread_count)(void *ctx);
-	int (*select_thread)(void *ctx, unsigned int tid);
+	int (*select_thread)(void *ctx, unsigned int tid, bool cont);
 	unsigned int (*current_thread)(void *ctx);
+	/* Name of thread @tid for qXfer:threads; returns its core. */
+	unsigned int (*thread_name)(void *ctx, unsigned int tid, char *out,
+				    size_t cap);
 	/* "monitor CMD": write text for the console into @out. */
 	int (*monitor)(void *ctx, const char *cmd, char *out, size_t cap);
 	/* The stop reply for '?' (e.g. "T05thread:1;"). */

@@ -410,6 +410,11 @@ void vcpu_handle_exit(struct vcpu *v, uint32_t raw)
 		return;
 	}
 	/* gdb: steps, breakpoints (nothing to do without the stub). */
-	if (!gdbstub_enabled() || !gdbstub_vm_exit(v, reason))
+	if (!gdbstub_enabled()) {
 		dispatch(v, reason);
+		return;
+	}
+	if (!gdbstub_vm_exit(v, reason))
+		dispatch(v, reason);
+	gdbstub_vm_exit_done(v);
 }

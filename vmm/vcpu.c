@@ -137,6 +137,7 @@ static void vcpu_loop(struct vcpu *v)
 	struct vm *vm = v->vm;
 
 	store_release(&running[v->cpu], v);
+	gdbstub_vcpu_attach(v); /* gdb: "monitor guest" */
 	while (load_acquire(&vm->state) == VM_RUNNING) {
 		if (!vcpu_service_requests(v))
 			break;
@@ -150,6 +151,7 @@ static void vcpu_loop(struct vcpu *v)
 		if (!enter_once(v))
 			break;
 	}
+	gdbstub_vcpu_attach(NULL);
 	store_release(&running[v->cpu], NULL);
 }
 
@@ -236,9 +238,7 @@ void vm_run(struct vm *vm)
 		intr_print_mode(vm);
 		vm->start_tsc = rdtsc();
 		store_release(&vm->start_ns, platform_time_ns() | 1);
-		gdbstub_vcpu_attach(v0); /* gdb: "monitor guest" */
 		vcpu_loop(v0);
-		gdbstub_vcpu_attach(NULL);
 	} else {
 		vm->start_ns = platform_time_ns() | 1;
 	}

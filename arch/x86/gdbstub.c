@@ -8,8 +8,12 @@
  * view is vmm/gdb_guest.c.
  *
  * One CPU talks to gdb; the others are sent an NMI and wait in the NMI
- * handler until gdb lets them go, each with its frame visible as a
- * thread.
+ * handler (or in the VM-exit path when the NMI found them in guest mode)
+ * until gdb lets them go.  In the host view each CPU is a thread (id =
+ * CPU + 1) showing its frame; in the guest view each vCPU is one (id =
+ * vCPU index + 1), and the waiting CPUs answer VMCS requests for the
+ * vCPU they run (vmm/gdb_guest.c).  A guest step runs only the CPU of
+ * the stepped vCPU; the others stay where they are.
  */
 #include "arch/x86/gdbstub.h"
 #include "arch/x86/cpu.h"
@@ -51,8 +55,11 @@ static struct {
 	uint16_t port;
 	bool enabled, attached, guest_view, gpa_view, no_ack;
 	struct trap_frame *frames[TIDAL_MAX_CPUS]; /* stopped CPUs */
-	unsigned int self, thread;		   /* 0-based CPUs */
+	unsigned int self;   /* the CPU talking to gdb */
+	unsigned int thread; /* Hg: CPU (host view) or vCPU (guest view) */
+	int cont;	     /* Hc: the vCPU a guest step runs, -1 any */
 	volatile bool stopping;
+	int run_only; /* while stopping: the one CPU let go (a step), or -1 */
 	enum gdb_stop_why pending; /* why gdbstub_stop_here() trapped */
 	bool pending_valid;
 	char stop[96]; /* the last stop reply */
@@ -298,28 +305,30 @@ static struct trap_frame *sel_frame(void)
 static int op_read_reg(void *ctx, unsigned int reg, void *val)
 {
 	if (gs.guest_view)
-		return gdb_guest_read_reg(reg, val);
+		return gdb_guest_read_reg(gs.thread, reg, val);
 	return host_read_reg(sel_frame(), reg, val);
 }
 
 static int op_write_reg(void *ctx, unsigned int reg, const void *val)
 {
 	if (gs.guest_view)
-		return gdb_guest_write_reg(reg, val);
+		return gdb_guest_write_reg(gs.thread, reg, val);
 	return host_write_reg(sel_frame(), reg, val);
 }
 
 static int op_read_mem(void *ctx, uint64_t addr, void *buf, size_t n)
 {
 	if (gs.guest_view)
-		return gdb_guest_read_mem(addr, buf, n, gs.gpa_view);
+		return gdb_guest_read_mem(gs.thread, addr, buf, n,
+					  gs.gpa_view);
 	return host_access(addr, buf, n, false);
 }
 
 static int op_write_mem(void *ctx, uint64_t addr, const void *buf, size_t n)
 {
 	if (gs.guest_view)
-		return gdb_guest_write_mem(addr, buf, n, gs.gpa_view);
+		return gdb_guest_write_mem(gs.thread, addr, buf, n,
+					   gs.gpa_view);
 	return host_access(addr, (void *)buf, n, true);
 }
 
@@ -338,8 +347,7 @@ static void sw_update_guest_exiting(void)
 
 	for (int i = 0; i < MAX_SW_BPS; i++)
 		any |= gs.sw[i].used && gs.sw[i].guest;
-	if (gdb_guest_vcpu())
-		gdb_guest_bp_exiting(any);
+	gdb_guest_bp_exiting(any); /* every vCPU, before its next entry */
 }
 
 static int sw_insert(uint64_t addr, bool insert)
@@ -435,15 +443,41 @@ static int op_breakpoint(void *ctx, enum gdb_bp_type type, uint64_t addr,
 
 static unsigned int op_thread_count(void *ctx)
 {
-	return smp_cpus_online();
+	return gs.guest_view ? gdb_guest_count() : smp_cpus_online();
 }
 
-static int op_select_thread(void *ctx, unsigned int tid)
+static int op_select_thread(void *ctx, unsigned int tid, bool cont)
 {
-	if (!gs.frames[tid - 1])
+	if (cont) {
+		gs.cont = tid ? (int)tid - 1 : -1;
+		return 0;
+	}
+	if (!tid)
+		return 0; /* any: keep the selection */
+	if (!gs.guest_view && !gs.frames[tid - 1])
 		return -1; /* not stopped (yet) */
 	gs.thread = tid - 1;
 	return 0;
+}
+
+static unsigned int op_thread_name(void *ctx, unsigned int tid, char *out,
+				   size_t cap)
+{
+	if (gs.guest_view)
+		return gdb_guest_thread_name(tid - 1, out, cap);
+	ksnprintf(out, cap, "cpu%u", tid - 1);
+	return tid - 1;
+}
+
+/* After "monitor guest|host": a thread that exists in the new view. */
+static void fix_thread(void)
+{
+	int idx = gdb_guest_index_on(gs.self);
+
+	if (gs.guest_view && gs.thread >= gdb_guest_count())
+		gs.thread = idx >= 0 ? (unsigned int)idx : 0;
+	if (!gs.guest_view && !gs.frames[gs.thread])
+		gs.thread = gs.self;
 }
 
 static unsigned int op_current_thread(void *ctx)
@@ -454,19 +488,22 @@ static unsigned int op_current_thread(void *ctx)
 static int op_monitor(void *ctx, const char *cmd, char *out, size_t cap)
 {
 	if (!strcmp(cmd, "guest")) {
-		if (!gdb_guest_vcpu()) {
+		if (!gdb_guest_count()) {
 			ksnprintf(out, cap,
-				  "no vCPU is loaded on this CPU "
-				  "(stop inside vm_run)\n");
+				  "no vCPU is running (stop inside vm_run)\n");
 			return 0;
 		}
 		gs.guest_view = true;
+		fix_thread();
 		ksnprintf(out, cap,
 			  "guest view: registers from the VMCS, "
-			  "memory by guest-%s address\n",
-			  gs.gpa_view ? "physical" : "virtual");
+			  "memory by guest-%s address; %u vCPU(s) as "
+			  "threads 1-%u\n",
+			  gs.gpa_view ? "physical" : "virtual",
+			  gdb_guest_count(), gdb_guest_count());
 	} else if (!strcmp(cmd, "host")) {
 		gs.guest_view = false;
+		fix_thread();
 		ksnprintf(out, cap,
 			  "host view: tidal's registers and memory\n");
 	} else if (!strcmp(cmd, "gpa")) {
@@ -501,6 +538,7 @@ static const struct gdb_target_ops stub_ops = {
 	.thread_count = op_thread_count,
 	.select_thread = op_select_thread,
 	.current_thread = op_current_thread,
+	.thread_name = op_thread_name,
 	.monitor = op_monitor,
 	.stop_reply = op_stop_reply,
 };
@@ -510,8 +548,9 @@ static const struct gdb_target_ops stub_ops = {
 static void stop_others(void)
 {
 	gs.stopping = true;
+	/* Those still held since a step stay where they are. */
 	for (unsigned int c = 0; c < smp_cpus_online(); c++)
-		if (c != gs.self)
+		if (c != gs.self && !gs.frames[c])
 			smp_send_nmi(c);
 	/* Give them a moment to park; a CPU that does not is not listed. */
 	for (int spin = 0; spin < 1000000; spin++) {
@@ -527,27 +566,51 @@ static void stop_others(void)
 
 static void release_others(void)
 {
+	__atomic_store_n(&gs.run_only, -1, __ATOMIC_RELEASE);
 	__atomic_store_n(&gs.stopping, false, __ATOMIC_RELEASE);
+}
+
+/* Should this CPU wait for gdb (stopping, and not the one let go)? */
+static bool must_wait(unsigned int me)
+{
+	return __atomic_load_n(&gs.stopping, __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&gs.run_only, __ATOMIC_ACQUIRE) != (int)me;
+}
+
+bool gdbstub_cpu_held(unsigned int cpu)
+{
+	return cpu < TIDAL_MAX_CPUS && gs.frames[cpu];
+}
+
+/*
+ * Wait with @tf visible until gdb lets this CPU go.  Membarrier rounds
+ * are still acknowledged and the stub's VMCS requests answered; on the
+ * way out this CPU's vCPU takes the breakpoints gdb set meanwhile.
+ */
+static void hold(struct trap_frame *tf, unsigned int me)
+{
+	gs.frames[me] = tf;
+	while (must_wait(me)) {
+		smp_nmi_poll();
+		gdb_guest_serve();
+		cpu_relax();
+	}
+	gs.frames[me] = NULL;
+	gdb_guest_resync();
 }
 
 /*
  * Another CPU, sent an NMI by stop_others(): wait here until released.
  * (One that was in guest mode parks in gdbstub_vm_exit() instead, @tf
- * NULL.)  Membarrier rounds are still acknowledged while parked.
+ * NULL.)
  */
 static bool gdb_nmi(struct trap_frame *tf)
 {
 	unsigned int me = percpu_self()->cpu_id;
 
-	if (!tf || !__atomic_load_n(&gs.stopping, __ATOMIC_ACQUIRE) ||
-	    me == gs.self)
+	if (!tf || me == gs.self || !must_wait(me))
 		return false;
-	gs.frames[me] = tf;
-	while (__atomic_load_n(&gs.stopping, __ATOMIC_ACQUIRE)) {
-		smp_nmi_poll();
-		cpu_relax();
-	}
-	gs.frames[me] = NULL;
+	hold(tf, me);
 	return true;
 }
 
@@ -560,7 +623,7 @@ bool gdbstub_park_if_stopping(void)
 	struct trap_frame tf = {0};
 	unsigned int me = percpu_self()->cpu_id;
 
-	if (!__atomic_load_n(&gs.stopping, __ATOMIC_ACQUIRE) || me == gs.self)
+	if (me == gs.self || !must_wait(me))
 		return false;
 	tf.rip = (uintptr_t)__builtin_return_address(0);
 	tf.rbp = *(uint64_t *)__builtin_frame_address(0);
@@ -568,12 +631,7 @@ bool gdbstub_park_if_stopping(void)
 	tf.rflags = read_rflags();
 	tf.cs = GDT_CODE;
 	tf.ss = GDT_DATA;
-	gs.frames[me] = &tf;
-	while (__atomic_load_n(&gs.stopping, __ATOMIC_ACQUIRE)) {
-		smp_nmi_poll();
-		cpu_relax();
-	}
-	gs.frames[me] = NULL;
+	hold(&tf, me);
 	return true;
 }
 
@@ -626,10 +684,45 @@ static enum gdb_action session(void)
 	}
 }
 
+/* The stop names this CPU, or in the guest view the vCPU it runs. */
 static void format_stop(enum gdb_stop_why why, const char *extra)
 {
+	int idx = gdb_guest_index_on(gs.self);
+
+	gs.thread = gs.self;
+	if (gs.guest_view && idx >= 0)
+		gs.thread = (unsigned int)idx;
+	else if (gs.guest_view && gs.thread >= gdb_guest_count())
+		gs.thread = 0;
+	gs.cont = -1;
 	ksnprintf(gs.stop, sizeof(gs.stop), "T%02xthread:%x;%s",
-		  why == GDB_STOP_INT ? 2 : 5, gs.self + 1, extra);
+		  why == GDB_STOP_INT ? 2 : 5, gs.thread + 1, extra);
+}
+
+/*
+ * Talk to gdb until it resumes.  A guest step returns the CPU that must
+ * run it in @run_cpu (-1 otherwise); a vCPU that cannot be stepped is
+ * reported stopped again at once.
+ */
+static enum gdb_action talk(int *run_cpu)
+{
+	enum gdb_action act;
+	unsigned int idx;
+
+	for (;;) {
+		*run_cpu = -1;
+		act = session();
+		if (act != GDB_STEP || !gs.guest_view)
+			return act;
+		idx = gs.cont >= 0 ? (unsigned int)gs.cont : gs.thread;
+		*run_cpu = gdb_guest_arm_step(idx);
+		if (*run_cpu >= 0)
+			return act;
+		printk("tidal: gdb: vCPU %u %s: not stepped\n", idx,
+		       *run_cpu == -2 ? "is halted or waits for SIPI"
+				      : "cannot be reached");
+		send_packet(gs.stop);
+	}
 }
 
 /* The CPU stopped with @tf; hand it to gdb. */
@@ -637,15 +730,17 @@ static void enter(struct trap_frame *tf, enum gdb_stop_why why,
 		  const char *extra)
 {
 	enum gdb_action act;
+	int run_cpu;
 
 	gs.self = percpu_self()->cpu_id;
-	gs.thread = gs.self;
+	__atomic_store_n(&gs.run_only, -1, __ATOMIC_RELEASE);
 	gs.frames[gs.self] = tf;
 	stop_others();
+	gdb_guest_stopped();
 	format_stop(why, extra);
 	if (gs.attached)
 		send_packet(gs.stop);
-	act = session();
+	act = talk(&run_cpu);
 	if (act == GDB_KILL) {
 		printk("tidal: gdb: killed by gdb\n");
 		gs.attached = false;
@@ -658,18 +753,21 @@ static void enter(struct trap_frame *tf, enum gdb_stop_why why,
 		gs.guest_view = false;
 	}
 	tf->rflags &= ~RFLAGS_TF;
-	if (act == GDB_STEP && gs.guest_view) {
-		if (gdb_guest_arm_step())
-			printk("tidal: gdb: cannot step the guest (no monitor "
-			       "trap flag)\n");
-	} else if (act == GDB_STEP) {
+	if (act == GDB_STEP && !gs.guest_view)
 		tf->rflags |= RFLAGS_TF;
-	}
 	if (gs.resume_rf)
 		tf->rflags |= RFLAGS_RF;
 	gs.resume_rf = false;
 	gs.frames[gs.self] = NULL;
-	release_others();
+	gdb_guest_resync();
+	if (run_cpu < 0) {
+		release_others();
+		return;
+	}
+	/* A guest step: only its CPU goes; this one waits like the rest. */
+	__atomic_store_n(&gs.run_only, run_cpu, __ATOMIC_RELEASE);
+	if ((unsigned int)run_cpu != gs.self)
+		hold(tf, gs.self);
 }
 
 static bool on_breakpoint(struct trap_frame *tf)
@@ -805,6 +903,8 @@ void gdbstub_init(const char *cmdline)
 	if (gs.port == COM2)
 		uart_init(gs.port);
 	gdb_rx_reset(&gs.rx);
+	gs.run_only = -1;
+	gs.cont = -1;
 	trap_set_handler(1, on_debug);
 	trap_set_handler(3, on_breakpoint);
 	if (smp_add_nmi_handler(gdb_nmi))

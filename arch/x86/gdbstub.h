@@ -30,7 +30,10 @@ bool gdbstub_owns_com1(void);
  */
 bool gdbstub_enabled(void);
 
-/* vm_run: the vCPU whose VMCS is current on this CPU (NULL when done). */
+/*
+ * vcpu_loop: the vCPU whose VMCS is current on this CPU (NULL when it
+ * leaves).  Each such vCPU is a thread of gdb's guest view.
+ */
 void gdbstub_vcpu_attach(struct vcpu *v);
 /*
  * At every VM exit, before dispatch: polls for Ctrl-C and takes the
@@ -38,6 +41,8 @@ void gdbstub_vcpu_attach(struct vcpu *v);
  * True when the exit was the stub's: do not dispatch it.
  */
 bool gdbstub_vm_exit(struct vcpu *v, uint32_t reason);
+/* After the exit was handled: ends a step that left the vCPU waiting. */
+void gdbstub_vm_exit_done(struct vcpu *v);
 
 /* Between the two halves (not for other callers). */
 enum gdb_stop_why { GDB_STOP_TRAP, GDB_STOP_INT, GDB_STOP_SWBREAK };
@@ -46,12 +51,21 @@ void gdbstub_poll(void);
 void gdbstub_reload_debug_regs(void);
 bool gdbstub_park_if_stopping(void);
 bool gdbstub_guest_bp_at(uint64_t addr);
-struct vcpu *gdb_guest_vcpu(void);
-int gdb_guest_read_reg(unsigned int reg, void *val);
-int gdb_guest_write_reg(unsigned int reg, const void *val);
-int gdb_guest_read_mem(uint64_t addr, void *buf, size_t n, bool phys);
-int gdb_guest_write_mem(uint64_t addr, const void *buf, size_t n, bool phys);
-int gdb_guest_arm_step(void);
+bool gdbstub_cpu_held(unsigned int cpu);
+/* The guest view: vCPUs by index (gdb's thread id - 1). */
+unsigned int gdb_guest_count(void);
+int gdb_guest_index_on(unsigned int cpu);
+unsigned int gdb_guest_thread_name(unsigned int idx, char *out, size_t cap);
+void gdb_guest_serve(void);
+void gdb_guest_resync(void);
+void gdb_guest_stopped(void);
+int gdb_guest_read_reg(unsigned int idx, unsigned int reg, void *val);
+int gdb_guest_write_reg(unsigned int idx, unsigned int reg, const void *val);
+int gdb_guest_read_mem(unsigned int idx, uint64_t addr, void *buf, size_t n,
+		       bool phys);
+int gdb_guest_write_mem(unsigned int idx, uint64_t addr, const void *buf,
+			size_t n, bool phys);
+int gdb_guest_arm_step(unsigned int idx);
 void gdb_guest_bp_exiting(bool on);
 
 #endif

@@ -19,7 +19,7 @@
 struct fake {
 	uint8_t mem[MEM_SIZE];
 	uint64_t regs[GDB_NUM_REGS][2];
-	unsigned int tid, bps;
+	unsigned int tid, cont, bps; /* cont: Hc thread, 0 for any */
 };
 
 static int f_read_reg(void *ctx, unsigned int reg, void *val)
@@ -86,14 +86,26 @@ static unsigned int f_count(void *ctx)
 	return 2;
 }
 
-static int f_select(void *ctx, unsigned int tid)
+static int f_select(void *ctx, unsigned int tid, bool cont)
 {
 	struct fake *f = ctx;
 
+	if (tid > 2)
+		abort(); /* the parser checks the range first */
+	if (cont)
+		f->cont = tid;
+	else if (tid)
+		f->tid = tid;
+	return 0;
+}
+
+static unsigned int f_name(void *ctx, unsigned int tid, char *out,
+			   size_t cap)
+{
 	if (tid < 1 || tid > 2)
 		abort();
-	f->tid = tid;
-	return 0;
+	snprintf(out, cap, "vCPU %u (CPU %u)", tid - 1, tid + 4);
+	return tid + 4;
 }
 
 static unsigned int f_current(void *ctx)
@@ -123,6 +135,7 @@ static const struct gdb_target_ops fake_ops = {
 	.thread_count = f_count,
 	.select_thread = f_select,
 	.current_thread = f_current,
+	.thread_name = f_name,
 	.monitor = f_monitor,
 	.stop_reply = f_stop,
 };
@@ -282,8 +295,10 @@ static void test_queries(void)
 		   strstr(gdb_target_xml, "name=\"fs_base\""),
 	   "target.xml has control and segment registers");
 	run("qXfer:threads:read::0,fff");
-	ok(reply[0] == 'l' && strstr(reply, "name=\"cpu1\""), "threads: %s",
-	   reply);
+	ok(reply[0] == 'l' &&
+		   strstr(reply, "<thread id=\"2\" core=\"6\" "
+				 "name=\"vCPU 1 (CPU 6)\"/>"),
+	   "threads: the target's names and cores: %s", reply);
 	run("qfThreadInfo");
 	ok(!strcmp(reply, "m1,2"), "qfThreadInfo: %s", reply);
 	run("Hg2");
@@ -292,6 +307,24 @@ static void test_queries(void)
 	ok(!strcmp(reply, "QC2"), "qC: %s", reply);
 	run("Hg3");
 	ok(reply[0] == 'E', "Hg3: no such CPU");
+	run("Hg0");
+	ok(!strcmp(reply, "OK") && fk.tid == 2, "Hg0 (any) keeps thread 2");
+	run("Hc1");
+	ok(!strcmp(reply, "OK") && fk.cont == 1 && fk.tid == 2,
+	   "Hc1 picks the thread to step, Hg unchanged");
+	run("Hc-1");
+	ok(!strcmp(reply, "OK") && fk.cont == 0, "Hc-1: any thread steps");
+	run("Hc2");
+	run("Hc0");
+	ok(!strcmp(reply, "OK") && fk.cont == 0, "Hc0: any thread steps");
+	run("Hc3");
+	ok(reply[0] == 'E' && fk.cont == 0, "Hc3: no such thread");
+	run("Hc-2");
+	ok(reply[0] == 'E', "Hc-2: refused");
+	run("Hg");
+	ok(reply[0] == 'E', "Hg without a thread: refused");
+	run("Hgffffffffffffffff1");
+	ok(reply[0] == 'E', "Hg with 17 digits: refused");
 	run("T2");
 	ok(!strcmp(reply, "OK"), "T2 alive");
 	run("T5");
