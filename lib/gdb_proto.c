@@ -486,7 +486,8 @@ static void threads_xml(const struct gdb_target_ops *ops, void *ctx,
 			       "<?xml version=\"1.0\"?>\n<threads>\n");
 	for (unsigned int t = 1; t <= count && o + 100 < sizeof(doc); t++) {
 		char name[32];
-		unsigned int core = ops->thread_name(ctx, t, name, sizeof(name));
+		unsigned int core =
+			ops->thread_name(ctx, t, name, sizeof(name));
 
 		name[sizeof(name) - 1] = '\0';
 		o += (size_t)ksnprintf(

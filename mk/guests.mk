@@ -17,7 +17,7 @@ GUEST_PROGS := hostile64:64:hostile/hostile64 hostile32:32:hostile/hostile32 \
 	forge:64:hostile/forge hello32:32:hello hello64:64:hello cpuid:64:cpuid \
 	hltio:32:hltio memtest:64:memtest oob:32:oob \
 	triplefault:64:triplefault spin:64:spin demo:64:demo \
-	coherence:64:coherence storm:64:storm \
+	coherence:64:coherence storm:64:storm gdbsmp:64:gdbsmp \
 	mmio32:32:mmio mmio64:64:mmio
 
 GUEST_LIB_SRCS := tests/guests/lib/guest.c

@@ -55,13 +55,15 @@ static struct {
 	uint16_t port;
 	bool enabled, attached, guest_view, gpa_view, no_ack;
 	struct trap_frame *frames[TIDAL_MAX_CPUS]; /* stopped CPUs */
-	unsigned int self;   /* the CPU talking to gdb */
+	unsigned int self;			   /* the CPU talking to gdb */
 	unsigned int thread; /* Hg: CPU (host view) or vCPU (guest view) */
 	int cont;	     /* Hc: the vCPU a guest step runs, -1 any */
 	volatile bool stopping;
 	int run_only; /* while stopping: the one CPU let go (a step), or -1 */
-	enum gdb_stop_why pending; /* why gdbstub_stop_here() trapped */
-	bool pending_valid;
+	int owner;    /* the CPU in enter(), -1 when none */
+	/* Why gdbstub_stop_here() trapped, per CPU. */
+	enum gdb_stop_why pending[TIDAL_MAX_CPUS];
+	bool pending_valid[TIDAL_MAX_CPUS];
 	char stop[96]; /* the last stop reply */
 	bool resume_rf;
 	struct sw_bp sw[MAX_SW_BPS];
@@ -319,8 +321,7 @@ static int op_write_reg(void *ctx, unsigned int reg, const void *val)
 static int op_read_mem(void *ctx, uint64_t addr, void *buf, size_t n)
 {
 	if (gs.guest_view)
-		return gdb_guest_read_mem(gs.thread, addr, buf, n,
-					  gs.gpa_view);
+		return gdb_guest_read_mem(gs.thread, addr, buf, n, gs.gpa_view);
 	return host_access(addr, buf, n, false);
 }
 
@@ -725,14 +726,34 @@ static enum gdb_action talk(int *run_cpu)
 	}
 }
 
+/*
+ * One CPU at a time talks to gdb: another that stops meanwhile (its own
+ * breakpoint) waits here, and is held like the rest when the NMI comes.
+ * It reports its stop once gdb lets everyone go.
+ */
+static void take_gdb(unsigned int me)
+{
+	int none = -1;
+
+	while (!__atomic_compare_exchange_n(&gs.owner, &none, (int)me, false,
+					    __ATOMIC_ACQ_REL,
+					    __ATOMIC_ACQUIRE)) {
+		none = -1;
+		smp_nmi_poll();
+		cpu_relax();
+	}
+}
+
 /* The CPU stopped with @tf; hand it to gdb. */
 static void enter(struct trap_frame *tf, enum gdb_stop_why why,
 		  const char *extra)
 {
+	unsigned int me = percpu_self()->cpu_id;
 	enum gdb_action act;
 	int run_cpu;
 
-	gs.self = percpu_self()->cpu_id;
+	take_gdb(me);
+	gs.self = me;
 	__atomic_store_n(&gs.run_only, -1, __ATOMIC_RELEASE);
 	gs.frames[gs.self] = tf;
 	stop_others();
@@ -758,28 +779,31 @@ static void enter(struct trap_frame *tf, enum gdb_stop_why why,
 	if (gs.resume_rf)
 		tf->rflags |= RFLAGS_RF;
 	gs.resume_rf = false;
-	gs.frames[gs.self] = NULL;
+	gs.frames[me] = NULL;
 	gdb_guest_resync();
 	if (run_cpu < 0) {
 		release_others();
+		__atomic_store_n(&gs.owner, -1, __ATOMIC_RELEASE);
 		return;
 	}
 	/* A guest step: only its CPU goes; this one waits like the rest. */
 	__atomic_store_n(&gs.run_only, run_cpu, __ATOMIC_RELEASE);
-	if ((unsigned int)run_cpu != gs.self)
-		hold(tf, gs.self);
+	__atomic_store_n(&gs.owner, -1, __ATOMIC_RELEASE);
+	if ((unsigned int)run_cpu != me)
+		hold(tf, me);
 }
 
 static bool on_breakpoint(struct trap_frame *tf)
 {
 	uint64_t at = tf->rip - 1;
+	unsigned int me = percpu_self()->cpu_id;
 
 	if (!gs.enabled)
 		return false;
-	if (gs.pending_valid) { /* gdbstub_stop_here() */
-		gs.pending_valid = false;
-		enter(tf, gs.pending,
-		      gs.pending == GDB_STOP_SWBREAK ? "swbreak:;" : "");
+	if (gs.pending_valid[me]) { /* gdbstub_stop_here() */
+		gs.pending_valid[me] = false;
+		enter(tf, gs.pending[me],
+		      gs.pending[me] == GDB_STOP_SWBREAK ? "swbreak:;" : "");
 		return true;
 	}
 	if (sw_find(at, false)) {
@@ -835,8 +859,10 @@ void gdbstub_stop_here(enum gdb_stop_why why)
 {
 	if (!gs.enabled || (!gs.attached && why != GDB_STOP_TRAP))
 		return;
-	gs.pending = why;
-	gs.pending_valid = true;
+	unsigned int me = percpu_self()->cpu_id;
+
+	gs.pending[me] = why;
+	gs.pending_valid[me] = true;
 	__asm__ __volatile__("int3" ::: "memory");
 }
 
@@ -904,6 +930,7 @@ void gdbstub_init(const char *cmdline)
 		uart_init(gs.port);
 	gdb_rx_reset(&gs.rx);
 	gs.run_only = -1;
+	gs.owner = -1;
 	gs.cont = -1;
 	trap_set_handler(1, on_debug);
 	trap_set_handler(3, on_breakpoint);

@@ -5,8 +5,10 @@
 # VM counter, lists the CPUs as threads, switches to the guest, steps it
 # three instructions, breaks on its next VMCALL with an int3 in guest
 # memory, reads its memory by virtual and physical address,
-# and lets the run finish.  A second boot with two CPUs checks the thread
-# list when tools/run-bochs can boot more than one CPU.
+# and lets the run finish.  A second boot, two CPUs and a guest on two
+# vCPUs (tests/guests/gdbsmp.c), checks the threads of both views: the
+# CPUs in the host view, the vCPUs in the guest view with their own
+# registers and memory, a guest breakpoint hit by vCPU 1 and a step of it.
 . "$(dirname "$0")/lib.sh"
 
 GUEST_ELF=$BUILD/guests/hello64.elf
@@ -24,7 +26,7 @@ session() {
 	while [ "$1" != -- ]; do opts+=("$1"); shift; done
 	shift
 	tools/run-bochs "${opts[@]}" --com2 "$port" --timeout 240 \
-		--log "$LOGDIR/gdbstub-$name.log" "$ISO" \
+		--log "$LOGDIR/gdbstub-$name.log" "${SESSION_ISO:-$ISO}" \
 		>/dev/null 2>"$LOGDIR/gdbstub-$name.stderr" &
 	local bochs=$!
 	for _ in $(seq 100); do
@@ -77,7 +79,8 @@ has "$out" '^cs +0x8 ' "segment register read"
 has "$out" '^cr3 +0x[0-9a-f]+' "control register cr3 shown (target XML)"
 has "$out" '^efer +0x[0-9a-f]*[5d][0-9a-f]{2} ' "EFER read with LME/LMA"
 has "$out" '^Breakpoint 1, vm_run \(vm=' "software breakpoint on vm_run hit"
-has "$out" '^[0-9]+[[:space:]]+start_aps\(vm\);' "next stepped one line"
+has "$out" '^[0-9]+[[:space:]]+(choose_kick|start_aps)\(vm\);' \
+	"next stepped one line"
 has "$out" '^mem_bytes 0x4000000$' "VM memory read: 64 MiB"
 has "$out" 'Cannot access memory at address 0x0' "unmapped address refused"
 has "$out" 'received: "E0e"' "unmapped read gets an E reply"
@@ -111,17 +114,63 @@ has "$log" '^tidal: gdb: stub on com2' "tidal reports its stub"
 has "$log" '^tidal: power off: status 0' "tidal powered off with success"
 [ "$failed" = 0 ] || show_log "$out"
 
-# Two CPUs: the idle AP is a second thread.
-if true; then
-	# "break" stops before the APs start: look once the VM is about to run.
-	session smp --cpus 2 -- -ex "break vm_run" -ex "continue" \
-		-ex "info threads" -ex "delete" -ex "continue"
-	out=$LOGDIR/gdbstub-smp.gdb
-	has "$out" 'Thread 2 "cpu1"' "2 CPUs: the second CPU is a thread"
-	has "$LOGDIR/gdbstub-smp.log" '^tidal: power off: status 0' \
-		"2 CPUs: clean power-off"
-else
-	n=$((n + 1))
-	echo "ok $n # SKIP 2-CPU thread list: tools/run-bochs has no --cpus yet"
-fi
+# Two CPUs, a guest on two vCPUs: vCPU 1 spins in gdbsmp_spin_loop with
+# r12 = 1 and CR2 = 0xc2001; tidal stops when vCPU 0 makes its VERSION hypercall.
+SMP_ELF=$BUILD/guests/gdbsmp.elf
+SMP_ISO=$TMP/gdbstub-smp.iso
+tools/mkiso -o "$SMP_ISO" -k "$ELF" -a "break vcpus=2" -g "$SMP_ELF" -A "" \
+	>"$TMP/mkiso-smp.log" 2>&1
+ok $? "ISO with break, vcpus=2 and gdbsmp built"
+sym() { nm "$SMP_ELF" | sed -n "s/^0*\([0-9a-f]*\) [A-Za-z] $1\$/\1/p"; }
+loop=$(sym gdbsmp_spin_loop)
+mark=$(sym gdbsmp_mark)
+mark1=$(printf '%x' $((0x$mark + 8)))
+SESSION_ISO=$SMP_ISO session smp --cpus 2 -- \
+	-ex "break handle_vmcall if v->regs.rax == 0" -ex "continue" \
+	-ex "delete" -ex "info threads" \
+	-ex "monitor guest" -ex "maint flush register-cache" \
+	-ex "info threads" \
+	-ex "thread 2" \
+	-ex 'printf "v1 rip %#lx r12 %#lx\n", $pc, $r12' \
+	-ex 'printf "v1 cr2 %#lx\n", $cr2' \
+	-ex "x/xg 0x$mark1" \
+	-ex "thread 1" -ex 'printf "v0 rip %#lx\n", $pc' \
+	-ex "break *0x$loop" -ex "continue" \
+	-ex 'printf "bp thread %d rip %#lx\n", $_thread, $pc' \
+	-ex "delete" -ex "stepi" \
+	-ex 'printf "step thread %d rip %#lx\n", $_thread, $pc' \
+	-ex "monitor host" -ex "maint flush register-cache" \
+	-ex "info threads" -ex "continue"
+out=$LOGDIR/gdbstub-smp.gdb
+has "$out" '^\* 1 +Thread 1 "cpu0"' "2 CPUs: host view lists CPU 0"
+has "$out" '^  2 +Thread 2 "cpu1"' "2 CPUs: the second CPU is a thread"
+has "$out" '^guest view: .*2 vCPU\(s\) as threads 1-2' \
+	"guest view: two vCPUs announced"
+has "$out" '^\* 1 +Thread 1 "vCPU 0 \(CPU 0\)" +0x' \
+	"guest view: vCPU 0 is thread 1, with its own PC"
+has "$out" '^  2 +Thread 2 "vCPU 1 \(CPU 1\)" +0x0*'"$loop"'|^  2 +Thread 2 "vCPU 1 \(CPU 1\)" +0x0*'"$(printf %x $((0x$loop + 2)))" \
+	"guest view: vCPU 1 is thread 2, in its spin loop"
+v1=$(sed -n 's/^v1 rip 0x\([0-9a-f]*\) r12 .*/\1/p' "$out")
+r12=$(sed -n 's/^v1 rip .* r12 \(0x[0-9a-f]*\)$/\1/p' "$out")
+v0=$(sed -n 's/^v0 rip 0x\([0-9a-f]*\)$/\1/p' "$out")
+[ -n "$v1" ] && [ $((0x$v1 - 0x$loop)) -ge 0 ] && [ $((0x$v1 - 0x$loop)) -le 2 ]
+ok $? "thread 2: vCPU 1's RIP $v1 is in gdbsmp_spin_loop ($loop)"
+is "$r12" 0x1 "thread 2: vCPU 1's r12 (its index, from its saved registers)"
+[ -n "$v0" ] && [ "$v0" != "$v1" ]
+ok $? "thread 1: vCPU 0's RIP differs ($v0)"
+has "$out" '^v1 cr2 0xc2001$' "guest CR2 of vCPU 1 shown (the value it set)"
+has "$out" "^0x0*$mark1( <[^>]*>)?:[[:space:]]+0x0*5eed0001\$" \
+	"memory read through vCPU 1's paging: its mark"
+has "$out" '^Thread 2 "vCPU 1 \(CPU 1\)" hit Breakpoint [0-9]+, 0x0*'"$loop"' in' \
+	"guest breakpoint hit by vCPU 1: the stop names thread 2"
+has "$out" "^bp thread 2 rip 0x0*$loop\$" "after the breakpoint: thread 2 at the int3"
+has "$out" "^step thread 2 rip 0x0*$(printf %x $((0x$loop + 2)))\$" \
+	"stepi stepped vCPU 1 over its pause"
+has "$out" '^\[Inferior 1 \(Remote target\) exited normally\]' \
+	"2 vCPUs: gdb told of a clean exit"
+has "$LOGDIR/gdbstub-smp.log" '^tidal: vm: 2 vCPUs on CPUs 0-1' \
+	"2 vCPUs: the VM ran on two CPUs"
+has "$LOGDIR/gdbstub-smp.log" '^tidal: power off: status 0' \
+	"2 CPUs: clean power-off"
+[ "$failed" = 0 ] || show_log "$out"
 done_testing

@@ -99,8 +99,7 @@ static int f_select(void *ctx, unsigned int tid, bool cont)
 	return 0;
 }
 
-static unsigned int f_name(void *ctx, unsigned int tid, char *out,
-			   size_t cap)
+static unsigned int f_name(void *ctx, unsigned int tid, char *out, size_t cap)
 {
 	if (tid < 1 || tid > 2)
 		abort();
@@ -295,9 +294,8 @@ static void test_queries(void)
 		   strstr(gdb_target_xml, "name=\"fs_base\""),
 	   "target.xml has control and segment registers");
 	run("qXfer:threads:read::0,fff");
-	ok(reply[0] == 'l' &&
-		   strstr(reply, "<thread id=\"2\" core=\"6\" "
-				 "name=\"vCPU 1 (CPU 6)\"/>"),
+	ok(reply[0] == 'l' && strstr(reply, "<thread id=\"2\" core=\"6\" "
+					    "name=\"vCPU 1 (CPU 6)\"/>"),
 	   "threads: the target's names and cores: %s", reply);
 	run("qfThreadInfo");
 	ok(!strcmp(reply, "m1,2"), "qfThreadInfo: %s", reply);
