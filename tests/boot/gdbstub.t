@@ -139,6 +139,8 @@ SESSION_ISO=$SMP_ISO session smp --cpus 2 -- \
 	-ex 'printf "bp thread %d rip %#lx\n", $_thread, $pc' \
 	-ex "delete" -ex "stepi" \
 	-ex 'printf "step thread %d rip %#lx\n", $_thread, $pc' \
+	-ex "thread 1" -ex 'printf "v0 before %#lx\n", $pc' -ex "stepi" \
+	-ex 'printf "step0 thread %d rip %#lx\n", $_thread, $pc' \
 	-ex "monitor host" -ex "maint flush register-cache" \
 	-ex "info threads" -ex "continue"
 out=$LOGDIR/gdbstub-smp.gdb
@@ -166,6 +168,10 @@ has "$out" '^Thread 2 "vCPU 1 \(CPU 1\)" hit Breakpoint [0-9]+, 0x0*'"$loop"' in
 has "$out" "^bp thread 2 rip 0x0*$loop\$" "after the breakpoint: thread 2 at the int3"
 has "$out" "^step thread 2 rip 0x0*$(printf %x $((0x$loop + 2)))\$" \
 	"stepi stepped vCPU 1 over its pause"
+b0=$(sed -n 's/^v0 before 0x\([0-9a-f]*\)$/\1/p' "$out")
+s0=$(sed -n 's/^step0 thread 1 rip 0x\([0-9a-f]*\)$/\1/p' "$out")
+[ -n "$b0" ] && [ -n "$s0" ] && [ "$b0" != "$s0" ]
+ok $? "stepi on thread 1 from CPU 1 stepped vCPU 0 ($b0 -> $s0)"
 has "$out" '^\[Inferior 1 \(Remote target\) exited normally\]' \
 	"2 vCPUs: gdb told of a clean exit"
 has "$LOGDIR/gdbstub-smp.log" '^tidal: vm: 2 vCPUs on CPUs 0-1' \
