@@ -29,7 +29,8 @@ BOOT_TESTS += tests/boot/qemu-bios.t tests/boot/qemu-ovmf.t \
 
 ## gdbstub.t: tidal's own gdb stub on COM2 under Bochs (break, breakpoints,
 ##   steps, watchpoint on a VM counter, threads, the guest through
-##   "monitor guest", clean power-off)
+##   "monitor guest", a 2-vCPU guest with a thread per vCPU, clean
+##   power-off)
 BOOT_TESTS += tests/boot/gdbstub.t tests/boot/gdbstub-raw.t
 TEST_DEPS += guests
 # (mk/kernel.rules, which names the image, is read after this fragment.)

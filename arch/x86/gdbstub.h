@@ -8,8 +8,8 @@
  * gdb gets control on its breakpoints and watchpoints, after a step, on
  * Ctrl-C (polled at every VM exit) and at power-off it is told the exit
  * status.  "monitor guest" / "monitor host" switch what registers and
- * memory mean: the guest's (through the VMCS and its page tables) or
- * tidal's.
+ * memory mean: the guest's (through the VMCS and its page tables; one
+ * thread per vCPU) or tidal's (one thread per CPU).
  */
 #ifndef TIDAL_ARCH_X86_GDBSTUB_H
 #define TIDAL_ARCH_X86_GDBSTUB_H

@@ -41,6 +41,15 @@ session() {
 	echo "# $name: Bochs exit $?, logs $LOGDIR/gdbstub-$name.*"
 }
 
+# moved OUT A B WHAT: the hex value after "A 0x" and after "B 0x" differ.
+moved() {
+	local a b
+	a=$(tr -d '\r' <"$1" | sed -n "s/^$2 0x\([0-9a-f]*\).*/\1/p")
+	b=$(tr -d '\r' <"$1" | sed -n "s/^$3 0x\([0-9a-f]*\).*/\1/p")
+	[ -n "$a" ] && [ -n "$b" ] && [ "$a" != "$b" ]
+	ok $? "$4 ($a -> $b)"
+}
+
 # Guest breakpoints go on every VMCALL in the guest: it makes three.
 sites=$(objdump -d "$GUEST_ELF" | sed -n 's/^ *\([0-9a-f]*\):.*vmcall.*/\1/p')
 site_bps=()
@@ -94,10 +103,7 @@ has "$out" '^guest view: registers from the VMCS' "monitor guest switched"
 has "$out" '^guest-rip 0x100[0-9a-f]{3} cr3 0x[0-9a-f]+$' "guest RIP and CR3 from the VMCS"
 steps=$(tr -d '\r' <"$out" | grep -cE '^0x0000000000100[0-9a-f]{3} in \?\? \(\)$')
 is "$steps" 3 "guest single-stepped three instructions"
-g1=$(sed -n 's/^guest-rip 0x\([0-9a-f]*\) .*/\1/p' "$out")
-g2=$(sed -n 's/^guest-rip-after 0x\([0-9a-f]*\)$/\1/p' "$out")
-[ -n "$g1" ] && [ -n "$g2" ] && [ "$g1" != "$g2" ]
-ok $? "guest RIP moved ($g1 -> $g2)"
+moved "$out" guest-rip guest-rip-after "guest RIP moved"
 has "$out" '^Breakpoint [0-9]+, 0x0000000000100[0-9a-f]{3} in \?\? \(\)' \
 	"guest breakpoint (int3 in guest memory) hit"
 bp=$(sed -n 's/^guest-bp 0x//p' "$out")
@@ -168,10 +174,8 @@ has "$out" '^Thread 2 "vCPU 1 \(CPU 1\)" hit Breakpoint [0-9]+, 0x0*'"$loop"' in
 has "$out" "^bp thread 2 rip 0x0*$loop\$" "after the breakpoint: thread 2 at the int3"
 has "$out" "^step thread 2 rip 0x0*$(printf %x $((0x$loop + 2)))\$" \
 	"stepi stepped vCPU 1 over its pause"
-b0=$(sed -n 's/^v0 before 0x\([0-9a-f]*\)$/\1/p' "$out")
-s0=$(sed -n 's/^step0 thread 1 rip 0x\([0-9a-f]*\)$/\1/p' "$out")
-[ -n "$b0" ] && [ -n "$s0" ] && [ "$b0" != "$s0" ]
-ok $? "stepi on thread 1 from CPU 1 stepped vCPU 0 ($b0 -> $s0)"
+moved "$out" "v0 before" "step0 thread 1 rip" \
+	"stepi on thread 1 from CPU 1 stepped vCPU 0"
 has "$out" '^\[Inferior 1 \(Remote target\) exited normally\]' \
 	"2 vCPUs: gdb told of a clean exit"
 has "$LOGDIR/gdbstub-smp.log" '^tidal: vm: 2 vCPUs on CPUs 0-1' \
