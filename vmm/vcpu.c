@@ -211,25 +211,21 @@ static void start_aps(struct vm *vm)
 	}
 }
 
-/* Kick by NMI where the preemption timer can catch a vCPU on its way in. */
-static void choose_kick(struct vm *vm)
+bool vcpu_kick_nmi_ready(void)
 {
 	static bool registered;
 
-	vm->kick_nmi = vmx_caps.preempt_timer;
-	if (vm->kick_nmi && !registered) {
-		if (smp_add_nmi_handler(kick_nmi))
-			vm->kick_nmi = false; /* the table is full: IPIs */
-		else
-			registered = true;
-	}
+	if (!vmx_caps.preempt_timer)
+		return false;
+	if (!registered && !smp_add_nmi_handler(kick_nmi))
+		registered = true;
+	return registered; /* a full table: kicks stay IPIs */
 }
 
 void vm_run(struct vm *vm)
 {
 	struct vcpu *v0 = &vm->vcpus[0];
 
-	choose_kick(vm);
 	start_aps(vm);
 	if (wait_aps(vm, THREAD_READY)) {
 		if (vm->nr_vcpus > 1)

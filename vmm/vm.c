@@ -157,6 +157,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, const void *elf,
 		goto fail;
 	}
 	intr_vm_init(vm); /* local APICs; PC guests' APs wait for SIPI */
+	vm->kick_nmi = vcpu_kick_nmi_ready();
 	if (vm->format == GUEST_FMT_TIDAL)
 		r = guest_layout_build(vm->ram, mem, &vm->img, cmdline,
 				       tsc_hz() / 1000, si_flags, &vm->layout,

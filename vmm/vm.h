@@ -270,6 +270,12 @@ void vcpu_vmcs_free(struct vcpu *v);
  */
 void vm_run(struct vm *vm);
 
+/*
+ * vcpu.c: can vCPUs in guest mode be kicked by NMI (vm->kick_nmi)?  Needs
+ * the VMX preemption timer; the first call registers the NMI callback.
+ */
+bool vcpu_kick_nmi_ready(void);
+
 /* exit.c */
 /* Handle one VM exit of @v (its VMCS is current). */
 void vcpu_handle_exit(struct vcpu *v, uint32_t raw_reason);
