@@ -88,7 +88,7 @@ has "$out" '^cs +0x8 ' "segment register read"
 has "$out" '^cr3 +0x[0-9a-f]+' "control register cr3 shown (target XML)"
 has "$out" '^efer +0x[0-9a-f]*[5d][0-9a-f]{2} ' "EFER read with LME/LMA"
 has "$out" '^Breakpoint 1, vm_run \(vm=' "software breakpoint on vm_run hit"
-has "$out" '^[0-9]+[[:space:]]+(choose_kick|start_aps)\(vm\);' \
+has "$out" '^[0-9]+[[:space:]]+start_aps\(vm\);' \
 	"next stepped one line"
 has "$out" '^mem_bytes 0x4000000$' "VM memory read: 64 MiB"
 has "$out" 'Cannot access memory at address 0x0' "unmapped address refused"
